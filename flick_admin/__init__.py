@@ -1,0 +1,95 @@
+"""Flick Admin: the staff dashboard of Flick."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from flask import Flask, abort, g, request
+from flask_login import current_user
+
+from flick_admin import config as config_module
+from flick_admin.config import ROOT
+
+
+def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=str(ROOT / "instance"),
+    )
+    overrides = dict(overrides or {})
+    env = dict(os.environ)
+    env.update({k: str(v) for k, v in overrides.items() if k in config_module.ENV_KEYS})
+    app.config.update(config_module.load(env))
+    app.config.update({k: v for k, v in overrides.items() if k not in config_module.ENV_KEYS})
+    if app.config["SQLALCHEMY_DATABASE_URI"] == config_module.DEFAULT_SQLITE_URL:
+        os.makedirs(app.instance_path, exist_ok=True)
+
+    _bind_extensions(app)
+    _register_views(app)
+    _install_guards(app)
+    return app
+
+
+def _bind_extensions(app: Flask) -> None:
+    from flick_admin.db import engine_setup
+    from flick_admin.extensions import csrf, db, login_manager, migrate
+
+    db.init_app(app)
+    engine_setup.configure(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Sign in to continue."
+    login_manager.login_message_category = "info"
+    csrf.init_app(app)
+
+    import flick_admin.auth.loader  # noqa: F401  (registers the request loader)
+
+
+def _register_views(app: Flask) -> None:
+    from flick_admin import cli, errors, shell
+    from flick_admin.auth.views import bp as auth_bp
+
+    shell.build_admin(app)
+    app.register_blueprint(auth_bp)
+    errors.register(app)
+    cli.register(app)
+
+
+def _install_guards(app: Flask) -> None:
+    from flick_admin.audit.context import request_id
+    from flick_admin.auth.permissions import PUBLIC_ATTR, has_permission, required_for
+    from flick_admin.extensions import login_manager
+    from flick_admin.shell import forbidden_page
+
+    @app.before_request
+    def deny_by_default():
+        request_id()  # fixed once per request, echoed in the response
+        endpoint = request.endpoint
+        if endpoint is None:
+            return None  # no route: the 404/405 handlers answer
+        if endpoint == "static" or endpoint.endswith(".static"):
+            return None
+        view = app.view_functions[endpoint]
+        if getattr(view, PUBLIC_ATTR, False):
+            return None
+        needed = required_for(view)
+        if needed is None:
+            abort(403, "This page declares no permission, so nobody may open it.")
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        if not has_permission(needed):
+            return forbidden_page()
+        return None
+
+    @app.after_request
+    def stamp_request(response):
+        if "request_id" in g:
+            response.headers["X-Request-Id"] = str(g.request_id)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        return response

@@ -1,0 +1,17 @@
+"""The closed vocabulary of audit actions, in Flick's ``scope:verb:object`` form.
+
+Flick's own strings are kept where they exist (``admin:banned:user``,
+``admin:shadow:banned:content`` …); actions Flick never had are added in the same form.
+No code writes an action that is not listed here.
+"""
+
+from enum import StrEnum
+
+
+class AuditAction(StrEnum):
+    # Staff sign-in (Flick has admin:logged:out:self; the rest are Flick Admin's).
+    STAFF_LOGGED_IN = "admin:logged:in:self"
+    STAFF_LOGGED_OUT = "admin:logged:out:self"
+    STAFF_LOGIN_FAILED = "admin:failed:login:self"
+    # Staff accounts.
+    STAFF_CREATED_BY_SYSTEM = "system:created:admin:account"

@@ -1,0 +1,83 @@
+"""``record()``: add one ``logs`` row to the open unit of work.
+
+The row is flushed at once, so a failing audit insert fails the action it describes:
+the unit rolls back and nothing of the action is kept.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+from flask_login import current_user
+
+from flick_admin.audit.actions import AuditAction
+from flick_admin.audit.context import Actor, client_ip, request_id, user_agent
+from flick_admin.db.audit import Log
+from flick_admin.db.enums import EntityType
+from flick_admin.db.transaction import require_unit
+
+MAX_REASON = 2000
+
+
+def jsonable(value: Any) -> Any:
+    """Make before/after/metadata values JSON-safe (datetimes, UUIDs, enums)."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [jsonable(v) for v in value]
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def current_actor() -> Actor:
+    """The signed-in staff member, or the system (commands, sign-in attempts)."""
+    try:
+        user = current_user._get_current_object()  # noqa: SLF001 - Flask-Login proxy
+    except (AttributeError, RuntimeError):
+        return Actor.system()
+    if user is None or not getattr(user, "is_authenticated", False):
+        return Actor.system()
+    return Actor(id=user.id, type=user.role)
+
+
+def record(
+    action: AuditAction,
+    *,
+    entity_type: EntityType,
+    entity_id: object | None = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    reason: str | None = None,
+    metadata: dict[str, Any] | None = None,
+    actor: Actor | None = None,
+) -> Log:
+    session = require_unit()
+    actor = actor or current_actor()
+    row = Log(
+        actor_id=actor.id,
+        actor_type=actor.type,
+        action=AuditAction(action).value,
+        entity_type=EntityType(entity_type).value,
+        entity_id=None if entity_id is None else str(entity_id),
+        before=jsonable(before) if before is not None else None,
+        after=jsonable(after) if after is not None else None,
+        reason=reason[:MAX_REASON] if reason else None,
+        ip_address=client_ip(),
+        user_agent=user_agent(),
+        request_id=request_id(),
+        metadata_=jsonable(metadata) if metadata else None,
+    )
+    session.add(row)
+    session.flush([row])
+    return row

@@ -1,0 +1,1 @@
+"""Staff sign-in, sessions, password format and permissions."""

@@ -1,0 +1,23 @@
+"""Flask-Login wiring: the signed-in staff member comes from the session cookie."""
+
+from __future__ import annotations
+
+from flask import current_app, g, request
+
+from flick_admin.auth.permissions import STAFF_ROLES
+from flick_admin.auth.sessions import find_live_session
+from flick_admin.extensions import login_manager
+
+
+@login_manager.request_loader
+def load_staff_from_cookie(_request):
+    row = find_live_session(request.cookies.get(current_app.config["AUTH_COOKIE_NAME"]))
+    if row is None:
+        return None
+    user = row.user
+    # Role and ban are read from the database on every request: a demotion or a ban
+    # takes effect at once.
+    if user.role not in STAFF_ROLES or user.ban_in_force():
+        return None
+    g.staff_session = row
+    return user

@@ -1,0 +1,147 @@
+"""Staff sign-in, sign-out and account creation: each one unit of work with its audit row."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from flick_admin.audit.actions import AuditAction
+from flick_admin.audit.context import Actor
+from flick_admin.audit.recorder import record
+from flick_admin.auth.passwords import dummy_hash, hash_password, verify_password
+from flick_admin.auth.permissions import STAFF_ROLES
+from flick_admin.auth.sessions import open_session
+from flick_admin.db.auth import Account, Auth, Session
+from flick_admin.db.base import utcnow
+from flick_admin.db.enums import EntityType
+from flick_admin.db.transaction import transaction
+from flick_admin.extensions import db
+
+GENERIC_FAILURE = "Wrong email or password."
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MIN_PASSWORD = 12
+
+
+class SignInFailed(Exception):
+    """Shown to the person signing in as it is; never says which part was wrong."""
+
+
+class StaffError(ValueError):
+    """Bad input for a staff account; the message is for the operator."""
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    user: Auth
+    token: str
+    session: Session
+
+
+def _credential(user_id: str) -> Account | None:
+    return db.session.scalars(
+        sa.select(Account).where(Account.user_id == user_id, Account.provider_id == "credential")
+    ).first()
+
+
+def _find_by_email(email: str) -> Auth | None:
+    return db.session.scalars(
+        sa.select(Auth).where(sa.func.lower(Auth.email) == email.strip().lower())
+    ).first()
+
+
+def sign_in(email: str, password: str) -> SignedIn:
+    """Check a staff member's credentials and open a dashboard session.
+
+    A failed attempt is itself audited (``admin:failed:login:self``) and committed;
+    the caller only sees :class:`SignInFailed` with a generic message.
+    """
+    failure: str | None = None
+    with transaction():
+        user = _find_by_email(email) if email else None
+        account = _credential(user.id) if user is not None else None
+        stored = account.password if account is not None else None
+        password_ok = verify_password(password, stored or dummy_hash())
+        if user is None or user.role not in STAFF_ROLES or not stored or not password_ok:
+            failure = GENERIC_FAILURE
+        elif user.ban_in_force():
+            failure = "This staff account is deactivated."
+        if failure is not None:
+            record(
+                AuditAction.STAFF_LOGIN_FAILED,
+                entity_type=EntityType.AUTH,
+                entity_id=user.id if user is not None else None,
+                actor=Actor.system(),
+                metadata={"email": email.strip().lower()[:320] if email else None},
+            )
+        else:
+            token, row = open_session(user)
+            record(
+                AuditAction.STAFF_LOGGED_IN,
+                entity_type=EntityType.SESSION,
+                entity_id=row.id,
+                actor=Actor(id=user.id, type=user.role),
+                metadata={"label": user.email},
+            )
+            return SignedIn(user=user, token=token, session=row)
+    raise SignInFailed(failure)
+
+
+def sign_out(user: Auth, session_row: Session) -> None:
+    with transaction() as session:
+        session.execute(sa.delete(Session).where(Session.id == session_row.id))
+        record(
+            AuditAction.STAFF_LOGGED_OUT,
+            entity_type=EntityType.SESSION,
+            entity_id=session_row.id,
+            actor=Actor(id=user.id, type=user.role),
+            metadata={"label": user.email},
+        )
+
+
+def create_staff(email: str, role: str, password: str, *, name: str | None = None) -> Auth:
+    """Create a staff account (``auth`` row + credential ``account``) in Flick's format."""
+    email = (email or "").strip().lower()
+    if not EMAIL_RE.match(email):
+        raise StaffError(f"{email!r} is not an email address.")
+    if role not in STAFF_ROLES:
+        raise StaffError(f"Unknown role {role!r}; choose one of {', '.join(sorted(STAFF_ROLES))}.")
+    if len(password) < MIN_PASSWORD:
+        raise StaffError(f"The password needs at least {MIN_PASSWORD} characters.")
+    with transaction() as session:
+        if _find_by_email(email) is not None:
+            raise StaffError(f"An account with the email {email} already exists.")
+        now = utcnow()
+        user = Auth(
+            id=secrets.token_urlsafe(24),
+            name=name or email.split("@", 1)[0],
+            email=email,
+            email_verified=True,
+            role=role,
+            banned=False,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(user)
+        session.flush([user])
+        session.add(
+            Account(
+                id=secrets.token_urlsafe(24),
+                account_id=user.id,
+                provider_id="credential",
+                user_id=user.id,
+                password=hash_password(password),
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        record(
+            AuditAction.STAFF_CREATED_BY_SYSTEM,
+            entity_type=EntityType.AUTH,
+            entity_id=user.id,
+            after={"email": email, "role": role},
+            metadata={"label": email},
+        )
+    return user

@@ -1,0 +1,69 @@
+"""Dashboard sessions: rows of Flick's ``session`` table behind an opaque cookie token.
+
+The cookie holds a random token; the row stores only its SHA-256, so a copy of the
+database does not hand out live sessions. Dashboard session ids start with ``fa_`` so
+that they can be told apart from the sessions Flick's own server creates.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+
+from flick_admin.audit.context import client_ip, user_agent
+from flick_admin.db.auth import Auth, Session
+from flick_admin.db.base import utcnow
+from flick_admin.db.transaction import require_unit
+from flick_admin.extensions import db
+
+SESSION_ID_PREFIX = "fa_"
+
+
+def token_digest(raw_token: str) -> str:
+    return hashlib.sha256(raw_token.encode("utf-8")).hexdigest()
+
+
+def open_session(user: Auth) -> tuple[str, Session]:
+    """Create a session row inside the open unit; returns the raw token for the cookie."""
+    session = require_unit()
+    raw = secrets.token_urlsafe(32)
+    now = utcnow()
+    hours = int(current_app.config["SESSION_LIFETIME_HOURS"])
+    row = Session(
+        id=SESSION_ID_PREFIX + secrets.token_urlsafe(12),
+        token=token_digest(raw),
+        user_id=user.id,
+        created_at=now,
+        updated_at=now,
+        expires_at=now + timedelta(hours=hours),
+        ip_address=client_ip(),
+        user_agent=user_agent(),
+    )
+    session.add(row)
+    session.flush([row])
+    return raw, row
+
+
+def find_live_session(raw_token: str | None) -> Session | None:
+    """The unexpired dashboard session for a cookie token, with its user loaded."""
+    if not raw_token or len(raw_token) > 200:
+        return None
+    stmt = (
+        sa.select(Session)
+        .where(Session.token == token_digest(raw_token))
+        .where(Session.id.startswith(SESSION_ID_PREFIX))
+        .where(Session.expires_at > utcnow())
+        .options(sa.orm.joinedload(Session.user))
+    )
+    return db.session.scalars(stmt).first()
+
+
+def end_sessions_of(user_id: str) -> int:
+    """Delete every session of a user (dashboard and Flick alike). Inside a unit."""
+    session = require_unit()
+    result = session.execute(sa.delete(Session).where(Session.user_id == user_id))
+    return result.rowcount or 0

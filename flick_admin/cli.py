@@ -1,0 +1,109 @@
+"""``flask --app wsgi …`` commands: staff, demo, adopt."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+import sqlalchemy as sa
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from flick_admin.extensions import db
+
+BASELINE = "0001_flick_baseline"
+
+staff_cli = AppGroup("staff", help="Manage staff accounts from the command line.")
+
+
+@staff_cli.command("create")
+@click.argument("email")
+@click.option("--role", required=True,
+              type=click.Choice(["moderator", "admin", "superadmin", "auditor"]))
+@click.option("--name", default=None, help="Display name (defaults to the email's local part).")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def staff_create(email: str, role: str, name: str | None, password_stdin: bool) -> None:
+    """Create a staff account that can sign in to Flick Admin (and Flick)."""
+    from flick_admin.auth.services import StaffError, create_staff
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = create_staff(email, role, password, name=name)
+    except StaffError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Created {role} {user.email} (id {user.id}).")
+
+
+@click.command("adopt")
+@click.option("--check", is_flag=True, help="Only report differences; stamp nothing.")
+def adopt(check: bool) -> None:
+    """Take over a database that Flick's server created: compare its schema with the
+    baseline, report differences in plain words, and stamp the baseline so that
+    ``flask db upgrade`` adds only Flick Admin's own objects."""
+    from flask_migrate import stamp
+
+    from flick_admin.db import schema_facts
+
+    engine = db.engine
+    with engine.connect() as conn:
+        inspector = sa.inspect(conn)
+        if "alembic_version" in inspector.get_table_names():
+            current = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+            if current:
+                click.echo(f"This database is already managed by Flick Admin (revision {current}).")
+                click.echo("Run `flask --app wsgi db upgrade` to bring it to the latest revision.")
+                return
+        if conn.dialect.name == "postgresql":
+            drift = schema_facts.compare(schema_facts.live_facts(conn))
+        else:
+            drift = schema_facts.compare_sqlite(conn)
+    for line in drift.blocking:
+        click.echo(f"  ✗ {line}")
+    for line in drift.warnings:
+        click.echo(f"  ! {line}")
+    if not drift.ok:
+        raise click.ClickException(
+            f"{len(drift.blocking)} difference(s) would break Flick Admin; nothing was stamped. "
+            "Bring the database to Flick's current schema first."
+        )
+    if drift.warnings:
+        click.echo(f"{len(drift.warnings)} difference(s) Flick Admin can live with (listed above).")
+    else:
+        click.echo("The schema matches Flick's baseline exactly.")
+    if check:
+        click.echo("--check given: nothing stamped.")
+        return
+    stamp(directory=current_app.extensions["migrate"].directory, revision=BASELINE)
+    click.echo(f"Stamped {BASELINE}. Next: `flask --app wsgi db upgrade` adds Flick Admin's objects.")
+
+
+@click.command("demo")
+@click.option("--size", default=60, show_default=True, type=click.IntRange(5, 5_000_000),
+              help="Number of students; posts, comments and reports scale with it.")
+@click.option("--serve/--no-serve", default=True, help="Start the dashboard afterwards.")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+def demo(size: int, serve: bool, host: str, port: int) -> None:
+    """Migrate the database, load demo data and demo staff, and serve the dashboard."""
+    from flask_migrate import upgrade
+
+    from flick_admin import demo as demo_data
+
+    click.echo(f"Database: {db.engine.url.render_as_string(hide_password=True)}")
+    upgrade(directory=current_app.extensions["migrate"].directory)
+    logins = demo_data.ensure_demo(size=size, echo=click.echo)
+    click.echo("\nDemo sign-ins (password for each: %s):" % demo_data.DEMO_PASSWORD)
+    for role, email in logins:
+        click.echo(f"  {role:<11} {email}")
+    if serve:
+        click.echo(f"\nServing Flick Admin on http://{host}:{port}  (Ctrl+C to stop)")
+        current_app.run(host=host, port=port, debug=False, use_reloader=False)
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(staff_cli)
+    app.cli.add_command(adopt)
+    app.cli.add_command(demo)

@@ -1,0 +1,80 @@
+"""Settings read from the environment when the app is created (never at import)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SQLITE_URL = f"sqlite:///{ROOT / 'instance' / 'flick-admin.sqlite3'}"
+
+
+class ConfigError(RuntimeError):
+    """The environment does not describe a usable configuration."""
+
+
+# Settings that come from the environment (``create_app`` overrides may stand in for them).
+ENV_KEYS = frozenset(
+    {"FLICK_ADMIN_ENV", "SECRET_KEY", "DATABASE_URL", "TRUSTED_PROXY_COUNT",
+     "SESSION_LIFETIME_HOURS", "AUTH_COOKIE_NAME", "COOKIE_SECURE", "PAGE_SIZE"}
+)
+
+
+def normalise_database_url(url: str) -> str:
+    """Let operators paste a plain ``postgresql://`` URL; Flick Admin speaks psycopg 3."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def _bool(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a whole number, not {raw!r}") from exc
+
+
+def load(env: dict[str, str] | None = None) -> dict[str, object]:
+    """Build the Flask config mapping from environment variables."""
+    env = dict(os.environ if env is None else env)
+    flask_env = env.get("FLICK_ADMIN_ENV", "production").lower()
+    development = flask_env in {"development", "dev", "test", "testing"}
+
+    secret = env.get("SECRET_KEY")
+    if not secret:
+        if not development:
+            raise ConfigError(
+                "SECRET_KEY is not set. Flick Admin refuses to start in production without it; "
+                "set SECRET_KEY, or FLICK_ADMIN_ENV=development for a local trial."
+            )
+        secret = secrets.token_hex(32)
+
+    url = normalise_database_url(env.get("DATABASE_URL") or DEFAULT_SQLITE_URL)
+    return {
+        "FLICK_ADMIN_ENV": flask_env,
+        "SECRET_KEY": secret,
+        "SQLALCHEMY_DATABASE_URI": url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # Number of reverse proxies in front of the app whose X-Forwarded-For we trust.
+        "TRUSTED_PROXY_COUNT": _int(env, "TRUSTED_PROXY_COUNT", 0),
+        "SESSION_LIFETIME_HOURS": _int(env, "SESSION_LIFETIME_HOURS", 12),
+        "SESSION_COOKIE_NAME": "flick_admin_csrf",
+        "AUTH_COOKIE_NAME": env.get("AUTH_COOKIE_NAME", "flick_admin_session"),
+        "COOKIE_SECURE": _bool(env.get("COOKIE_SECURE"), not development),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": _bool(env.get("COOKIE_SECURE"), not development),
+        "WTF_CSRF_TIME_LIMIT": None,
+        "PAGE_SIZE": _int(env, "PAGE_SIZE", 50),
+    }

@@ -1,0 +1,41 @@
+"""Column types and defaults shared by the migrations, for PostgreSQL and SQLite alike.
+
+Frozen helpers: a migration's meaning must not change when the models change, so
+migrations import from here (and Flick's fixed enum lists), never from the models.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.dialects import postgresql
+
+JSONB = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+INET = sa.String(64).with_variant(postgresql.INET(), "postgresql")
+
+
+def is_postgres() -> bool:
+    return op.get_context().dialect.name == "postgresql"
+
+
+def enum_type(name: str, values: tuple[str, ...]) -> sa.types.TypeEngine:
+    """A column type for an enum whose PostgreSQL type the migration created itself."""
+    return sa.Enum(*values, name=name, create_constraint=False).with_variant(
+        postgresql.ENUM(*values, name=name, create_type=False), "postgresql"
+    )
+
+
+def now_default() -> sa.TextClause:
+    return sa.text("now()") if is_postgres() else sa.text("CURRENT_TIMESTAMP")
+
+
+def uuid_default() -> sa.TextClause | None:
+    """``gen_random_uuid()`` on PostgreSQL; SQLite gets its ids from the application."""
+    return sa.text("gen_random_uuid()") if is_postgres() else None
+
+
+def desc_nulls_last(quoted_column: str) -> sa.TextClause:
+    """An index key ``col DESC NULLS LAST`` (SQLite's index syntax has no NULLS clause)."""
+    if is_postgres():
+        return sa.text(f"{quoted_column} DESC NULLS LAST")
+    return sa.text(f"{quoted_column} DESC")

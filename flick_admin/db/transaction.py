@@ -1,0 +1,66 @@
+"""``transaction()``: the one place where Flick Admin commits.
+
+The Python form of Flick's ``runTransaction``. The outermost call owns the unit of work:
+it commits when the block ends and rolls back on any exception. Nested calls join the
+open unit; ``savepoint=True`` runs the block in a SAVEPOINT so that it can fail alone.
+
+Flask-SQLAlchemy's session begins by itself on first use (loading ``current_user``
+already does), so "is a unit open" is tracked here, in ``session.info``, and never read
+from ``session.in_transaction()``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy.orm import Session
+
+from flick_admin.extensions import db
+
+_DEPTH = "flick_admin.unit_depth"
+
+
+class NoUnitOfWork(RuntimeError):
+    """A write helper was called outside ``transaction()``."""
+
+
+def in_unit(session: Session | None = None) -> bool:
+    session = session or db.session()
+    return session.info.get(_DEPTH, 0) > 0
+
+
+def require_unit() -> Session:
+    """Return the session of the open unit, or fail loudly: writes need a unit."""
+    session = db.session()
+    if not in_unit(session):
+        raise NoUnitOfWork("this write must run inside transaction()")
+    return session
+
+
+@contextmanager
+def transaction(*, savepoint: bool = False) -> Iterator[Session]:
+    session = db.session()
+    depth = session.info.get(_DEPTH, 0)
+    session.info[_DEPTH] = depth + 1
+    try:
+        if depth == 0:
+            # Owner of the unit. Whatever the session had auto-begun (a read of
+            # current_user, say) becomes part of this unit and ends with it.
+            try:
+                if savepoint:
+                    with session.begin_nested():
+                        yield session
+                else:
+                    yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+        elif savepoint:
+            with session.begin_nested():
+                yield session
+        else:
+            yield session
+    finally:
+        session.info[_DEPTH] = depth

@@ -1,0 +1,92 @@
+"""The frame every page sits in: Flask-Admin's layout and menu, secured by permission.
+
+Every Flask-Admin view derives from :class:`SecureView`: it declares a ``permission``
+(or marks single methods with ``@requires``) and is refused otherwise. The menu shows a
+view only to staff who hold its permission.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, url_for
+from flask_admin import Admin, AdminIndexView, BaseView, expose
+from flask_admin.theme import Bootstrap4Theme
+from flask_login import current_user
+
+from flick_admin.auth.permissions import (
+    SIGNED_IN,
+    Requirement,
+    has_permission,
+    permissions_of,
+    required_for,
+    requires,
+)
+from flick_admin.extensions import login_manager
+
+APP_NAME = "Flick Admin"
+
+
+class SecureView(BaseView):
+    """Deny by default: a view (or method) with no declared permission is refused."""
+
+    permission: Requirement | None = None
+
+    def is_accessible(self) -> bool:
+        return self.permission is not None and has_permission(self.permission)
+
+    def _handle_view(self, name: str, **kwargs: Any):
+        method = getattr(self, name, None)
+        needed = required_for(method) if method is not None else None
+        if needed is None:
+            return render_page("errors/generic.html", status=403, title="Forbidden",
+                               message="This page declares no permission, so nobody may open it.")
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        if not has_permission(needed):
+            return forbidden_page()
+        return None
+
+
+class HomeView(AdminIndexView):
+    permission = SIGNED_IN
+
+    def is_accessible(self) -> bool:
+        return has_permission(SIGNED_IN)
+
+    _handle_view = SecureView._handle_view
+
+    @expose("/")
+    @requires(SIGNED_IN)
+    def index(self):
+        held = sorted(p.value for p in permissions_of(current_user.role))
+        return self.render("home.html", permissions=held)
+
+
+def build_admin(app) -> Admin:
+    admin = Admin(
+        app,
+        name=APP_NAME,
+        url="/",
+        index_view=HomeView(name="Home", url="/", endpoint="admin"),
+        theme=Bootstrap4Theme(base_template="layout.html", swatch="default", fluid=True),
+    )
+    app.extensions["flick_admin.shell"] = admin
+    return admin
+
+
+def render_page(template: str, *, status: int = 200, **context: Any):
+    """Render any page (sign-in, errors) in the shell's layout, with the right status."""
+    admin: Admin = current_app.extensions["flick_admin.shell"]
+    return admin.index_view.render(template, **context), status
+
+
+def forbidden_page():
+    return render_page(
+        "errors/generic.html", status=403, title="Forbidden",
+        message="Your role does not allow this page or action.",
+    )
+
+
+def login_url() -> str:
+    return url_for("auth.login")
