@@ -7,7 +7,7 @@ import sys
 import click
 import sqlalchemy as sa
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from flick_admin.extensions import db
 
@@ -38,6 +38,7 @@ def staff_create(email: str, role: str, name: str | None, password_stdin: bool) 
 
 
 @click.command("adopt")
+@with_appcontext
 @click.option("--check", is_flag=True, help="Only report differences; stamp nothing.")
 def adopt(check: bool) -> None:
     """Take over a database that Flick's server created: compare its schema with the
@@ -81,6 +82,7 @@ def adopt(check: bool) -> None:
 
 
 @click.command("demo")
+@with_appcontext
 @click.option("--size", default=60, show_default=True, type=click.IntRange(5, 5_000_000),
               help="Number of students; posts, comments and reports scale with it.")
 @click.option("--serve/--no-serve", default=True, help="Start the dashboard afterwards.")

@@ -79,5 +79,5 @@ def record(
         metadata_=jsonable(metadata) if metadata else None,
     )
     session.add(row)
-    session.flush([row])
+    session.flush()
     return row

@@ -125,7 +125,7 @@ def create_staff(email: str, role: str, password: str, *, name: str | None = Non
             updated_at=now,
         )
         session.add(user)
-        session.flush([user])
+        session.flush()
         session.add(
             Account(
                 id=secrets.token_urlsafe(24),

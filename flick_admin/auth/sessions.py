@@ -44,7 +44,7 @@ def open_session(user: Auth) -> tuple[str, Session]:
         user_agent=user_agent(),
     )
     session.add(row)
-    session.flush([row])
+    session.flush()
     return raw, row
 
 

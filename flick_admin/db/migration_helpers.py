@@ -39,3 +39,27 @@ def desc_nulls_last(quoted_column: str) -> sa.TextClause:
     if is_postgres():
         return sa.text(f"{quoted_column} DESC NULLS LAST")
     return sa.text(f"{quoted_column} DESC")
+
+
+def compare_type(context, inspected_column, metadata_column, inspected_type, metadata_type):
+    """Alembic type comparison. On SQLite an enum is a VARCHAR whose length is only the
+    longest label at creation time (SQLite ignores it), so appended labels are no drift."""
+    if context.dialect.name == "sqlite" and isinstance(metadata_type, sa.Enum):
+        return not isinstance(inspected_type, sa.String)
+    return None  # Alembic's default comparison
+
+
+
+
+# Indexes with expression keys such as ``"createdAt" DESC NULLS LAST``.
+EXPRESSION_INDEXES = frozenset({"posts_visibility_idx", "idx_audit_logs_occurred_at"})
+
+
+def include_object_for(dialect_name: str):
+    """Alembic autogenerate filter: SQLite cannot reflect expression index keys, so
+    those indexes are compared on PostgreSQL only."""
+
+    def include_object(obj, name, type_, reflected, compare_to) -> bool:
+        return not (dialect_name == "sqlite" and type_ == "index" and name in EXPRESSION_INDEXES)
+
+    return include_object

@@ -1,0 +1,134 @@
+"""The permission matrix: every registered endpoint × anonymous and every staff role.
+
+``MATRIX`` is the single list of what each endpoint requires. A new endpoint that is not
+listed here fails ``test_every_endpoint_is_in_the_matrix`` — so no view slips through.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from flask_admin import expose
+
+from flick_admin.auth.permissions import (
+    ROLE_PERMISSIONS,
+    SIGNED_IN,
+    Permission,
+    requires,
+)
+from flick_admin.db.enums import StaffRole
+from flick_admin.shell import SecureView
+from tests.conftest import make_app
+
+PUBLIC = "public"
+
+# endpoint -> (requirement, method, expected status when allowed)
+MATRIX: dict[str, tuple[str, str, int]] = {
+    "auth.login": (PUBLIC, "GET", 200),
+    "auth.logout": (SIGNED_IN, "POST", 303),
+    "admin.index": (SIGNED_IN, "GET", 200),
+}
+ROLES = [r.value for r in StaffRole]
+
+
+def _endpoints(app) -> set[str]:
+    return {rule.endpoint for rule in app.url_map.iter_rules()
+            if rule.endpoint != "static" and not rule.endpoint.endswith(".static")}
+
+
+def _url(app, endpoint: str) -> str:
+    rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
+    with app.test_request_context():
+        from flask import url_for
+
+        return url_for(endpoint, **{arg: str(uuid.uuid4()) for arg in rule.arguments})
+
+
+def _allowed(requirement: str, role: str | None) -> bool:
+    if requirement == PUBLIC:
+        return True
+    if role is None:
+        return False
+    if requirement == SIGNED_IN:
+        return True
+    return Permission(requirement) in ROLE_PERMISSIONS[StaffRole(role)]
+
+
+def test_every_endpoint_is_in_the_matrix(app):
+    assert _endpoints(app) == set(MATRIX)
+
+
+@pytest.mark.parametrize("endpoint", sorted(MATRIX))
+def test_anonymous(app, client, dbs, endpoint):
+    requirement, method, ok = MATRIX[endpoint]
+    response = client.open(_url(app, endpoint), method=method)
+    if requirement == PUBLIC:
+        assert response.status_code == ok
+    else:
+        assert response.status_code == 302
+        assert response.headers["Location"].startswith("/login")
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("endpoint", sorted(MATRIX))
+def test_each_role(app, client, dbs, login_as, endpoint, role):
+    requirement, method, ok = MATRIX[endpoint]
+    login_as(role)
+    response = client.open(_url(app, endpoint), method=method)
+    if endpoint == "auth.login":
+        assert response.status_code == 302  # already signed in: sent home
+    elif _allowed(requirement, role):
+        assert response.status_code == ok, response.data[:500]
+    else:
+        assert response.status_code == 403
+
+
+def test_role_table_matches_the_design():
+    p = Permission
+    assert ROLE_PERMISSIONS[StaffRole.MODERATOR] == {p.CONTENT_READ, p.CONTENT_MODERATE, p.AUDIT_READ}
+    assert ROLE_PERMISSIONS[StaffRole.ADMIN] == {
+        p.CONTENT_READ, p.CONTENT_MODERATE, p.COLLEGES_MANAGE, p.AUDIT_READ, p.AUDIT_EXPORT}
+    assert ROLE_PERMISSIONS[StaffRole.SUPERADMIN] == set(Permission)
+    assert ROLE_PERMISSIONS[StaffRole.AUDITOR] == {p.CONTENT_READ, p.AUDIT_READ, p.AUDIT_EXPORT}
+
+
+class UndeclaredView(SecureView):
+    @expose("/")
+    def index(self):
+        return "should never render"
+
+
+class PartlyDeclaredView(SecureView):
+    @expose("/")
+    @requires(Permission.CONTENT_READ)
+    def index(self):
+        return "readable"
+
+    @expose("/secret")
+    def secret(self):
+        return "should never render"
+
+
+def test_views_that_declare_nothing_are_refused_to_everyone(database_url, connection, dbs):
+    from tests import factories
+
+    app = make_app(database_url)
+    admin = app.extensions["flick_admin.shell"]
+    admin.add_view(UndeclaredView(name="Undeclared", endpoint="undeclared"))
+    admin.add_view(PartlyDeclaredView(name="Partly", endpoint="partly"))
+
+    @app.route("/plain")
+    def plain():
+        return "should never render"
+
+    client = app.test_client()
+    user = factories.StaffFactory(role="superadmin")
+    client.set_cookie(app.config["AUTH_COOKIE_NAME"], factories.open_session_for(user))
+    assert client.get("/undeclared/").status_code == 403
+    assert client.get("/partly/secret").status_code == 403
+    assert client.get("/plain").status_code == 403
+    assert client.get("/partly/").status_code == 200
+    # Undeclared views never appear in the navigation either.
+    home = client.get("/").get_data(as_text=True)
+    assert "Undeclared" not in home and "Partly" not in home

@@ -1,0 +1,179 @@
+"""Test fixtures: one real database per run, migrated once; every test in a transaction
+that is rolled back at its end.
+
+``FLICK_TEST_DB=postgresql`` (the default) needs a PostgreSQL server: the run creates its
+own database (``TEST_PG_ADMIN_URL`` says where, default the local server) and drops it at
+the end. A missing server fails the run. ``FLICK_TEST_DB=sqlite`` runs the same suite on
+a SQLite file; tests marked ``postgres_only`` skip there, with a reason.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+from flask_sqlalchemy.session import Session as FlaskSession
+from sqlalchemy import orm
+
+BACKEND = os.environ.get("FLICK_TEST_DB", "postgresql").lower()
+PG_ADMIN_URL = os.environ.get(
+    "TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+
+
+def pytest_report_header(config):
+    return f"Flick Admin test database: {BACKEND}"
+
+
+def pytest_collection_modifyitems(config, items):
+    if BACKEND != "postgresql":
+        skip = pytest.mark.skip(reason="needs PostgreSQL (this run uses SQLite)")
+        for item in items:
+            if "postgres_only" in item.keywords:
+                item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    if BACKEND == "sqlite":
+        with tempfile.TemporaryDirectory() as tmp:
+            yield f"sqlite:///{tmp}/flick-admin-test.sqlite3"
+        return
+    if BACKEND != "postgresql":
+        raise pytest.UsageError(f"FLICK_TEST_DB must be postgresql or sqlite, not {BACKEND!r}")
+    name = f"flick_admin_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    except sa.exc.OperationalError as exc:
+        pytest.exit(f"PostgreSQL is required for this run and is not reachable: {exc}", 2)
+    url = admin.url.set(database=name).render_as_string(hide_password=False)
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def make_app(database_url: str, **overrides):
+    from flick_admin import create_app
+
+    settings = {
+        "FLICK_ADMIN_ENV": "testing",
+        "SECRET_KEY": "test-secret-key",
+        "DATABASE_URL": database_url,
+        "TESTING": True,
+        "WTF_CSRF_ENABLED": False,
+    }
+    settings.update(overrides)
+    return create_app(settings)
+
+
+@pytest.fixture(scope="session")
+def app(database_url):
+    from flask_migrate import upgrade
+
+    application = make_app(database_url)
+    with application.app_context():
+        upgrade(directory=application.extensions["migrate"].directory)
+    yield application
+    from flick_admin.extensions import db
+
+    with application.app_context():
+        db.engine.dispose()
+
+
+class BoundSession(FlaskSession):
+    """Flask-SQLAlchemy's session, but bound to the test's connection."""
+
+    def get_bind(self, *args, **kwargs):
+        return self.bind
+
+
+@pytest.fixture
+def connection(app) -> Iterator[sa.Connection]:
+    """The test's connection; everything done through it is rolled back afterwards."""
+    from flick_admin.extensions import db
+
+    with app.app_context():
+        engine = db.engine
+    conn = engine.connect()
+    outer = conn.begin()
+    original = db.session
+    db.session = db._make_scoped_session(
+        {"bind": conn, "join_transaction_mode": "create_savepoint", "class_": BoundSession}
+    )
+    try:
+        yield conn
+    finally:
+        with app.app_context():
+            db.session.remove()
+        db.session = original
+        outer.rollback()
+        conn.close()
+
+
+@pytest.fixture
+def dbs(connection) -> Iterator[orm.Session]:
+    """A session for the test itself (factories, assertions), on the test's connection."""
+    session = orm.Session(bind=connection, join_transaction_mode="create_savepoint")
+    from tests import factories
+
+    factories.bind(session)
+    try:
+        yield session
+    finally:
+        factories.bind(None)
+        session.close()
+
+
+@pytest.fixture
+def client(app, connection):
+    return app.test_client()
+
+
+@pytest.fixture
+def login_as(app, dbs, client):
+    """``login_as("moderator")`` signs the test client in as a new staff member."""
+    from tests import factories
+
+    def sign_in(role: str, **traits):
+        user = factories.StaffFactory(role=role, **traits)
+        token = factories.open_session_for(user)
+        client.set_cookie(app.config["AUTH_COOKIE_NAME"], token)
+        return user
+
+    return sign_in
+
+
+@pytest.fixture
+def scratch_database() -> Iterator[str]:
+    """A second, empty PostgreSQL database for migration and adoption tests."""
+    if BACKEND != "postgresql":
+        pytest.skip("needs PostgreSQL (this run uses SQLite)")
+    name = f"flick_admin_scratch_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield admin.url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def scratch_app(scratch_database):
+    application = make_app(scratch_database)
+    yield application
+    from flick_admin.extensions import db
+
+    with application.app_context():
+        db.engine.dispose()

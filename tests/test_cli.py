@@ -1,0 +1,135 @@
+"""The ``flask --app wsgi`` commands: staff create, adopt, demo."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+
+import pytest
+import sqlalchemy as sa
+from flask_migrate import upgrade
+
+from flick_admin.auth.passwords import verify_password
+from flick_admin.db import Account, Auth, Log, Post
+from flick_admin.extensions import db
+from tests import factories
+
+
+def test_staff_create_reads_the_password_from_stdin(app, dbs):
+    result = app.test_cli_runner().invoke(
+        args=["staff", "create", "New.Admin@Flick.test", "--role", "admin", "--password-stdin"],
+        input="a long enough password\n",
+    )
+    assert result.exit_code == 0, result.output
+    dbs.expire_all()
+    user = dbs.scalars(sa.select(Auth).where(Auth.email == "new.admin@flick.test")).one()
+    assert user.role == "admin" and user.email_verified
+    account = dbs.scalars(sa.select(Account).where(Account.user_id == user.id)).one()
+    assert account.provider_id == "credential" and account.account_id == user.id
+    assert verify_password("a long enough password", account.password)
+    entry = dbs.scalars(sa.select(Log).where(Log.entity_id == user.id)).one()
+    assert (entry.action, entry.actor_type) == ("system:created:admin:account", "system")
+    assert entry.after == {"email": "new.admin@flick.test", "role": "admin"}
+
+
+def test_staff_create_refuses_duplicates_and_bad_roles(app, dbs):
+    existing = factories.StaffFactory()
+    runner = app.test_cli_runner()
+    dup = runner.invoke(args=["staff", "create", existing.email, "--role", "admin",
+                              "--password-stdin"], input="a long enough password\n")
+    assert dup.exit_code != 0 and "already exists" in dup.output
+    bad = runner.invoke(args=["staff", "create", "x@flick.test", "--role", "owner",
+                              "--password-stdin"], input="a long enough password\n")
+    assert bad.exit_code != 0
+
+
+def test_demo_loads_data_and_one_login_per_role(app, client, dbs):
+    result = app.test_cli_runner().invoke(args=["demo", "--no-serve", "--size", "10"])
+    assert result.exit_code == 0, result.output
+    for role in ("moderator", "admin", "superadmin", "auditor"):
+        assert f"{role}@flick.demo" in result.output
+    dbs.expire_all()
+    assert dbs.scalar(sa.select(sa.func.count()).select_from(Post)) == 40
+    topics = set(dbs.scalars(sa.select(Post.topic).distinct()))
+    assert len(topics) >= 8
+    response = client.post("/login", data={"email": "auditor@flick.demo",
+                                           "password": "flick-demo-password"})
+    assert response.status_code == 303
+    again = app.test_cli_runner().invoke(args=["demo", "--no-serve", "--size", "10"])
+    assert "already loaded" in again.output
+
+
+# --- adopting a database that Flick's server created ------------------------------------
+
+def _offline_baseline_sql(app) -> str:
+    out = io.StringIO()
+    with app.app_context(), contextlib.redirect_stdout(out):
+        upgrade(directory=app.extensions["migrate"].directory,
+                revision="0001_flick_baseline", sql=True)
+    sql = out.getvalue()
+    # Flick's own database has no Alembic version table: drop those statements.
+    statements = [s for s in sql.split(";\n") if "alembic_version" not in s]
+    return ";\n".join(statements)
+
+
+@pytest.fixture
+def flick_database(scratch_app):
+    """A database laid out the way Flick's server made it (baseline DDL, no Alembic)."""
+    sql = _offline_baseline_sql(scratch_app)
+    with scratch_app.app_context():
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql(sql)
+    return scratch_app
+
+
+@pytest.mark.postgres_only
+def test_adopt_stamps_a_matching_flick_database_and_upgrade_adds_admin_objects(flick_database):
+    app = flick_database
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["adopt"])
+    assert result.exit_code == 0, result.output
+    assert "matches Flick's baseline exactly" in result.output
+    assert "Stamped 0001_flick_baseline" in result.output
+    upgraded = runner.invoke(args=["db", "upgrade"])
+    assert upgraded.exit_code == 0, upgraded.output
+    with app.app_context(), db.engine.connect() as conn:
+        labels = conn.execute(sa.text("SELECT unnest(enum_range(NULL::log_role))::text")).scalars().all()
+        head = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+    assert "moderator" in labels and "auditor" in labels
+    assert head == "0002_admin_enum_values"
+    again = runner.invoke(args=["adopt"])
+    assert "already managed" in again.output
+
+
+@pytest.mark.postgres_only
+def test_adopt_refuses_and_explains_a_drifted_database(flick_database):
+    app = flick_database
+    with app.app_context(), db.engine.begin() as conn:
+        conn.exec_driver_sql('ALTER TABLE posts ALTER COLUMN title TYPE varchar(80)')
+        conn.exec_driver_sql('ALTER TABLE comments DROP COLUMN "parentCommentId"')
+        conn.exec_driver_sql('DROP INDEX idx_college_name')
+    result = app.test_cli_runner().invoke(args=["adopt"])
+    assert result.exit_code != 0
+    out = result.output
+    assert "column posts.title is of type character varying, expected text" in out
+    assert "column comments.parentCommentId is missing" in out
+    assert "index idx_college_name on colleges is missing" in out
+    assert "nothing was stamped" in out
+    with app.app_context(), db.engine.connect() as conn:
+        assert not sa.inspect(conn).has_table("alembic_version")
+
+
+@pytest.mark.postgres_only
+def test_adopt_check_reports_without_stamping(flick_database):
+    app = flick_database
+    result = app.test_cli_runner().invoke(args=["adopt", "--check"])
+    assert result.exit_code == 0 and "nothing stamped" in result.output
+    with app.app_context(), db.engine.connect() as conn:
+        assert not sa.inspect(conn).has_table("alembic_version")
+
+
+def test_offline_sql_contains_flicks_quoted_names(app):
+    sql = _offline_baseline_sql(app)
+    assert re.search(r'"isShadowBanned"', sql)
+    assert "alembic_version" not in sql
