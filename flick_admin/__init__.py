@@ -50,10 +50,13 @@ def _bind_extensions(app: Flask) -> None:
 
 
 def _register_views(app: Flask) -> None:
-    from flick_admin import cli, errors, shell
+    from flick_admin import cli, errors, shell, web
     from flick_admin.auth.views import bp as auth_bp
+    from flick_admin.moderation import views as moderation_views
 
-    shell.build_admin(app)
+    admin = shell.build_admin(app)
+    moderation_views.register(admin)
+    web.register_filters(app)
     app.register_blueprint(auth_bp)
     errors.register(app)
     cli.register(app)

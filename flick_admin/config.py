@@ -77,4 +77,5 @@ def load(env: dict[str, str] | None = None) -> dict[str, object]:
         "SESSION_COOKIE_SECURE": _bool(env.get("COOKIE_SECURE"), not development),
         "WTF_CSRF_TIME_LIMIT": None,
         "PAGE_SIZE": _int(env, "PAGE_SIZE", 50),
+        "MAX_CONTENT_LENGTH": 4 * 1024 * 1024,
     }

@@ -10,6 +10,8 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from flick_admin.extensions import db
+from flick_admin.moderation.errors import ActionRefused
+from flick_admin.pagination import BadCursor
 from flick_admin.shell import render_page
 
 log = logging.getLogger(__name__)
@@ -36,6 +38,18 @@ def register(app: Flask) -> None:
             "errors/generic.html", status=code,
             title=TITLES.get(code, exc.name), message=exc.description,
         )
+
+    @app.errorhandler(ActionRefused)
+    def refused(exc: ActionRefused):
+        db.session.rollback()
+        return render_page("errors/generic.html", status=exc.status, title=exc.title,
+                           message=exc.message)
+
+    @app.errorhandler(BadCursor)
+    def bad_cursor(exc: BadCursor):
+        return render_page("errors/generic.html", status=400, title="Bad request",
+                           message="This page link is damaged or out of date; start again from "
+                                   "the first page.")
 
     @app.errorhandler(SQLAlchemyError)
     def database_error(exc: SQLAlchemyError):

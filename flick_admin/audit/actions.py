@@ -15,3 +15,15 @@ class AuditAction(StrEnum):
     STAFF_LOGIN_FAILED = "admin:failed:login:self"
     # Staff accounts.
     STAFF_CREATED_BY_SYSTEM = "system:created:admin:account"
+
+    # Content moderation (Flick's strings; entity_type says post or comment).
+    CONTENT_BANNED = "admin:blocked:content"
+    CONTENT_UNBANNED = "admin:unblocked:content"
+    CONTENT_SHADOW_BANNED = "admin:shadow:banned:content"
+    CONTENT_SHADOW_UNBANNED = "admin:shadow:unbanned:content"
+    # Reports (Flick's string for any status change).
+    REPORT_STATUS_CHANGED = "admin:updated:report:status"
+    # User sanctions (Flick's strings).
+    USER_BANNED = "admin:banned:user"
+    USER_SUSPENDED = "admin:suspended:user"
+    USER_UNBANNED = "admin:unbanned:user"

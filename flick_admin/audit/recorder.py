@@ -61,7 +61,10 @@ def record(
     reason: str | None = None,
     metadata: dict[str, Any] | None = None,
     actor: Actor | None = None,
+    flush: bool = True,
 ) -> Log:
+    """Add the row to the open unit. ``flush=False`` lets a batch add many rows and
+    flush once; the rows are still written (or fail) before the unit commits."""
     session = require_unit()
     actor = actor or current_actor()
     row = Log(
@@ -79,5 +82,6 @@ def record(
         metadata_=jsonable(metadata) if metadata else None,
     )
     session.add(row)
-    session.flush()
+    if flush:
+        session.flush()
     return row

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, current_app, flash, g, redirect, request, url_for
 from flask_login import current_user
 
@@ -11,17 +9,9 @@ from flick_admin.auth import services
 from flick_admin.auth.forms import ConfirmForm, LoginForm
 from flick_admin.auth.permissions import SIGNED_IN, public, requires
 from flick_admin.shell import render_page
+from flick_admin.web import safe_next
 
 bp = Blueprint("auth", __name__)
-
-
-def _safe_next(target: str | None) -> str:
-    """Only same-site paths are followed after sign-in."""
-    if target:
-        parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
-            return target
-    return url_for("admin.index")
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -39,7 +29,7 @@ def login():
             except services.SignInFailed as failed:
                 error, status = str(failed), 401
             else:
-                response = redirect(_safe_next(request.args.get("next")), code=303)
+                response = redirect(safe_next(request.args.get("next"), url_for("admin.index")), code=303)
                 set_session_cookie(response, signed.token)
                 return response
         else:

@@ -20,6 +20,9 @@ class Auth(UserMixin, Base):
     """A person: a student or a staff member (``role``). Flask-Login's user object."""
 
     __tablename__ = "auth"
+    __table_args__ = (
+        sa.Index("ix_admin_auth_created", "created_at", "id"),
+    )
 
     id: Mapped[str] = mapped_column(sa.Text, primary_key=True)
     name: Mapped[str] = mapped_column(sa.Text)

@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 class Post(Base):
     __tablename__ = "posts"
     __table_args__ = (
+        sa.Index("ix_admin_posts_created", "createdAt", "id"),
+        sa.Index("ix_admin_posts_author", "postedBy", "createdAt"),
         sa.Index(
             "posts_visibility_idx",
             "isBanned",
@@ -51,6 +53,11 @@ class Post(Base):
 
 class Comment(Base):
     __tablename__ = "comments"
+    __table_args__ = (
+        sa.Index("ix_admin_comments_post", "postId", "createdAt"),
+        sa.Index("ix_admin_comments_author", "commentedBy", "createdAt"),
+        sa.Index("ix_admin_comments_created", "createdAt", "id"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, default=new_uuid)
     content: Mapped[str] = mapped_column(sa.Text)

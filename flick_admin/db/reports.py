@@ -18,6 +18,12 @@ if TYPE_CHECKING:
 
 class ContentReport(Base):
     __tablename__ = "content_reports"
+    __table_args__ = (
+        sa.Index("ix_admin_reports_post", "post_id", "status"),
+        sa.Index("ix_admin_reports_comment", "comment_id", "status"),
+        sa.Index("ix_admin_reports_status_created", "status", "created_at", "id"),
+        sa.Index("ix_admin_reports_reporter", "reported_by", "created_at"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, default=new_uuid)
     type: Mapped[str] = mapped_column(pg_enum("report_type"))

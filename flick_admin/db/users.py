@@ -19,6 +19,9 @@ if TYPE_CHECKING:
 
 class PlatformUser(Base):
     __tablename__ = "platform_user"
+    __table_args__ = (
+        sa.Index("ix_admin_platform_user_college", "college_id"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, default=new_uuid)
     created_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)

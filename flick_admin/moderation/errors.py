@@ -1,0 +1,46 @@
+"""What a moderation service can refuse, each with the HTTP status a view answers with."""
+
+from __future__ import annotations
+
+
+class ActionRefused(Exception):
+    status = 400
+    title = "Bad request"
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidInput(ActionRefused):
+    status = 400
+    title = "Bad request"
+
+
+class NotFound(ActionRefused):
+    status = 404
+    title = "Not found"
+
+
+class NotAllowed(ActionRefused):
+    status = 403
+    title = "Not allowed"
+
+
+class StaleState(ActionRefused):
+    """The item changed after the form was drawn; nothing was written."""
+
+    status = 409
+    title = "Changed by someone else"
+
+
+class BatchItemFailed(ActionRefused):
+    """One item of a batch failed, so the whole batch changed nothing."""
+
+    def __init__(self, index: int, label: str, cause: ActionRefused):
+        super().__init__(
+            f"Item {index + 1} ({label}) failed: {cause.message} Nothing in the batch was changed."
+        )
+        self.status = cause.status
+        self.title = cause.title
+        self.cause = cause

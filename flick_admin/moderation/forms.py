@@ -1,0 +1,113 @@
+"""Moderation forms. A reason is always required: pick a standard one, type one, or both."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, time, timedelta
+
+from flask_wtf import FlaskForm
+from wtforms import DateField, HiddenField, IntegerField, SelectField, TextAreaField
+from wtforms.validators import Length, NumberRange, Optional
+
+from flick_admin.db.base import utcnow
+from flick_admin.moderation.errors import InvalidInput
+from flick_admin.moderation.services import MAX_BATCH, MAX_REASON, Target, TargetKind
+
+STANDARD_REASONS = (
+    "Spam or scam",
+    "Harassment or bullying",
+    "Hate speech",
+    "Violence or threats",
+    "Sexual or inappropriate content",
+    "Self-harm",
+    "Misinformation",
+    "Personal information shared",
+    "Off-topic or low quality",
+    "Ban evasion",
+    "Report reviewed: no violation",
+    "Other",
+)
+REASON_CHOICES = [("", "Choose a reason…")] + [(r, r) for r in STANDARD_REASONS]
+
+
+class ReasonMixin:
+    reason_choice = SelectField("Reason", choices=REASON_CHOICES, validate_choice=False)
+    reason_text = TextAreaField("Details", validators=[Optional(), Length(max=MAX_REASON * 100)])
+
+    def reason(self) -> str:
+        """The standard reason, the typed one, or "standard: typed"; empty when neither.
+        Length is checked by the service, which says how long is too long."""
+        choice = (self.reason_choice.data or "").strip()
+        if choice and choice not in STANDARD_REASONS:
+            raise InvalidInput(f"Unknown standard reason {choice[:40]!r}.")
+        text = (self.reason_text.data or "").strip()
+        if choice and choice != "Other" and text:
+            return f"{choice}: {text}"
+        return text or ("" if choice == "Other" else choice)
+
+
+class ActionForm(ReasonMixin, FlaskForm):
+    action = HiddenField()
+    state = HiddenField()
+    next = HiddenField()
+
+
+class BulkForm(ReasonMixin, FlaskForm):
+    action = SelectField("Action", validate_choice=False, choices=[
+        ("", "Choose an action…"), ("ban", "Ban"), ("shadow_ban", "Shadow-ban (posts)"),
+        ("ignore", "Ignore the reports"), ("reopen", "Reopen the reports")])
+    next = HiddenField()
+
+
+def parse_targets(values: list[str]) -> list[Target]:
+    """Checkbox values ``kind:uuid:state`` from the queue."""
+    if len(values) > MAX_BATCH:
+        raise InvalidInput(f"A batch takes at most {MAX_BATCH} items ({len(values)} selected).")
+    targets = []
+    for value in values:
+        parts = value.split(":")
+        if len(parts) != 3:
+            raise InvalidInput(f"Malformed selection {value[:60]!r}.")
+        kind, raw_id, state = parts
+        try:
+            targets.append(Target(TargetKind(kind), uuid.UUID(raw_id), state or None))
+        except ValueError:
+            raise InvalidInput(f"Malformed selection {value[:60]!r}.") from None
+    return targets
+
+
+class SanctionForm(ReasonMixin, FlaskForm):
+    kind = SelectField("Sanction", validate_choice=False,
+                       choices=[("suspend", "Suspend"), ("ban", "Ban permanently")])
+    days = IntegerField("For days", validators=[Optional(), NumberRange(min=1, max=3650)])
+    until = DateField("Or until", validators=[Optional()])
+    state = HiddenField()
+
+    def end(self) -> datetime | None:
+        if self.kind.data == "ban":
+            return None
+        if self.kind.data != "suspend":
+            raise InvalidInput(f"Unknown sanction {str(self.kind.data)[:40]!r}.")
+        if self.days.data and self.until.data:
+            raise InvalidInput("Give either a number of days or an end date, not both.")
+        if self.days.data:
+            return utcnow().replace(microsecond=0) + timedelta(days=self.days.data)
+        if self.until.data:
+            return datetime.combine(self.until.data, time.min)
+        raise InvalidInput("A suspension needs a number of days or an end date.")
+
+
+class LiftForm(ReasonMixin, FlaskForm):
+    state = HiddenField()
+
+
+
+def validated(form: FlaskForm) -> FlaskForm:
+    """The form, or a clear 400 naming what is wrong with it."""
+    if form.validate_on_submit():
+        return form
+    if "csrf_token" in form.errors:
+        raise InvalidInput("The form expired or came from elsewhere; reload the page and try again.")
+    problems = "; ".join(f"{getattr(form, name).label.text}: {', '.join(errors)}"
+                         for name, errors in form.errors.items())
+    raise InvalidInput(problems or "The form was not filled in correctly.")

@@ -1,0 +1,447 @@
+"""Read-only queries behind the moderation pages. Each list page is one keyset query
+plus at most a couple of look-ups for the rows on that page, whatever its depth."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from flick_admin.audit.actions import AuditAction
+from flick_admin.db import Auth, College, Comment, ContentReport, Log, PlatformUser, Post, Session
+from flick_admin.db.base import utcnow
+from flick_admin.db.enums import EntityType, ReportStatus
+from flick_admin.extensions import db
+from flick_admin.moderation.filters import (
+    CommentFilters,
+    PostFilters,
+    ReportFilters,
+    UserFilters,
+    end_of,
+    start_of,
+)
+from flick_admin.pagination import Page, paginate
+
+EXCERPT = 240
+THREAD_LIMIT = 500
+HISTORY_LIMIT = 100
+SANCTION_ACTIONS = (AuditAction.USER_BANNED.value, AuditAction.USER_SUSPENDED.value)
+USER_HISTORY_ACTIONS = SANCTION_ACTIONS + (AuditAction.USER_UNBANNED.value,)
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _prefix(text: str) -> str:
+    return _like(text)[1:]
+
+
+def _words(text: str) -> list[str]:
+    return [w for w in text.split() if w][:8]
+
+
+def _college_match(text: str):
+    return sa.or_(College.name.ilike(_prefix(text), escape="\\"),
+                  College.email_domain == text.lower())
+
+
+def _pending_count(column) -> sa.ScalarSelect:
+    return (
+        sa.select(sa.func.count())
+        .where(column, ContentReport.status == ReportStatus.PENDING.value)
+        .scalar_subquery()
+    )
+
+
+# --- posts ----------------------------------------------------------------------------------
+
+def post_queue(f: PostFilters, size: int) -> Page:
+    pending_by_post = (
+        sa.select(ContentReport.post_id.label("post_id"), sa.func.count().label("n"))
+        .where(ContentReport.status == ReportStatus.PENDING.value, ContentReport.post_id.is_not(None))
+        .group_by(ContentReport.post_id)
+        .subquery()
+    )
+    if f.sort == "reported":
+        pending = pending_by_post.c.n
+    else:
+        pending = _pending_count(ContentReport.post_id == Post.id).correlate(Post)
+    stmt = (
+        sa.select(
+            Post.id, Post.title, sa.func.substr(Post.content, 1, EXCERPT).label("excerpt"),
+            Post.topic, Post.views, Post.created_at, Post.is_banned, Post.is_shadow_banned,
+            Post.is_private, PlatformUser.username, PlatformUser.auth_id,
+            College.name.label("college"), pending.label("pending"),
+        )
+        .select_from(Post)
+        .outerjoin(PlatformUser, PlatformUser.id == Post.posted_by_id)
+        .outerjoin(College, College.id == PlatformUser.college_id)
+    )
+    if f.sort == "reported":
+        stmt = stmt.join(pending_by_post, pending_by_post.c.post_id == Post.id)
+    if f.state == "visible":
+        stmt = stmt.where(sa.func.coalesce(Post.is_banned, False).is_(False),
+                          sa.func.coalesce(Post.is_shadow_banned, False).is_(False))
+    elif f.state == "banned":
+        stmt = stmt.where(Post.is_banned.is_(True))
+    elif f.state == "shadow":
+        stmt = stmt.where(Post.is_shadow_banned.is_(True))
+    elif f.state == "hidden":
+        stmt = stmt.where(sa.or_(Post.is_banned.is_(True), Post.is_shadow_banned.is_(True)))
+    if f.reported and f.sort != "reported":
+        stmt = stmt.where(
+            sa.exists().where(ContentReport.post_id == Post.id,
+                              ContentReport.status == ReportStatus.PENDING.value)
+        )
+    if f.topic:
+        stmt = stmt.where(Post.topic == f.topic)
+    if f.college:
+        stmt = stmt.where(_college_match(f.college))
+    if f.author:
+        stmt = stmt.where(PlatformUser.username.ilike(_prefix(f.author.lower()), escape="\\"))
+    for word in _words(f.q):
+        stmt = stmt.where(sa.or_(Post.title.ilike(_like(word), escape="\\"),
+                                 Post.content.ilike(_like(word), escape="\\")))
+    if f.created_from:
+        stmt = stmt.where(Post.created_at >= start_of(f.created_from))
+    if f.created_to:
+        stmt = stmt.where(Post.created_at < end_of(f.created_to))
+    if f.sort == "reported":
+        keys, descending = [pending_by_post.c.n, Post.created_at, Post.id], True
+    else:
+        keys, descending = [Post.created_at, Post.id], f.sort == "newest"
+    return paginate(stmt, keys, descending=descending, size=size, after=f.after, before=f.before)
+
+
+@dataclass
+class PostDetail:
+    post: Any
+    author: Any
+    comments: list[Any]
+    comments_truncated: bool
+    reports: list[Any]
+    history: list[Any]
+
+
+def post_detail(post_id: uuid.UUID) -> PostDetail | None:
+    head = db.session.execute(
+        sa.select(Post, PlatformUser, Auth, College.name.label("college"))
+        .outerjoin(PlatformUser, PlatformUser.id == Post.posted_by_id)
+        .outerjoin(Auth, Auth.id == PlatformUser.auth_id)
+        .outerjoin(College, College.id == PlatformUser.college_id)
+        .where(Post.id == post_id)
+    ).first()
+    if head is None:
+        return None
+    author = None
+    if head.PlatformUser is not None:
+        author = author_panel(head.PlatformUser, head.Auth, head.college)
+    comment_rows = db.session.execute(
+        sa.select(Comment.id, Comment.content, Comment.is_banned, Comment.parent_comment_id,
+                  Comment.created_at, PlatformUser.username, PlatformUser.auth_id,
+                  _pending_count(ContentReport.comment_id == Comment.id)
+                  .correlate(Comment).label("pending"))
+        .outerjoin(PlatformUser, PlatformUser.id == Comment.commented_by_id)
+        .where(Comment.post_id == post_id)
+        .order_by(Comment.created_at, Comment.id)
+        .limit(THREAD_LIMIT + 1)
+    ).all()
+    truncated = len(comment_rows) > THREAD_LIMIT
+    comments = thread(comment_rows[:THREAD_LIMIT])
+    reports = db.session.execute(
+        sa.select(ContentReport.id, ContentReport.type, ContentReport.comment_id,
+                  ContentReport.reason, ContentReport.message, ContentReport.status,
+                  ContentReport.created_at, PlatformUser.username.label("reporter"),
+                  PlatformUser.auth_id.label("reporter_auth_id"))
+        .outerjoin(PlatformUser, PlatformUser.id == ContentReport.reported_by_id)
+        .outerjoin(Comment, Comment.id == ContentReport.comment_id)
+        .where(sa.or_(ContentReport.post_id == post_id, Comment.post_id == post_id))
+        .order_by(ContentReport.created_at.desc())
+        .limit(HISTORY_LIMIT)
+    ).all()
+    return PostDetail(head.Post, author, comments, truncated, reports,
+                      entity_history(EntityType.POST, str(post_id)))
+
+
+def thread(rows: list[Any]) -> list[tuple[int, Any]]:
+    """Comments in reading order with their depth (replies under their parent)."""
+    children: dict[uuid.UUID | None, list[Any]] = defaultdict(list)
+    ids = {r.id for r in rows}
+    for row in rows:
+        parent = row.parent_comment_id if row.parent_comment_id in ids else None
+        children[parent].append(row)
+    out: list[tuple[int, Any]] = []
+    stack = [(0, r) for r in reversed(children[None])]
+    while stack:
+        depth, row = stack.pop()
+        out.append((depth, row))
+        stack.extend((depth + 1, c) for c in reversed(children[row.id]))
+    return out
+
+
+def author_panel(profile: PlatformUser, auth: Auth | None, college: str | None) -> dict[str, Any]:
+    """The author's standing: who they are and how often they were sanctioned or reported."""
+    stats = db.session.execute(
+        sa.select(
+            sa.select(sa.func.count()).select_from(Log)
+            .where(Log.entity_type == EntityType.USER.value, Log.entity_id == profile.auth_id,
+                   Log.action.in_(SANCTION_ACTIONS)).scalar_subquery().label("sanctions"),
+            sa.select(sa.func.count()).select_from(ContentReport)
+            .join(Post, Post.id == ContentReport.post_id)
+            .where(Post.posted_by_id == profile.id).scalar_subquery().label("post_reports"),
+            sa.select(sa.func.count()).select_from(ContentReport)
+            .join(Comment, Comment.id == ContentReport.comment_id)
+            .where(Comment.commented_by_id == profile.id).scalar_subquery().label("comment_reports"),
+        )
+    ).one()
+    return {
+        "profile": profile, "auth": auth, "college": college,
+        "sanctions": stats.sanctions, "reports": stats.post_reports + stats.comment_reports,
+    }
+
+
+def entity_history(entity_type: EntityType, entity_id: str, limit: int = HISTORY_LIMIT) -> list[Any]:
+    return db.session.execute(
+        sa.select(Log.id, Log.occured_at, Log.action, Log.actor_id, Log.actor_type, Log.reason,
+                  Log.before, Log.after, Log.metadata_, Auth.email.label("actor_email"))
+        .outerjoin(Auth, Auth.id == Log.actor_id)
+        .where(Log.entity_type == entity_type.value, Log.entity_id == entity_id)
+        .order_by(Log.occured_at.desc(), Log.id.desc())
+        .limit(limit)
+    ).all()
+
+
+# --- comments -------------------------------------------------------------------------------
+
+def comment_queue(f: CommentFilters, size: int) -> Page:
+    stmt = (
+        sa.select(
+            Comment.id, sa.func.substr(Comment.content, 1, EXCERPT).label("excerpt"),
+            Comment.is_banned, Comment.created_at, Comment.post_id, Post.title.label("post_title"),
+            PlatformUser.username, PlatformUser.auth_id,
+            _pending_count(ContentReport.comment_id == Comment.id).correlate(Comment).label("pending"),
+        )
+        .select_from(Comment)
+        .join(Post, Post.id == Comment.post_id)
+        .outerjoin(PlatformUser, PlatformUser.id == Comment.commented_by_id)
+    )
+    if f.state == "visible":
+        stmt = stmt.where(Comment.is_banned.is_(False))
+    elif f.state == "banned":
+        stmt = stmt.where(Comment.is_banned.is_(True))
+    if f.reported:
+        stmt = stmt.where(
+            sa.exists().where(ContentReport.comment_id == Comment.id,
+                              ContentReport.status == ReportStatus.PENDING.value)
+        )
+    if f.author:
+        stmt = stmt.where(PlatformUser.username.ilike(_prefix(f.author.lower()), escape="\\"))
+    if f.post:
+        stmt = stmt.where(Comment.post_id == f.post)
+    for word in _words(f.q):
+        stmt = stmt.where(Comment.content.ilike(_like(word), escape="\\"))
+    return paginate(stmt, [Comment.created_at, Comment.id], descending=True, size=size,
+                    after=f.after, before=f.before)
+
+
+# --- reports --------------------------------------------------------------------------------
+
+@dataclass
+class ReportGroup:
+    kind: str  # "post" or "comment"
+    target_id: uuid.UUID
+    count: int
+    first: Any
+    latest: Any
+    reasons: list[tuple[str, int]]
+    target: Any  # the post or comment row, or None when it is gone
+
+
+def report_queue(f: ReportFilters, size: int) -> tuple[Page, list[ReportGroup]]:
+    target = sa.func.coalesce(ContentReport.post_id, ContentReport.comment_id)
+    grouped = (
+        sa.select(
+            ContentReport.type.label("type"), target.label("target_id"),
+            sa.func.count().label("n"),
+            sa.func.min(ContentReport.created_at).label("first"),
+            sa.func.max(ContentReport.created_at).label("latest"),
+        )
+        .where(ContentReport.status == f.status)
+        .group_by(ContentReport.type, target)
+    )
+    if f.type:
+        grouped = grouped.where(ContentReport.type == ("Post" if f.type == "post" else "Comment"))
+    if f.reason:
+        grouped = grouped.where(ContentReport.reason == f.reason)
+    if f.college:
+        author = sa.func.coalesce(Post.posted_by_id, Comment.commented_by_id)
+        grouped = (
+            grouped.outerjoin(Post, Post.id == ContentReport.post_id)
+            .outerjoin(Comment, Comment.id == ContentReport.comment_id)
+            .join(PlatformUser, PlatformUser.id == author)
+            .join(College, College.id == PlatformUser.college_id)
+            .where(_college_match(f.college))
+        )
+    g = grouped.subquery()
+    stmt = sa.select(g.c.type, g.c.target_id, g.c.n, g.c.first, g.c.latest)
+    if f.sort == "oldest":
+        keys, descending = [g.c.first, g.c.target_id], False
+    elif f.sort == "newest":
+        keys, descending = [g.c.latest, g.c.target_id], True
+    else:
+        keys, descending = [g.c.n, g.c.target_id], True
+    page = paginate(stmt, keys, descending=descending, size=size, after=f.after, before=f.before)
+    return page, _report_groups(page.rows, f)
+
+
+def _report_groups(rows: list[Any], f: ReportFilters) -> list[ReportGroup]:
+    post_ids = [r.target_id for r in rows if r.type == "Post"]
+    comment_ids = [r.target_id for r in rows if r.type == "Comment"]
+    targets: dict[uuid.UUID, Any] = {}
+    if post_ids:
+        for row in db.session.execute(
+            sa.select(Post.id, Post.title, sa.func.substr(Post.content, 1, EXCERPT).label("excerpt"),
+                      Post.is_banned, Post.is_shadow_banned, Post.created_at,
+                      PlatformUser.username, PlatformUser.auth_id, College.name.label("college"))
+            .outerjoin(PlatformUser, PlatformUser.id == Post.posted_by_id)
+            .outerjoin(College, College.id == PlatformUser.college_id)
+            .where(Post.id.in_(post_ids))
+        ):
+            targets[row.id] = row
+    if comment_ids:
+        for row in db.session.execute(
+            sa.select(Comment.id, Comment.post_id, Post.title.label("post_title"),
+                      sa.func.substr(Comment.content, 1, EXCERPT).label("excerpt"),
+                      Comment.is_banned, Comment.created_at, PlatformUser.username,
+                      PlatformUser.auth_id, College.name.label("college"))
+            .join(Post, Post.id == Comment.post_id)
+            .outerjoin(PlatformUser, PlatformUser.id == Comment.commented_by_id)
+            .outerjoin(College, College.id == PlatformUser.college_id)
+            .where(Comment.id.in_(comment_ids))
+        ):
+            targets[row.id] = row
+    reasons: dict[uuid.UUID, list[tuple[str, int]]] = defaultdict(list)
+    if rows:
+        target = sa.func.coalesce(ContentReport.post_id, ContentReport.comment_id)
+        for tid, reason, n in db.session.execute(
+            sa.select(target, ContentReport.reason, sa.func.count())
+            .where(ContentReport.status == f.status, target.in_([r.target_id for r in rows]))
+            .group_by(target, ContentReport.reason)
+            .order_by(sa.func.count().desc(), ContentReport.reason)
+        ):
+            reasons[tid].append((reason, n))
+    return [
+        ReportGroup("post" if r.type == "Post" else "comment", r.target_id, r.n, r.first, r.latest,
+                    reasons.get(r.target_id, []), targets.get(r.target_id))
+        for r in rows
+    ]
+
+
+# --- users ----------------------------------------------------------------------------------
+
+def user_list(f: UserFilters, size: int) -> Page:
+    now = utcnow()
+    stmt = (
+        sa.select(
+            Auth.id, Auth.email, Auth.name, Auth.role, Auth.banned, Auth.ban_expires,
+            Auth.ban_reason, Auth.created_at, PlatformUser.username, PlatformUser.status,
+            PlatformUser.karma, PlatformUser.branch, College.name.label("college"),
+        )
+        .select_from(Auth)
+        .outerjoin(PlatformUser, PlatformUser.auth_id == Auth.id)
+        .outerjoin(College, College.id == PlatformUser.college_id)
+    )
+    if f.q:
+        pattern = _prefix(f.q.lower())
+        stmt = stmt.where(sa.or_(PlatformUser.username.ilike(pattern, escape="\\"),
+                                 Auth.email.ilike(pattern, escape="\\")))
+    if f.college:
+        stmt = stmt.where(_college_match(f.college))
+    banned = Auth.banned.is_(True)
+    if f.ban == "banned":
+        stmt = stmt.where(banned, Auth.ban_expires.is_(None))
+    elif f.ban == "suspended":
+        stmt = stmt.where(banned, Auth.ban_expires > now)
+    elif f.ban == "expired":
+        stmt = stmt.where(banned, Auth.ban_expires <= now)
+    elif f.ban == "free":
+        stmt = stmt.where(sa.or_(Auth.banned.is_not(True), Auth.ban_expires <= now))
+    if f.status:
+        stmt = stmt.where(PlatformUser.status == f.status)
+    if f.kind == "student":
+        stmt = stmt.where(PlatformUser.id.is_not(None))
+    elif f.kind == "staff":
+        stmt = stmt.where(Auth.role.in_(("moderator", "admin", "superadmin", "auditor")))
+    return paginate(stmt, [Auth.created_at, Auth.id], descending=True, size=size,
+                    after=f.after, before=f.before)
+
+
+@dataclass
+class UserDetail:
+    auth: Auth
+    profile: PlatformUser | None
+    college: str | None
+    posts: list[Any]
+    comments: list[Any]
+    reports_against: list[Any]
+    reports_filed: list[Any]
+    history: list[Any]
+    sessions: int
+
+
+RECENT = 20
+
+
+def user_detail(auth_id: str) -> UserDetail | None:
+    head = db.session.execute(
+        sa.select(Auth, PlatformUser, College.name.label("college"),
+                  sa.select(sa.func.count()).select_from(Session)
+                  .where(Session.user_id == Auth.id, Session.expires_at > utcnow())
+                  .correlate(Auth).scalar_subquery().label("sessions"))
+        .outerjoin(PlatformUser, PlatformUser.auth_id == Auth.id)
+        .outerjoin(College, College.id == PlatformUser.college_id)
+        .where(Auth.id == auth_id)
+    ).first()
+    if head is None:
+        return None
+    profile = head.PlatformUser
+    posts = comments = against = filed = []
+    if profile is not None:
+        posts = db.session.execute(
+            sa.select(Post.id, Post.title, Post.created_at, Post.is_banned, Post.is_shadow_banned)
+            .where(Post.posted_by_id == profile.id)
+            .order_by(Post.created_at.desc(), Post.id.desc()).limit(RECENT)
+        ).all()
+        comments = db.session.execute(
+            sa.select(Comment.id, sa.func.substr(Comment.content, 1, 160).label("excerpt"),
+                      Comment.post_id, Comment.created_at, Comment.is_banned)
+            .where(Comment.commented_by_id == profile.id)
+            .order_by(Comment.created_at.desc(), Comment.id.desc()).limit(RECENT)
+        ).all()
+        report_cols = (ContentReport.id, ContentReport.type, ContentReport.post_id,
+                       ContentReport.comment_id, ContentReport.reason, ContentReport.status,
+                       ContentReport.created_at)
+        on_posts = (
+            sa.select(*report_cols).join(Post, Post.id == ContentReport.post_id)
+            .where(Post.posted_by_id == profile.id)
+        )
+        on_comments = (
+            sa.select(*report_cols).join(Comment, Comment.id == ContentReport.comment_id)
+            .where(Comment.commented_by_id == profile.id)
+        )
+        union = sa.union_all(on_posts, on_comments).subquery()
+        against = db.session.execute(
+            sa.select(union).order_by(union.c.created_at.desc()).limit(RECENT)
+        ).all()
+        filed = db.session.execute(
+            sa.select(*report_cols).where(ContentReport.reported_by_id == profile.id)
+            .order_by(ContentReport.created_at.desc()).limit(RECENT)
+        ).all()
+    history = entity_history(EntityType.USER, head.Auth.id)
+    return UserDetail(head.Auth, profile, head.college, posts, comments, against, filed,
+                      history, head.sessions)

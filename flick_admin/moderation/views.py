@@ -1,0 +1,176 @@
+"""Moderation screens: the report queue, posts, comments and users.
+
+Views are thin: read the filter or form, call one query or one service, flash, 303.
+Refusals from services (bad input, not found, stale state, not allowed) are turned into
+pages with their status by the app's error handler.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import abort, flash, request, url_for
+from flask_admin import expose
+
+from flick_admin.auth.permissions import Permission, has_permission, requires
+from flick_admin.db.enums import TOPICS
+from flick_admin.moderation import queries, services
+from flick_admin.moderation.filters import (
+    COMMENT_STATES,
+    POST_SORTS,
+    POST_STATES,
+    REPORT_REASONS,
+    REPORT_SORTS,
+    USER_BAN_STATES,
+    CommentFilters,
+    PostFilters,
+    ReportFilters,
+    UserFilters,
+)
+from flick_admin.moderation.forms import (
+    ActionForm,
+    BulkForm,
+    LiftForm,
+    SanctionForm,
+    parse_targets,
+    validated,
+)
+from flick_admin.moderation.services import Target, TargetKind
+from flick_admin.shell import SecureView
+from flick_admin.web import back_to, page_size
+
+
+def _flash(outcome) -> None:
+    flash(outcome.message, "success" if outcome.changed else "info")
+
+
+def _can_moderate() -> bool:
+    return has_permission(Permission.CONTENT_MODERATE)
+
+
+class ReportsView(SecureView):
+    permission = Permission.CONTENT_READ
+
+    @expose("/")
+    @requires(Permission.CONTENT_READ)
+    def index(self):
+        filters = ReportFilters.parse(request.args)
+        page, groups = queries.report_queue(filters, page_size())
+        return self.render(
+            "moderation/reports.html", filters=filters, page=page, groups=groups,
+            reasons=REPORT_REASONS, sorts=REPORT_SORTS, can_moderate=_can_moderate(),
+            action_form=ActionForm(), bulk_form=BulkForm(),
+        )
+
+    @expose("/<any(post,comment):kind>/<uuid:target_id>/act", methods=["POST"])
+    @requires(Permission.CONTENT_MODERATE)
+    def act(self, kind: str, target_id: uuid.UUID):
+        form = validated(ActionForm())
+        target = Target(TargetKind(kind), target_id, form.state.data or None)
+        _flash(services.moderate(target, form.action.data or "", form.reason()))
+        return back_to(url_for(".index"))
+
+    @expose("/bulk", methods=["POST"])
+    @requires(Permission.CONTENT_MODERATE)
+    def bulk(self):
+        form = validated(BulkForm())
+        targets = parse_targets(request.form.getlist("target"))
+        outcome = services.moderate_batch(targets, form.action.data or "", form.reason())
+        flash(f"Batch {outcome.batch_id}: {outcome.message}", "success")
+        return back_to(url_for(".index"))
+
+
+class PostsView(SecureView):
+    permission = Permission.CONTENT_READ
+
+    @expose("/")
+    @requires(Permission.CONTENT_READ)
+    def index(self):
+        filters = PostFilters.parse(request.args)
+        page = queries.post_queue(filters, page_size())
+        return self.render("moderation/posts.html", filters=filters, page=page, topics=TOPICS,
+                           states=POST_STATES, sorts=POST_SORTS)
+
+    @expose("/<uuid:post_id>")
+    @requires(Permission.CONTENT_READ)
+    def detail(self, post_id: uuid.UUID):
+        found = queries.post_detail(post_id)
+        if found is None:
+            abort(404, "That post does not exist (it may have been deleted).")
+        return self.render("moderation/post.html", d=found, state=services.post_state(found.post),
+                           can_moderate=_can_moderate(), form=ActionForm(),
+                           comment_state=lambda row: f"b{int(bool(row.is_banned))}")
+
+    @expose("/<uuid:post_id>/act", methods=["POST"])
+    @requires(Permission.CONTENT_MODERATE)
+    def act(self, post_id: uuid.UUID):
+        form = validated(ActionForm())
+        target = Target(TargetKind.POST, post_id, form.state.data or None)
+        _flash(services.moderate(target, form.action.data or "", form.reason()))
+        return back_to(url_for(".detail", post_id=post_id))
+
+
+class CommentsView(SecureView):
+    permission = Permission.CONTENT_READ
+
+    @expose("/")
+    @requires(Permission.CONTENT_READ)
+    def index(self):
+        filters = CommentFilters.parse(request.args)
+        page = queries.comment_queue(filters, page_size())
+        return self.render("moderation/comments.html", filters=filters, page=page,
+                           states=COMMENT_STATES)
+
+    @expose("/<uuid:comment_id>/act", methods=["POST"])
+    @requires(Permission.CONTENT_MODERATE)
+    def act(self, comment_id: uuid.UUID):
+        form = validated(ActionForm())
+        target = Target(TargetKind.COMMENT, comment_id, form.state.data or None)
+        _flash(services.moderate(target, form.action.data or "", form.reason()))
+        return back_to(url_for(".index"))
+
+
+class UsersView(SecureView):
+    permission = Permission.CONTENT_READ
+
+    @expose("/")
+    @requires(Permission.CONTENT_READ)
+    def index(self):
+        filters = UserFilters.parse(request.args)
+        page = queries.user_list(filters, page_size())
+        return self.render("moderation/users.html", filters=filters, page=page,
+                           ban_states=USER_BAN_STATES)
+
+    @expose("/<user_id>")
+    @requires(Permission.CONTENT_READ)
+    def detail(self, user_id: str):
+        found = queries.user_detail(user_id[:200])
+        if found is None:
+            abort(404, "That user does not exist.")
+        return self.render("moderation/user.html", d=found, state=services.user_state(found.auth),
+                           can_moderate=_can_moderate(), sanction_form=SanctionForm(),
+                           lift_form=LiftForm())
+
+    @expose("/<user_id>/sanction", methods=["POST"])
+    @requires(Permission.CONTENT_MODERATE)
+    def sanction(self, user_id: str):
+        form = validated(SanctionForm())
+        kind = services.SanctionKind.BAN if form.kind.data == "ban" else services.SanctionKind.SUSPEND
+        outcome = services.sanction_user(user_id[:200], kind, form.reason(), form.end(),
+                                         expected=form.state.data or None)
+        _flash(outcome)
+        return back_to(url_for(".detail", user_id=user_id))
+
+    @expose("/<user_id>/lift", methods=["POST"])
+    @requires(Permission.CONTENT_MODERATE)
+    def lift(self, user_id: str):
+        form = validated(LiftForm())
+        _flash(services.lift_sanction(user_id[:200], form.reason(), expected=form.state.data or None))
+        return back_to(url_for(".detail", user_id=user_id))
+
+
+def register(admin) -> None:
+    admin.add_view(ReportsView(name="Reports", endpoint="reports", url="/reports"))
+    admin.add_view(PostsView(name="Posts", endpoint="posts", url="/posts"))
+    admin.add_view(CommentsView(name="Comments", endpoint="comments", url="/comments"))
+    admin.add_view(UsersView(name="Users", endpoint="users", url="/users"))

@@ -1,0 +1,126 @@
+"""Keyset (seek) pagination: a page costs the same at page 1 and page 5,000.
+
+A page is ordered by a tuple of keys that ends in a unique column; the cursor carries the
+key values of the edge row, and the next page is "keys after these". No OFFSET, no
+COUNT(*) per page.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.sql.elements import ColumnElement
+
+from flick_admin.extensions import db
+
+
+class BadCursor(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list[Any]
+    next_cursor: str | None
+    prev_cursor: str | None
+
+
+def _tag(value: Any) -> str:
+    if isinstance(value, datetime):
+        return "d" + value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return "u" + str(value)
+    if isinstance(value, bool):
+        return "b" + str(int(value))
+    if isinstance(value, int):
+        return "i" + str(value)
+    if value is None:
+        raise BadCursor("keyset keys cannot be NULL")
+    return "s" + str(value)
+
+
+def _untag(item: Any) -> Any:
+    if not isinstance(item, str) or not item:
+        raise BadCursor("malformed cursor")
+    kind, raw = item[0], item[1:]
+    try:
+        if kind == "d":
+            return datetime.fromisoformat(raw)
+        if kind == "u":
+            return uuid.UUID(raw)
+        if kind == "b":
+            return raw == "1"
+        if kind == "i":
+            return int(raw)
+        if kind == "s":
+            return raw
+    except ValueError as exc:
+        raise BadCursor("malformed cursor") from exc
+    raise BadCursor("malformed cursor")
+
+
+def encode(values: tuple[Any, ...]) -> str:
+    raw = json.dumps([_tag(v) for v in values], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode(token: str, size: int) -> list[Any]:
+    if len(token) > 512:
+        raise BadCursor("malformed cursor")
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        items = json.loads(raw)
+    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
+        raise BadCursor("malformed cursor") from exc
+    if not isinstance(items, list) or len(items) != size:
+        raise BadCursor("malformed cursor")
+    return [_untag(item) for item in items]
+
+
+def paginate(
+    stmt: sa.Select,
+    keys: list[ColumnElement],
+    *,
+    descending: bool,
+    size: int,
+    after: str | None = None,
+    before: str | None = None,
+) -> Page:
+    """Run ``stmt`` for one page ordered by ``keys`` (all in one direction)."""
+    labelled = [key.label(f"_k{i}") for i, key in enumerate(keys)]
+    stmt = stmt.add_columns(*labelled)
+    backwards = before is not None and after is None
+    token = before if backwards else after
+    if token:
+        values = decode(token, len(keys))
+        edge = sa.tuple_(*[sa.literal(v, type_=k.type) for v, k in zip(values, keys, strict=True)])
+        row_keys = sa.tuple_(*keys)
+        going_down = descending != backwards
+        stmt = stmt.where(row_keys < edge if going_down else row_keys > edge)
+    ascending_now = not descending if not backwards else descending
+    stmt = stmt.order_by(*[k.asc() if ascending_now else k.desc() for k in keys]).limit(size + 1)
+    rows = db.session.execute(stmt).all()
+    more = len(rows) > size
+    rows = rows[:size]
+    if backwards:
+        rows.reverse()
+
+    def cursor_of(row) -> str:
+        return encode(tuple(getattr(row, f"_k{i}") for i in range(len(keys))))
+
+    if not rows:
+        return Page(rows, None, None)
+    if backwards:
+        next_cursor = cursor_of(rows[-1])
+        prev_cursor = cursor_of(rows[0]) if more else None
+    else:
+        next_cursor = cursor_of(rows[-1]) if more else None
+        prev_cursor = cursor_of(rows[0]) if after else None
+    return Page(rows, next_cursor, prev_cursor)

@@ -1,0 +1,48 @@
+"""Indexes behind the moderation queues (keyset order keys and foreign keys Flick left
+unindexed: a post's comments, a user's posts, a target's reports).
+
+On PostgreSQL they are built CONCURRENTLY, outside a transaction, so adopting a live
+Flick database does not block its writes while they build.
+
+Revision ID: 0003_moderation_indexes
+Revises: 0002_admin_enum_values
+"""
+
+from alembic import op
+
+from flick_admin.db.migration_helpers import is_postgres
+
+revision = "0003_moderation_indexes"
+down_revision = "0002_admin_enum_values"
+branch_labels = None
+depends_on = None
+
+# name, table, key columns (already quoted where Flick's names need it)
+INDEXES = (
+    ("ix_admin_posts_created", "posts", '"createdAt", id'),
+    ("ix_admin_posts_author", "posts", '"postedBy", "createdAt"'),
+    ("ix_admin_comments_post", "comments", '"postId", "createdAt"'),
+    ("ix_admin_comments_author", "comments", '"commentedBy", "createdAt"'),
+    ("ix_admin_comments_created", "comments", '"createdAt", id'),
+    ("ix_admin_reports_post", "content_reports", "post_id, status"),
+    ("ix_admin_reports_comment", "content_reports", "comment_id, status"),
+    ("ix_admin_reports_status_created", "content_reports", "status, created_at, id"),
+    ("ix_admin_reports_reporter", "content_reports", "reported_by, created_at"),
+    ("ix_admin_platform_user_college", "platform_user", "college_id"),
+    ("ix_admin_auth_created", "auth", "created_at, id"),
+)
+
+
+def upgrade() -> None:
+    if is_postgres():
+        with op.get_context().autocommit_block():
+            for name, table, keys in INDEXES:
+                op.execute(f'CREATE INDEX CONCURRENTLY IF NOT EXISTS "{name}" ON "{table}" ({keys})')
+    else:
+        for name, table, keys in INDEXES:
+            op.execute(f'CREATE INDEX IF NOT EXISTS "{name}" ON "{table}" ({keys})')
+
+
+def downgrade() -> None:
+    for name, _table, _keys in INDEXES:
+        op.execute(f'DROP INDEX IF EXISTS "{name}"')
