@@ -177,3 +177,50 @@ def scratch_app(scratch_database):
 
     with application.app_context():
         db.engine.dispose()
+
+
+@pytest.fixture
+def count_queries(app):
+    """``with count_queries() as counted: …`` then ``counted.n`` is the statements run."""
+    from contextlib import contextmanager
+
+    from flick_admin.extensions import db
+
+    with app.app_context():
+        engine = db.engine
+
+    class Counter:
+        n = 0
+        statements: list[str] = []
+
+    @contextmanager
+    def counting():
+        counter = Counter()
+        counter.statements = []
+
+        def on_execute(conn, cursor, statement, parameters, context, executemany):
+            # SAVEPOINT bookkeeping belongs to the test harness, not to the page.
+            if statement.split(" ", 1)[0] in {"SAVEPOINT", "RELEASE", "ROLLBACK"}:
+                return
+            counter.n += 1
+            counter.statements.append(statement)
+
+        sa.event.listen(engine, "before_cursor_execute", on_execute)
+        try:
+            yield counter
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", on_execute)
+
+    return counting
+
+
+def audit_rows(dbs, **where):
+    """The audit rows matching ``where`` (column=value), oldest first."""
+    from flick_admin.db import Log
+
+    dbs.expire_all()
+    stmt = sa.select(Log).order_by(Log.occured_at, Log.id)
+    for key, value in where.items():
+        column = Log.metadata_ if key == "metadata" else getattr(Log, key)
+        stmt = stmt.where(column == value)
+    return dbs.scalars(stmt).all()

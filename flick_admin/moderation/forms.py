@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime, time, timedelta
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, IntegerField, SelectField, TextAreaField
+from wtforms import DateField, HiddenField, IntegerField, StringField, TextAreaField
 from wtforms.validators import Length, NumberRange, Optional
 
 from flick_admin.db.base import utcnow
@@ -31,7 +31,9 @@ REASON_CHOICES = [("", "Choose a reason…")] + [(r, r) for r in STANDARD_REASON
 
 
 class ReasonMixin:
-    reason_choice = SelectField("Reason", choices=REASON_CHOICES, validate_choice=False)
+    # Options are drawn from REASON_CHOICES by the templates; reason() checks the value.
+    reason_choice = StringField("Reason", validators=[Optional(), Length(max=200)])
+    reason_choices = REASON_CHOICES
     reason_text = TextAreaField("Details", validators=[Optional(), Length(max=MAX_REASON * 100)])
 
     def reason(self) -> str:
@@ -53,9 +55,9 @@ class ActionForm(ReasonMixin, FlaskForm):
 
 
 class BulkForm(ReasonMixin, FlaskForm):
-    action = SelectField("Action", validate_choice=False, choices=[
-        ("", "Choose an action…"), ("ban", "Ban"), ("shadow_ban", "Shadow-ban (posts)"),
-        ("ignore", "Ignore the reports"), ("reopen", "Reopen the reports")])
+    action = StringField("Action", validators=[Optional(), Length(max=40)])
+    actions = (("", "Choose an action…"), ("ban", "Ban"), ("shadow_ban", "Shadow-ban (posts)"),
+               ("ignore", "Ignore the reports"), ("reopen", "Reopen the reports"))
     next = HiddenField()
 
 
@@ -77,8 +79,7 @@ def parse_targets(values: list[str]) -> list[Target]:
 
 
 class SanctionForm(ReasonMixin, FlaskForm):
-    kind = SelectField("Sanction", validate_choice=False,
-                       choices=[("suspend", "Suspend"), ("ban", "Ban permanently")])
+    kind = StringField("Sanction", validators=[Optional(), Length(max=20)])
     days = IntegerField("For days", validators=[Optional(), NumberRange(min=1, max=3650)])
     until = DateField("Or until", validators=[Optional()])
     state = HiddenField()

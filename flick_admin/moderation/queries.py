@@ -130,7 +130,7 @@ class PostDetail:
 
 def post_detail(post_id: uuid.UUID) -> PostDetail | None:
     head = db.session.execute(
-        sa.select(Post, PlatformUser, Auth, College.name.label("college"))
+        sa.select(Post, PlatformUser, Auth, College.name.label("college"), *_author_stats())
         .outerjoin(PlatformUser, PlatformUser.id == Post.posted_by_id)
         .outerjoin(Auth, Auth.id == PlatformUser.auth_id)
         .outerjoin(College, College.id == PlatformUser.college_id)
@@ -140,7 +140,10 @@ def post_detail(post_id: uuid.UUID) -> PostDetail | None:
         return None
     author = None
     if head.PlatformUser is not None:
-        author = author_panel(head.PlatformUser, head.Auth, head.college)
+        author = {
+            "profile": head.PlatformUser, "auth": head.Auth, "college": head.college,
+            "sanctions": head.sanctions, "reports": head.post_reports + head.comment_reports,
+        }
     comment_rows = db.session.execute(
         sa.select(Comment.id, Comment.content, Comment.is_banned, Comment.parent_comment_id,
                   Comment.created_at, PlatformUser.username, PlatformUser.auth_id,
@@ -184,25 +187,22 @@ def thread(rows: list[Any]) -> list[tuple[int, Any]]:
     return out
 
 
-def author_panel(profile: PlatformUser, auth: Auth | None, college: str | None) -> dict[str, Any]:
-    """The author's standing: who they are and how often they were sanctioned or reported."""
-    stats = db.session.execute(
-        sa.select(
-            sa.select(sa.func.count()).select_from(Log)
-            .where(Log.entity_type == EntityType.USER.value, Log.entity_id == profile.auth_id,
-                   Log.action.in_(SANCTION_ACTIONS)).scalar_subquery().label("sanctions"),
-            sa.select(sa.func.count()).select_from(ContentReport)
-            .join(Post, Post.id == ContentReport.post_id)
-            .where(Post.posted_by_id == profile.id).scalar_subquery().label("post_reports"),
-            sa.select(sa.func.count()).select_from(ContentReport)
-            .join(Comment, Comment.id == ContentReport.comment_id)
-            .where(Comment.commented_by_id == profile.id).scalar_subquery().label("comment_reports"),
-        )
-    ).one()
-    return {
-        "profile": profile, "auth": auth, "college": college,
-        "sanctions": stats.sanctions, "reports": stats.post_reports + stats.comment_reports,
-    }
+def _author_stats() -> list:
+    """How often the author (``PlatformUser`` in the outer query) was sanctioned or reported."""
+    return [
+        sa.select(sa.func.count()).select_from(Log)
+        .where(Log.entity_type == EntityType.USER.value, Log.entity_id == PlatformUser.auth_id,
+               Log.action.in_(SANCTION_ACTIONS))
+        .correlate(PlatformUser).scalar_subquery().label("sanctions"),
+        sa.select(sa.func.count()).select_from(ContentReport)
+        .join(Post, Post.id == ContentReport.post_id)
+        .where(Post.posted_by_id == PlatformUser.id)
+        .correlate(PlatformUser).scalar_subquery().label("post_reports"),
+        sa.select(sa.func.count()).select_from(ContentReport)
+        .join(Comment, Comment.id == ContentReport.comment_id)
+        .where(Comment.commented_by_id == PlatformUser.id)
+        .correlate(PlatformUser).scalar_subquery().label("comment_reports"),
+    ]
 
 
 def entity_history(entity_type: EntityType, entity_id: str, limit: int = HISTORY_LIMIT) -> list[Any]:

@@ -28,7 +28,23 @@ MATRIX: dict[str, tuple[str, str, int]] = {
     "auth.login": (PUBLIC, "GET", 200),
     "auth.logout": (SIGNED_IN, "POST", 303),
     "admin.index": (SIGNED_IN, "GET", 200),
+    # Moderation. Allowed POSTs without a form answer 400 (no reason given); detail pages
+    # of a random id answer 404 — anything but 403 proves the role got through.
+    "reports.index": (Permission.CONTENT_READ, "GET", 200),
+    "reports.act": (Permission.CONTENT_MODERATE, "POST", 400),
+    "reports.bulk": (Permission.CONTENT_MODERATE, "POST", 400),
+    "posts.index": (Permission.CONTENT_READ, "GET", 200),
+    "posts.detail": (Permission.CONTENT_READ, "GET", 404),
+    "posts.act": (Permission.CONTENT_MODERATE, "POST", 400),
+    "comments.index": (Permission.CONTENT_READ, "GET", 200),
+    "comments.act": (Permission.CONTENT_MODERATE, "POST", 400),
+    "users.index": (Permission.CONTENT_READ, "GET", 200),
+    "users.detail": (Permission.CONTENT_READ, "GET", 404),
+    "users.sanction": (Permission.CONTENT_MODERATE, "POST", 400),
+    "users.lift": (Permission.CONTENT_MODERATE, "POST", 400),
 }
+# URL arguments that are not plain ids.
+ARGS = {"reports.act": {"kind": "post"}}
 ROLES = [r.value for r in StaffRole]
 
 
@@ -42,7 +58,9 @@ def _url(app, endpoint: str) -> str:
     with app.test_request_context():
         from flask import url_for
 
-        return url_for(endpoint, **{arg: str(uuid.uuid4()) for arg in rule.arguments})
+        args = {arg: str(uuid.uuid4()) for arg in rule.arguments}
+        args.update(ARGS.get(endpoint, {}))
+        return url_for(endpoint, **args)
 
 
 def _allowed(requirement: str, role: str | None) -> bool:
