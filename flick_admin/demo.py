@@ -173,7 +173,7 @@ def load(size: int, seed: int = 7) -> dict[str, int]:
                         siblings = by_post.setdefault(post["id"], [])
                         parent = rng.choice(siblings) if siblings and rng.random() < 0.35 else None
                         cid = uuid.uuid4()
-                        created = post["created_at"] + timedelta(minutes=rng.randint(1, 5000))
+                        created = min(now, post["created_at"] + timedelta(minutes=rng.randint(1, 5000)))
                         comments.append(dict(
                             id=cid, content=rng.choice(SENTENCES), post_id=post["id"],
                             commented_by_id=rng.choice(users)["id"], is_banned=rng.random() < 0.02,
