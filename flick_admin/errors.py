@@ -10,7 +10,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from flick_admin.extensions import db
-from flick_admin.moderation.errors import ActionRefused
+from flick_admin.refusals import ActionRefused
 from flick_admin.pagination import BadCursor
 from flick_admin.shell import render_page
 

@@ -27,3 +27,18 @@ class AuditAction(StrEnum):
     USER_BANNED = "admin:banned:user"
     USER_SUSPENDED = "admin:suspended:user"
     USER_UNBANNED = "admin:unbanned:user"
+    # Colleges (Flick's strings) and branches, college requests, banned words (new).
+    COLLEGE_CREATED = "admin:created:college"
+    COLLEGE_UPDATED = "admin:updated:college"
+    COLLEGE_DELETED = "admin:deleted:college"
+    BRANCH_CREATED = "admin:created:branch"
+    BRANCH_UPDATED = "admin:updated:branch"
+    BRANCH_DELETED = "admin:deleted:branch"
+    REQUEST_APPROVED = "admin:approved:college-request"
+    REQUEST_REJECTED = "admin:rejected:college-request"
+    WORD_CREATED = "admin:created:banned-word"
+    WORD_UPDATED = "admin:updated:banned-word"
+    WORD_DELETED = "admin:deleted:banned-word"
+    # Feedback (Flick's strings).
+    FEEDBACK_STATUS_CHANGED = "admin:updated:feedback:status"
+    FEEDBACK_DELETED = "admin:deleted:feedback"

@@ -40,6 +40,12 @@ def jsonable(value: Any) -> Any:
     return value
 
 
+def changed_fields(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict, dict]:
+    """Only the fields that changed, as (before, after) — what an audit row stores."""
+    keys = [k for k in after if before.get(k) != after.get(k)]
+    return {k: before.get(k) for k in keys}, {k: after[k] for k in keys}
+
+
 def current_actor() -> Actor:
     """The signed-in staff member, or the system (commands, sign-in attempts)."""
     try:

@@ -17,6 +17,7 @@ class Permission(StrEnum):
     CONTENT_READ = "content:read"
     CONTENT_MODERATE = "content:moderate"
     COLLEGES_MANAGE = "colleges:manage"
+    FEEDBACK_MANAGE = "feedback:manage"
     AUDIT_READ = "audit:read"
     AUDIT_EXPORT = "audit:export"
     STAFF_MANAGE = "staff:manage"
@@ -29,7 +30,7 @@ ROLE_PERMISSIONS: dict[StaffRole, frozenset[Permission]] = {
     StaffRole.ADMIN: frozenset(
         {
             Permission.CONTENT_READ, Permission.CONTENT_MODERATE, Permission.COLLEGES_MANAGE,
-            Permission.AUDIT_READ, Permission.AUDIT_EXPORT,
+            Permission.FEEDBACK_MANAGE, Permission.AUDIT_READ, Permission.AUDIT_EXPORT,
         }
     ),
     StaffRole.SUPERADMIN: frozenset(Permission),

@@ -11,7 +11,7 @@ from typing import Any
 from werkzeug.datastructures import MultiDict
 
 from flick_admin.db.enums import TOPICS, ReportStatus
-from flick_admin.moderation.errors import InvalidInput
+from flick_admin.refusals import InvalidInput
 
 MAX_TEXT = 200
 REPORT_REASONS = (
@@ -20,7 +20,7 @@ REPORT_REASONS = (
 )
 
 
-def _choice(args: MultiDict, name: str, allowed: tuple[str, ...], default: str = "") -> str:
+def choice_arg(args: MultiDict, name: str, allowed: tuple[str, ...], default: str = "") -> str:
     value = args.get(name, default) or default
     if value and value not in allowed:
         raise InvalidInput(f"Unknown {name.replace('_', ' ')} {value[:40]!r}; "
@@ -28,14 +28,14 @@ def _choice(args: MultiDict, name: str, allowed: tuple[str, ...], default: str =
     return value
 
 
-def _text(args: MultiDict, name: str) -> str:
+def text_arg(args: MultiDict, name: str) -> str:
     value = (args.get(name) or "").strip()
     if len(value) > MAX_TEXT:
         raise InvalidInput(f"The {name} filter is too long (at most {MAX_TEXT} characters).")
     return value
 
 
-def _date(args: MultiDict, name: str) -> date | None:
+def date_arg(args: MultiDict, name: str) -> date | None:
     raw = (args.get(name) or "").strip()
     if not raw:
         return None
@@ -45,7 +45,7 @@ def _date(args: MultiDict, name: str) -> date | None:
         raise InvalidInput(f"{raw[:40]!r} is not a date; use YYYY-MM-DD.") from None
 
 
-def _uuid(args: MultiDict, name: str) -> uuid.UUID | None:
+def uuid_arg(args: MultiDict, name: str) -> uuid.UUID | None:
     raw = (args.get(name) or "").strip()
     if not raw:
         return None
@@ -82,7 +82,7 @@ class Filters:
         return out
 
 
-def _cursor(args: MultiDict) -> dict[str, str | None]:
+def cursor_args(args: MultiDict) -> dict[str, str | None]:
     return {"after": args.get("after") or None, "before": args.get("before") or None}
 
 
@@ -104,20 +104,20 @@ class PostFilters(Filters):
 
     @classmethod
     def parse(cls, args: MultiDict) -> PostFilters:
-        created_from, created_to = _date(args, "created_from"), _date(args, "created_to")
+        created_from, created_to = date_arg(args, "created_from"), date_arg(args, "created_to")
         if created_from and created_to and created_from > created_to:
             raise InvalidInput("The start date is after the end date.")
         return cls(
-            state=_choice(args, "state", POST_STATES),
-            reported=_choice(args, "reported", ("", "1")) == "1",
-            topic=_choice(args, "topic", ("",) + TOPICS),
-            college=_text(args, "college"),
-            author=_text(args, "author"),
-            q=_text(args, "q"),
+            state=choice_arg(args, "state", POST_STATES),
+            reported=choice_arg(args, "reported", ("", "1")) == "1",
+            topic=choice_arg(args, "topic", ("",) + TOPICS),
+            college=text_arg(args, "college"),
+            author=text_arg(args, "author"),
+            q=text_arg(args, "q"),
             created_from=created_from,
             created_to=created_to,
-            sort=_choice(args, "sort", POST_SORTS, "newest"),
-            **_cursor(args),
+            sort=choice_arg(args, "sort", POST_SORTS, "newest"),
+            **cursor_args(args),
         )
 
     def query(self, **changes: Any) -> dict[str, str]:
@@ -141,12 +141,12 @@ class CommentFilters(Filters):
     @classmethod
     def parse(cls, args: MultiDict) -> CommentFilters:
         return cls(
-            state=_choice(args, "state", COMMENT_STATES),
-            reported=_choice(args, "reported", ("", "1")) == "1",
-            author=_text(args, "author"),
-            q=_text(args, "q"),
-            post=_uuid(args, "post"),
-            **_cursor(args),
+            state=choice_arg(args, "state", COMMENT_STATES),
+            reported=choice_arg(args, "reported", ("", "1")) == "1",
+            author=text_arg(args, "author"),
+            q=text_arg(args, "q"),
+            post=uuid_arg(args, "post"),
+            **cursor_args(args),
         )
 
     def query(self, **changes: Any) -> dict[str, str]:
@@ -171,12 +171,12 @@ class ReportFilters(Filters):
     @classmethod
     def parse(cls, args: MultiDict) -> ReportFilters:
         return cls(
-            status=_choice(args, "status", tuple(s.value for s in ReportStatus), "pending"),
-            type=_choice(args, "type", REPORT_TYPES),
-            reason=_choice(args, "reason", ("",) + REPORT_REASONS),
-            college=_text(args, "college"),
-            sort=_choice(args, "sort", REPORT_SORTS, "oldest"),
-            **_cursor(args),
+            status=choice_arg(args, "status", tuple(s.value for s in ReportStatus), "pending"),
+            type=choice_arg(args, "type", REPORT_TYPES),
+            reason=choice_arg(args, "reason", ("",) + REPORT_REASONS),
+            college=text_arg(args, "college"),
+            sort=choice_arg(args, "sort", REPORT_SORTS, "oldest"),
+            **cursor_args(args),
         )
 
 
@@ -196,11 +196,11 @@ class UserFilters(Filters):
     @classmethod
     def parse(cls, args: MultiDict) -> UserFilters:
         return cls(
-            q=_text(args, "q"),
-            college=_text(args, "college"),
-            ban=_choice(args, "ban", USER_BAN_STATES),
-            status=_choice(args, "status", USER_STATUSES),
-            kind=_choice(args, "kind", USER_KINDS),
-            **_cursor(args),
+            q=text_arg(args, "q"),
+            college=text_arg(args, "college"),
+            ban=choice_arg(args, "ban", USER_BAN_STATES),
+            status=choice_arg(args, "status", USER_STATUSES),
+            kind=choice_arg(args, "kind", USER_KINDS),
+            **cursor_args(args),
         )
 

@@ -10,8 +10,9 @@ from wtforms import DateField, HiddenField, IntegerField, StringField, TextAreaF
 from wtforms.validators import Length, NumberRange, Optional
 
 from flick_admin.db.base import utcnow
-from flick_admin.moderation.errors import InvalidInput
-from flick_admin.moderation.services import MAX_BATCH, MAX_REASON, Target, TargetKind
+from flick_admin.refusals import InvalidInput
+from flick_admin.moderation.services import MAX_BATCH, Target, TargetKind
+from flick_admin.outcomes import MAX_REASON
 
 STANDARD_REASONS = (
     "Spam or scam",

@@ -32,13 +32,13 @@ SANCTION_ACTIONS = (AuditAction.USER_BANNED.value, AuditAction.USER_SUSPENDED.va
 USER_HISTORY_ACTIONS = SANCTION_ACTIONS + (AuditAction.USER_UNBANNED.value,)
 
 
-def _like(text: str) -> str:
+def contains_pattern(text: str) -> str:
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
 
 
-def _prefix(text: str) -> str:
-    return _like(text)[1:]
+def prefix_pattern(text: str) -> str:
+    return contains_pattern(text)[1:]
 
 
 def _words(text: str) -> list[str]:
@@ -46,7 +46,7 @@ def _words(text: str) -> list[str]:
 
 
 def _college_match(text: str):
-    return sa.or_(College.name.ilike(_prefix(text), escape="\\"),
+    return sa.or_(College.name.ilike(prefix_pattern(text), escape="\\"),
                   College.email_domain == text.lower())
 
 
@@ -103,10 +103,10 @@ def post_queue(f: PostFilters, size: int) -> Page:
     if f.college:
         stmt = stmt.where(_college_match(f.college))
     if f.author:
-        stmt = stmt.where(PlatformUser.username.ilike(_prefix(f.author.lower()), escape="\\"))
+        stmt = stmt.where(PlatformUser.username.ilike(prefix_pattern(f.author.lower()), escape="\\"))
     for word in _words(f.q):
-        stmt = stmt.where(sa.or_(Post.title.ilike(_like(word), escape="\\"),
-                                 Post.content.ilike(_like(word), escape="\\")))
+        stmt = stmt.where(sa.or_(Post.title.ilike(contains_pattern(word), escape="\\"),
+                                 Post.content.ilike(contains_pattern(word), escape="\\")))
     if f.created_from:
         stmt = stmt.where(Post.created_at >= start_of(f.created_from))
     if f.created_to:
@@ -240,11 +240,11 @@ def comment_queue(f: CommentFilters, size: int) -> Page:
                               ContentReport.status == ReportStatus.PENDING.value)
         )
     if f.author:
-        stmt = stmt.where(PlatformUser.username.ilike(_prefix(f.author.lower()), escape="\\"))
+        stmt = stmt.where(PlatformUser.username.ilike(prefix_pattern(f.author.lower()), escape="\\"))
     if f.post:
         stmt = stmt.where(Comment.post_id == f.post)
     for word in _words(f.q):
-        stmt = stmt.where(Comment.content.ilike(_like(word), escape="\\"))
+        stmt = stmt.where(Comment.content.ilike(contains_pattern(word), escape="\\"))
     return paginate(stmt, [Comment.created_at, Comment.id], descending=True, size=size,
                     after=f.after, before=f.before)
 
@@ -357,7 +357,7 @@ def user_list(f: UserFilters, size: int) -> Page:
         .outerjoin(College, College.id == PlatformUser.college_id)
     )
     if f.q:
-        pattern = _prefix(f.q.lower())
+        pattern = prefix_pattern(f.q.lower())
         stmt = stmt.where(sa.or_(PlatformUser.username.ilike(pattern, escape="\\"),
                                  Auth.email.ilike(pattern, escape="\\")))
     if f.college:

@@ -18,14 +18,15 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from flick_admin.audit.actions import AuditAction
-from flick_admin.audit.recorder import current_actor, record
+from flick_admin.audit.recorder import changed_fields, current_actor, record
 from flick_admin.auth.permissions import ROLE_RANK, STAFF_ROLES
 from flick_admin.auth.sessions import end_sessions_of
 from flick_admin.db import Auth, Comment, ContentReport, Log, PlatformUser, Post
 from flick_admin.db.base import utcnow
 from flick_admin.db.enums import EntityType, ReportStatus, StaffRole
 from flick_admin.db.transaction import transaction
-from flick_admin.moderation.errors import (
+from flick_admin.outcomes import MAX_REASON, Outcome, clean_reason, excerpt
+from flick_admin.refusals import (
     ActionRefused,
     BatchItemFailed,
     InvalidInput,
@@ -34,7 +35,6 @@ from flick_admin.moderation.errors import (
     StaleState,
 )
 
-MAX_REASON = 1000
 MAX_BATCH = 500
 
 
@@ -70,13 +70,6 @@ DONE_WORDS = {
 
 
 @dataclass(frozen=True)
-class Outcome:
-    changed: bool
-    message: str
-    reports_changed: int = 0
-
-
-@dataclass(frozen=True)
 class Target:
     """One item of a batch: what to act on and the state the moderator saw."""
 
@@ -106,25 +99,6 @@ def user_state(user: Auth) -> str:
 
 
 # --- helpers --------------------------------------------------------------------------------
-
-def clean_reason(reason: str | None) -> str:
-    text = (reason or "").strip()
-    if not text:
-        raise InvalidInput("A reason is required.")
-    if len(text) > MAX_REASON:
-        raise InvalidInput(f"The reason is too long ({len(text):,} characters; at most {MAX_REASON:,}).")
-    return text
-
-
-def _changed(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict, dict]:
-    keys = [k for k in after if before.get(k) != after.get(k)]
-    return {k: before.get(k) for k in keys}, {k: after[k] for k in keys}
-
-
-def _excerpt(text: str | None, size: int = 80) -> str:
-    text = " ".join((text or "").split())
-    return text if len(text) <= size else text[: size - 1] + "…"
-
 
 def _locked(session: Session, model, ident):
     stmt = (
@@ -234,8 +208,8 @@ def _moderate_post(session: Session, post_id: uuid.UUID, action: ContentAction, 
         post.is_shadow_banned = False
     post.updated_at = utcnow()
     after = {"isBanned": bool(post.is_banned), "isShadowBanned": bool(post.is_shadow_banned)}
-    old, new = _changed(before, after)
-    metadata = {"label": _excerpt(post.title), "author": _author_label(session, post.posted_by_id)}
+    old, new = changed_fields(before, after)
+    metadata = {"label": excerpt(post.title), "author": _author_label(session, post.posted_by_id)}
     if batch_id:
         metadata["batch_id"] = batch_id
     record(CONTENT_AUDIT[action], entity_type=EntityType.POST, entity_id=post.id,
@@ -271,7 +245,7 @@ def _moderate_comment(session: Session, comment_id: uuid.UUID, action: ContentAc
         )
     comment.is_banned = action is ContentAction.BAN
     comment.updated_at = utcnow()
-    metadata = {"label": _excerpt(comment.content), "post_id": comment.post_id,
+    metadata = {"label": excerpt(comment.content), "post_id": comment.post_id,
                 "author": _author_label(session, comment.commented_by_id)}
     if batch_id:
         metadata["batch_id"] = batch_id
@@ -427,7 +401,7 @@ def sanction_user(auth_id: str, kind: SanctionKind, reason: str | None,
         before = _ban_fields(user)
         user.banned, user.ban_reason, user.ban_expires = True, reason, until
         user.updated_at = now
-        old, new = _changed(before, _ban_fields(user))
+        old, new = changed_fields(before, _ban_fields(user))
         ended = end_sessions_of(user.id)
         metadata = {**_user_metadata(session, user), "sessions_ended": ended}
         record(AuditAction.USER_BANNED if until is None else AuditAction.USER_SUSPENDED,
@@ -454,7 +428,7 @@ def lift_sanction(auth_id: str, reason: str | None, expected: str | None = None)
         before = _ban_fields(user)
         user.banned, user.ban_reason, user.ban_expires = False, None, None
         user.updated_at = utcnow()
-        old, new = _changed(before, _ban_fields(user))
+        old, new = changed_fields(before, _ban_fields(user))
         record(AuditAction.USER_UNBANNED, entity_type=EntityType.USER, entity_id=user.id,
                before=old, after=new, reason=reason, metadata=_user_metadata(session, user))
     return Outcome(True, "Ban lifted.")

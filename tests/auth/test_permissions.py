@@ -106,7 +106,8 @@ def test_role_table_matches_the_design():
     p = Permission
     assert ROLE_PERMISSIONS[StaffRole.MODERATOR] == {p.CONTENT_READ, p.CONTENT_MODERATE, p.AUDIT_READ}
     assert ROLE_PERMISSIONS[StaffRole.ADMIN] == {
-        p.CONTENT_READ, p.CONTENT_MODERATE, p.COLLEGES_MANAGE, p.AUDIT_READ, p.AUDIT_EXPORT}
+        p.CONTENT_READ, p.CONTENT_MODERATE, p.COLLEGES_MANAGE, p.FEEDBACK_MANAGE,
+        p.AUDIT_READ, p.AUDIT_EXPORT}
     assert ROLE_PERMISSIONS[StaffRole.SUPERADMIN] == set(Permission)
     assert ROLE_PERMISSIONS[StaffRole.AUDITOR] == {p.CONTENT_READ, p.AUDIT_READ, p.AUDIT_EXPORT}
 

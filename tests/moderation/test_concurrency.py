@@ -15,7 +15,7 @@ from sqlalchemy import orm
 from flick_admin.db import Auth, College, ContentReport, Log, PlatformUser, Post
 from flick_admin.extensions import db
 from flick_admin.moderation import services
-from flick_admin.moderation.errors import StaleState
+from flick_admin.refusals import StaleState
 from flick_admin.moderation.services import Target, TargetKind
 
 pytestmark = pytest.mark.postgres_only

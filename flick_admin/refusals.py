@@ -1,4 +1,7 @@
-"""What a moderation service can refuse, each with the HTTP status a view answers with."""
+"""What a service can refuse, each with the HTTP status a view answers with.
+
+Services raise these inside their unit of work; the unit rolls back and the view (or the
+app's error handler) shows the message with the status."""
 
 from __future__ import annotations
 
@@ -25,6 +28,13 @@ class NotFound(ActionRefused):
 class NotAllowed(ActionRefused):
     status = 403
     title = "Not allowed"
+
+
+class Conflict(ActionRefused):
+    """The change would break a rule about other rows (a duplicate domain or word)."""
+
+    status = 409
+    title = "Conflict"
 
 
 class StaleState(ActionRefused):

@@ -1,0 +1,1 @@
+"""Colleges, branches, college requests and banned words."""

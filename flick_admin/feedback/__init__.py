@@ -1,0 +1,1 @@
+"""Feedback students send from Flick: review, dismiss, delete."""
