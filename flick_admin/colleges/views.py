@@ -93,9 +93,9 @@ class CollegesView(SecureView):
             _checked()
             changed = services.update_college(college_id, _college_input(request.form))
         except ActionRefused as refused:
-            if refused.status == 404:
-                raise
             found = queries.college_detail(college_id)
+            if found is None:
+                abort(404, "That college does not exist.")
             return self.render("colleges/college.html", d=found, can_manage=True, error=refused.message,
                                values=request.form, branches=queries.all_branches(),
                                selected=set(request.form.getlist("branches"))), refused.status
