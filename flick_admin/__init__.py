@@ -52,12 +52,14 @@ def _bind_extensions(app: Flask) -> None:
 def _register_views(app: Flask) -> None:
     from flick_admin import cli, errors, shell, web
     from flick_admin.auth.views import bp as auth_bp
+    from flick_admin.audit import views as audit_views
     from flick_admin.colleges import views as college_views
     from flick_admin.moderation import views as moderation_views
 
     admin = shell.build_admin(app)
     moderation_views.register(admin)
     college_views.register(admin)
+    audit_views.register(admin)
     web.register_filters(app)
     app.register_blueprint(auth_bp)
     errors.register(app)

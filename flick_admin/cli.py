@@ -105,7 +105,42 @@ def demo(size: int, serve: bool, host: str, port: int) -> None:
         current_app.run(host=host, port=port, debug=False, use_reloader=False)
 
 
+audit_cli = AppGroup("audit", help="Verify and maintain the audit trail.")
+
+
+@audit_cli.command("verify")
+def audit_verify() -> None:
+    """Recompute the audit chain; exit 1 and name the first bad row when it is broken."""
+    from flick_admin.audit.services import verify_and_record
+
+    verdict = verify_and_record()
+    click.echo(verdict.summary)
+    if not verdict.intact:
+        raise SystemExit(1)
+
+
+@audit_cli.command("purge")
+@click.option("--before", required=True, type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="Delete audit rows older than this date (UTC).")
+@click.option("--reason", required=True, help="Why (kept in the purge's own audit row).")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def audit_purge(before, reason: str, yes: bool) -> None:
+    """Retention purge: delete old rows, keep a checkpoint so the rest still verifies."""
+    from flick_admin.audit.services import purge
+    from flick_admin.refusals import ActionRefused
+
+    if not yes:
+        click.confirm(f"Delete every audit row before {before:%Y-%m-%d}?", abort=True)
+    try:
+        result = purge(before, reason)
+    except ActionRefused as refused:
+        raise click.ClickException(refused.message) from refused
+    click.echo(f"Purged {result.rows:,} rows; the chain continues from checkpoint link "
+               f"{result.checkpoint_seq}.")
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(staff_cli)
+    app.cli.add_command(audit_cli)
     app.cli.add_command(adopt)
     app.cli.add_command(demo)

@@ -86,13 +86,42 @@ def ensure_demo(size: int, echo: Callable[[str], None] = print) -> list[tuple[st
     if demo_loaded():
         echo("Demo data is already loaded.")
     else:
-        load(size)
-        for role, email in DEMO_STAFF:
-            create_staff(email, role, DEMO_PASSWORD, name=f"Demo {role}")
+        staff = [create_staff(email, role, DEMO_PASSWORD, name=f"Demo {role}")
+                 for role, email in DEMO_STAFF]
+        load(size, staff=[(u.id, u.role) for u in staff if u.role in ("moderator", "admin")])
     return list(DEMO_STAFF)
 
 
-def load(size: int, seed: int = 7) -> dict[str, int]:
+HISTORY_ACTIONS = (
+    ("admin:blocked:content", "post"), ("admin:shadow:banned:content", "post"),
+    ("admin:blocked:content", "comment"), ("admin:updated:report:status", "content-report"),
+    ("admin:suspended:user", "user"), ("admin:banned:user", "user"),
+    ("admin:updated:college", "college"), ("admin:created:banned-word", "banned-word"),
+)
+
+
+def _history_target(rng, entity, posts, comments, users, auths, colleges, reports):
+    """An id and a readable label of the right kind for a demo history row."""
+    if entity == "post":
+        post = rng.choice(posts)
+        return post["id"], post["title"]
+    if entity == "comment":
+        comment = rng.choice(comments)
+        return comment["id"], comment["content"][:60]
+    if entity == "user":
+        index = rng.randrange(len(users))
+        return auths[index]["id"], users[index]["username"]
+    if entity == "college":
+        college = rng.choice(colleges)
+        return college["id"], college["name"]
+    if entity == "content-report":
+        report = rng.choice(reports)
+        return report["id"], f"{report['reason']} report"
+    word = rng.choice(WORDS)[0]
+    return uuid.uuid4(), word
+
+
+def load(size: int, seed: int = 7, staff: list[tuple[str, str]] | None = None) -> dict[str, int]:
     rng = random.Random(seed)
     now = utcnow()
     counts: dict[str, int] = {}
@@ -207,6 +236,8 @@ def load(size: int, seed: int = 7) -> dict[str, int]:
                         on_post = rng.random() < 0.7
                         target = rng.choice(posts) if on_post else rng.choice(comments)
                         created = ago(rng.uniform(0, 60))
+                        status = rng.choices(["pending", "resolved", "ignored"], [6, 3, 1])[0]
+                        decided = min(now, created + timedelta(hours=rng.uniform(0.2, 72)))
                         reports.append(dict(
                             id=uuid.uuid4(), type="Post" if on_post else "Comment",
                             post_id=target["id"] if on_post else None,
@@ -215,8 +246,8 @@ def load(size: int, seed: int = 7) -> dict[str, int]:
                             message=rng.choice(["This is spam.", "Rude and personal.",
                                                 "Not appropriate for this forum.",
                                                 "Keeps posting the same link."]),
-                            status=rng.choices(["pending", "resolved", "ignored"], [6, 3, 1])[0],
-                            created_at=created, updated_at=created,
+                            status=status, created_at=created,
+                            updated_at=created if status == "pending" else decided,
                         ))
                     for chunk in _chunks(reports):
                         session.execute(sa.insert(ContentReport), chunk)
@@ -244,6 +275,25 @@ def load(size: int, seed: int = 7) -> dict[str, int]:
                              status=rng.choice(["new", "new", "reviewed", "dismissed"]),
                              created_at=ago(rng.uniform(0, 90)), updated_at=ago(1))
                         for _ in range(max(5, size // 5))])
+                    # A month of earlier staff work, so the overview has something to show.
+                    # (Imported history: these rows are not part of the verified chain.)
+                    history = []
+                    for days_back in range(30):
+                        for _ in range(rng.randint(0, 12) if staff else 0):
+                            actor_id, role = rng.choice(staff)
+                            action, entity = rng.choice(HISTORY_ACTIONS)
+                            target_id, label = _history_target(rng, entity, posts, comments, users,
+                                                               auths, colleges, reports)
+                            history.append(dict(
+                                id=uuid.uuid4(), actor_id=actor_id, actor_type=role, action=action,
+                                entity_type=entity, entity_id=str(target_id),
+                                occured_at=(now - timedelta(days=days_back, minutes=rng.randint(0, 600)))
+                                .replace(tzinfo=UTC),
+                                reason=rng.choice(["Spam or scam", "Harassment or bullying",
+                                                   "Off-topic or low quality", "Report reviewed"]),
+                                metadata_={"label": label, "demo_history": True}))
+                    if history:
+                        session.execute(sa.insert(Log), history)
                     # Rows Flick's own server writes for students' actions.
                     session.execute(sa.insert(Log), [
                         dict(id=uuid.uuid4(), occured_at=p["created_at"].replace(tzinfo=UTC),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, url_for
+from flask import current_app, request, url_for
 from flask_admin import Admin, AdminIndexView, BaseView, expose
 from flask_admin.theme import Bootstrap4Theme
 from flask_login import current_user
@@ -59,8 +59,15 @@ class HomeView(AdminIndexView):
     @expose("/")
     @requires(SIGNED_IN)
     def index(self):
-        held = sorted(p.value for p in permissions_of(current_user.role))
-        return self.render("home.html", permissions=held)
+        from flick_admin import overview
+        from flick_admin.refusals import InvalidInput
+
+        raw = request.args.get("period", "7")
+        if raw not in {str(p) for p in overview.PERIODS}:
+            raise InvalidInput(f"Unknown period {raw[:10]!r}; choose 1, 7, 30 or 90 days.")
+        data = overview.build(period_days=int(raw))
+        return self.render("home.html", o=data, overview=overview,
+                           permissions=sorted(p.value for p in permissions_of(current_user.role)))
 
 
 def build_admin(app) -> Admin:

@@ -224,3 +224,17 @@ def audit_rows(dbs, **where):
         column = Log.metadata_ if key == "metadata" else getattr(Log, key)
         stmt = stmt.where(column == value)
     return dbs.scalars(stmt).all()
+
+
+def purge_committed_audit(session, entity_ids) -> None:
+    """Clean up audit rows a real-commit test wrote (logs is append-only on PostgreSQL;
+    a purge transaction may delete)."""
+    from flick_admin.db import Log
+    from flick_admin.db.audit import AuditChainLink
+
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sa.text("SET LOCAL flick_admin.audit_purge = 'on'"))
+    ids = [str(i) for i in entity_ids]
+    log_ids = list(session.scalars(sa.select(Log.id).where(Log.entity_id.in_(ids))))
+    session.execute(sa.delete(AuditChainLink).where(AuditChainLink.log_id.in_(log_ids)))
+    session.execute(sa.delete(Log).where(Log.id.in_(log_ids)))

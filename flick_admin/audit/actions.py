@@ -42,3 +42,7 @@ class AuditAction(StrEnum):
     # Feedback (Flick's strings).
     FEEDBACK_STATUS_CHANGED = "admin:updated:feedback:status"
     FEEDBACK_DELETED = "admin:deleted:feedback"
+    # The audit trail itself.
+    AUDIT_EXPORTED = "admin:exported:audit-log"
+    AUDIT_VERIFIED = "admin:verified:audit-log"
+    AUDIT_PURGED = "admin:purged:audit-log"

@@ -14,11 +14,17 @@ from typing import Any
 
 from flask_login import current_user
 
+from flick_admin.audit import chain
 from flick_admin.audit.actions import AuditAction
 from flick_admin.audit.context import Actor, client_ip, request_id, user_agent
 from flick_admin.db.audit import Log
+from flick_admin.db.base import utcnow_tz
 from flick_admin.db.enums import EntityType
-from flick_admin.db.transaction import require_unit
+from flick_admin.db.transaction import after_rollback_hooks, before_commit_hooks, require_unit
+
+# Every unit that recorded audit rows chains them as the last thing before it commits.
+before_commit_hooks.append(chain.seal)
+after_rollback_hooks.append(chain.forget)
 
 MAX_REASON = 2000
 
@@ -74,6 +80,7 @@ def record(
     session = require_unit()
     actor = actor or current_actor()
     row = Log(
+        occured_at=utcnow_tz(),
         actor_id=actor.id,
         actor_type=actor.type,
         action=AuditAction(action).value,
@@ -88,6 +95,7 @@ def record(
         metadata_=jsonable(metadata) if metadata else None,
     )
     session.add(row)
+    chain.remember(session, row)
     if flush:
         session.flush()
     return row

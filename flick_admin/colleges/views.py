@@ -187,6 +187,7 @@ class RequestsView(SecureView):
             "colleges/request.html", req=req, existing=existing, error=error, values=values,
             branches=queries.all_branches(), selected={str(s) for s in selected},
             can_manage=_manage(), reject_form=LiftForm(),
+            history=entity_history(EntityType.COLLEGE_REQUEST, str(req.id)),
         ), status
 
     @expose("/<uuid:request_id>")

@@ -18,6 +18,15 @@ class Log(Base):
         sa.Index("idx_audit_logs_entity", "entity_type", "entity_id"),
         sa.Index("idx_audit_logs_actor", "actor_id"),
         sa.Index("idx_audit_logs_occurred_at", sa.text("occured_at DESC NULLS LAST")),
+        sa.Index("ix_admin_logs_time", "occured_at", "id"),
+        sa.Index("ix_admin_logs_action_time", "action", "occured_at", "id"),
+        sa.Index("ix_admin_logs_actor_time", "actor_id", "occured_at", "id"),
+        sa.Index("ix_admin_logs_actor_type_time", "actor_type", "occured_at", "id"),
+        sa.Index("ix_admin_logs_entity_time", "entity_type", "entity_id", "occured_at", "id"),
+        sa.Index("ix_admin_logs_request", "request_id"),
+        # Rows of one batch (PostgreSQL only; the migration builds it concurrently).
+        sa.Index("ix_admin_logs_batch", sa.text("(metadata ->> 'batch_id')")).ddl_if(
+            dialect="postgresql"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, default=new_uuid)
@@ -34,3 +43,30 @@ class Log(Base):
     request_id: Mapped[uuid.UUID | None] = mapped_column(UUID)
     reason: Mapped[str | None] = mapped_column(sa.Text)
     metadata_: Mapped[Any] = mapped_column("metadata", JSONB, nullable=True)
+
+
+class AuditChainLink(Base):
+    """One link of the hash chain over the ``logs`` rows Flick Admin writes."""
+
+    __tablename__ = "admin_audit_chain"
+    __table_args__ = (sa.UniqueConstraint("log_id", name="admin_audit_chain_log_id_unique"),)
+
+    seq: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True, autoincrement=False)
+    log_id: Mapped[uuid.UUID] = mapped_column(UUID)
+    prev_hash: Mapped[str] = mapped_column(sa.String(64))
+    row_hash: Mapped[str] = mapped_column(sa.String(64))
+    chained_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow_tz)
+
+
+class AuditCheckpoint(Base):
+    """Where a retention purge cut the chain: verification resumes from here."""
+
+    __tablename__ = "admin_audit_checkpoints"
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow_tz)
+    last_seq: Mapped[int] = mapped_column(sa.BigInteger)
+    last_hash: Mapped[str] = mapped_column(sa.String(64))
+    purged_before: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    purged_rows: Mapped[int] = mapped_column(sa.BigInteger)
+    actor_id: Mapped[str | None] = mapped_column(sa.Text)

@@ -52,7 +52,8 @@ def compare_type(context, inspected_column, metadata_column, inspected_type, met
 
 
 # Indexes with expression keys such as ``"createdAt" DESC NULLS LAST``.
-EXPRESSION_INDEXES = frozenset({"posts_visibility_idx", "idx_audit_logs_occurred_at"})
+EXPRESSION_INDEXES = frozenset(
+    {"posts_visibility_idx", "idx_audit_logs_occurred_at", "ix_admin_logs_batch"})
 
 
 def include_object_for(dialect_name: str):

@@ -11,7 +11,7 @@ from ``session.in_transaction()``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from sqlalchemy.orm import Session
@@ -19,6 +19,11 @@ from sqlalchemy.orm import Session
 from flick_admin.extensions import db
 
 _DEPTH = "flick_admin.unit_depth"
+
+# Called with the session just before the owning unit commits (the audit chain seals
+# the unit's audit rows here, as the last thing the unit does).
+before_commit_hooks: list[Callable[[Session], object]] = []
+after_rollback_hooks: list[Callable[[Session], object]] = []
 
 
 class NoUnitOfWork(RuntimeError):
@@ -53,9 +58,13 @@ def transaction(*, savepoint: bool = False) -> Iterator[Session]:
                         yield session
                 else:
                     yield session
+                for hook in before_commit_hooks:
+                    hook(session)
                 session.commit()
             except BaseException:
                 session.rollback()
+                for hook in after_rollback_hooks:
+                    hook(session)
                 raise
         elif savepoint:
             with session.begin_nested():

@@ -218,6 +218,36 @@ def entity_history(entity_type: EntityType, entity_id: str, limit: int = HISTORY
 
 # --- comments -------------------------------------------------------------------------------
 
+@dataclass
+class CommentDetail:
+    comment: Any
+    reports: list[Any]
+    history: list[Any]
+
+
+def comment_detail(comment_id: uuid.UUID) -> CommentDetail | None:
+    parent = sa.orm.aliased(Comment)
+    row = db.session.execute(
+        sa.select(Comment.id, Comment.content, Comment.is_banned, Comment.created_at,
+                  Comment.post_id, Post.title.label("post_title"), PlatformUser.username,
+                  PlatformUser.auth_id, parent.content.label("parent_content"))
+        .join(Post, Post.id == Comment.post_id)
+        .outerjoin(PlatformUser, PlatformUser.id == Comment.commented_by_id)
+        .outerjoin(parent, parent.id == Comment.parent_comment_id)
+        .where(Comment.id == comment_id)).first()
+    if row is None:
+        return None
+    reports = db.session.execute(
+        sa.select(ContentReport.id, ContentReport.reason, ContentReport.message,
+                  ContentReport.status, ContentReport.created_at,
+                  PlatformUser.username.label("reporter"),
+                  PlatformUser.auth_id.label("reporter_auth_id"))
+        .outerjoin(PlatformUser, PlatformUser.id == ContentReport.reported_by_id)
+        .where(ContentReport.comment_id == comment_id)
+        .order_by(ContentReport.created_at.desc()).limit(HISTORY_LIMIT)).all()
+    return CommentDetail(row, reports, entity_history(EntityType.COMMENT, str(comment_id)))
+
+
 def comment_queue(f: CommentFilters, size: int) -> Page:
     stmt = (
         sa.select(

@@ -121,6 +121,15 @@ class CommentsView(SecureView):
         return self.render("moderation/comments.html", filters=filters, page=page,
                            states=COMMENT_STATES)
 
+    @expose("/<uuid:comment_id>")
+    @requires(Permission.CONTENT_READ)
+    def detail(self, comment_id: uuid.UUID):
+        found = queries.comment_detail(comment_id)
+        if found is None:
+            abort(404, "That comment does not exist (it may have been deleted).")
+        return self.render("moderation/comment.html", d=found, can_moderate=_can_moderate(),
+                           form=ActionForm(), state=f"b{int(bool(found.comment.is_banned))}")
+
     @expose("/<uuid:comment_id>/act", methods=["POST"])
     @requires(Permission.CONTENT_MODERATE)
     def act(self, comment_id: uuid.UUID):

@@ -67,9 +67,15 @@ MATRIX: dict[str, tuple[str, str, int]] = {
     "feedback.index": (Permission.CONTENT_READ, "GET", 200),
     "feedback.status": (Permission.FEEDBACK_MANAGE, "POST", 400),
     "feedback.delete": (Permission.FEEDBACK_MANAGE, "POST", 400),
+    "comments.detail": (Permission.CONTENT_READ, "GET", 404),
+    # The audit trail: moderators read it; exporting and verifying is for auditors and admins.
+    "audit.index": (Permission.AUDIT_READ, "GET", 200),
+    "audit.entry": (Permission.AUDIT_READ, "GET", 404),
+    "audit.export": (Permission.AUDIT_EXPORT, "GET", 200),
+    "audit.verify": (Permission.AUDIT_EXPORT, "GET", 200),
 }
 # URL arguments that are not plain ids.
-ARGS = {"reports.act": {"kind": "post"}}
+ARGS = {"reports.act": {"kind": "post"}, "audit.export": {"fmt": "csv"}}
 ROLES = [r.value for r in StaffRole]
 
 

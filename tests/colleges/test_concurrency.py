@@ -10,9 +10,10 @@ import sqlalchemy as sa
 from sqlalchemy import orm
 
 from flick_admin.colleges import services
-from flick_admin.db import College, Log
+from flick_admin.db import College
 from flick_admin.extensions import db
 from flick_admin.refusals import Conflict
+from tests.conftest import purge_committed_audit
 from tests.moderation.test_concurrency import _race
 
 pytestmark = pytest.mark.postgres_only
@@ -35,6 +36,6 @@ def test_concurrent_creates_of_one_domain_make_one_college(app):
     finally:
         with app.app_context(), orm.Session(db.engine) as s:
             ids = [str(i) for i in s.scalars(sa.select(College.id).where(College.email_domain == domain))]
-            s.execute(sa.delete(Log).where(Log.entity_id.in_(ids)))
+            purge_committed_audit(s, ids)
             s.execute(sa.delete(College).where(College.email_domain == domain))
             s.commit()

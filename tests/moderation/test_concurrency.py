@@ -16,6 +16,7 @@ from flick_admin.db import Auth, College, ContentReport, Log, PlatformUser, Post
 from flick_admin.extensions import db
 from flick_admin.moderation import services
 from flick_admin.refusals import StaleState
+from tests.conftest import purge_committed_audit
 from flick_admin.moderation.services import Target, TargetKind
 
 pytestmark = pytest.mark.postgres_only
@@ -45,7 +46,7 @@ def committed_post(app):
         yield ids
     finally:
         with orm.Session(engine) as s:
-            s.execute(sa.delete(Log).where(Log.entity_id.in_([str(ids["post"]), str(ids["report"])])))
+            purge_committed_audit(s, [ids["post"], ids["report"]])
             s.execute(sa.delete(College).where(College.id == ids["college"]))
             s.execute(sa.delete(Auth).where(Auth.id == ids["auth"]))
             s.commit()

@@ -1,0 +1,244 @@
+"""The staff home page: the queue's state today and the last 30 days of work, with charts
+drawn on the server as SVG (no chart library, no CDN, no script)."""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from markupsafe import Markup, escape
+
+from flick_admin.db import Auth, CollegeRequest, ContentReport, Log
+from flick_admin.extensions import db
+
+STAFF_ROLES = ("moderator", "admin", "superadmin", "auditor")
+KINDS = ("content", "reports", "users", "colleges", "other")
+KIND_COLOURS = {"content": "#dc3545", "reports": "#fd7e14", "users": "#6f42c1",
+                "colleges": "#17a2b8", "other": "#adb5bd"}
+PERIODS = (1, 7, 30, 90)
+
+
+def kind_of(action: str) -> str:
+    """The area of an action, for charts and the per-moderator table."""
+    parts = action.split(":")
+    target = parts[-1]
+    if target == "content":
+        return "content"
+    if parts[-2:] == ["report", "status"] or target in ("report", "reports"):
+        return "reports"
+    if target == "user":
+        return "users"
+    if target in ("college", "branch", "college-request", "banned-word"):
+        return "colleges"
+    return "other"
+
+
+def _day(column, *, aware: bool):
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        source = sa.func.timezone("UTC", column) if aware else column
+        return sa.cast(source, sa.Date)
+    return sa.func.date(column)
+
+
+def _as_date(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
+@dataclass
+class Overview:
+    today: date
+    pending_reports: int
+    oldest_pending: datetime | None
+    actions_today: int
+    bans_in_force: int
+    requests_waiting: int
+    days: list[date]
+    actions_by_day: dict[date, dict[str, int]] = field(default_factory=dict)
+    opened_by_day: dict[date, int] = field(default_factory=dict)
+    decided_by_day: dict[date, int] = field(default_factory=dict)
+    median_decision: timedelta | None = None
+    per_moderator: list[dict[str, Any]] = field(default_factory=list)
+    period_days: int = 7
+
+
+def build(now: datetime | None = None, period_days: int = 7) -> Overview:
+    now = (now or datetime.now(UTC)).astimezone(UTC)
+    naive_now = now.replace(tzinfo=None)
+    today = now.date()
+    start_day = today - timedelta(days=29)
+    start = datetime.combine(start_day, datetime.min.time(), tzinfo=UTC)
+    midnight = datetime.combine(today, datetime.min.time(), tzinfo=UTC)
+    s = db.session
+
+    head = s.execute(sa.select(
+        sa.select(sa.func.count()).select_from(ContentReport)
+        .where(ContentReport.status == "pending").scalar_subquery(),
+        sa.select(sa.func.min(ContentReport.created_at))
+        .where(ContentReport.status == "pending").scalar_subquery(),
+        sa.select(sa.func.count()).select_from(Log)
+        .where(Log.occured_at >= midnight, Log.actor_type.in_(STAFF_ROLES)).scalar_subquery(),
+        sa.select(sa.func.count()).select_from(Auth)
+        .where(Auth.banned.is_(True),
+               sa.or_(Auth.ban_expires.is_(None), Auth.ban_expires > naive_now)).scalar_subquery(),
+        sa.select(sa.func.count()).select_from(CollegeRequest)
+        .where(CollegeRequest.status == "pending").scalar_subquery(),
+    )).one()
+
+    days = [start_day + timedelta(days=i) for i in range(30)]
+    out = Overview(today=today, pending_reports=head[0], oldest_pending=head[1],
+                   actions_today=head[2], bans_in_force=head[3], requests_waiting=head[4],
+                   days=days, period_days=period_days)
+
+    log_day = _day(Log.occured_at, aware=True)
+    by_day: dict[date, dict[str, int]] = {d: dict.fromkeys(KINDS, 0) for d in days}
+    for day, action, n in s.execute(
+        sa.select(log_day, Log.action, sa.func.count())
+        .where(Log.occured_at >= start, Log.actor_type.in_(STAFF_ROLES))
+        .group_by(log_day, Log.action)
+    ):
+        key = _as_date(day)
+        if key in by_day:
+            by_day[key][kind_of(action)] += n
+    out.actions_by_day = by_day
+
+    start_naive = start.replace(tzinfo=None)
+    opened_day = _day(ContentReport.created_at, aware=False)
+    decided_day = _day(ContentReport.updated_at, aware=False)
+    out.opened_by_day = dict.fromkeys(days, 0)
+    for day, n in s.execute(sa.select(opened_day, sa.func.count())
+                            .where(ContentReport.created_at >= start_naive).group_by(opened_day)):
+        if _as_date(day) in out.opened_by_day:
+            out.opened_by_day[_as_date(day)] = n
+    decided = sa.and_(ContentReport.status.in_(("resolved", "ignored")),
+                      ContentReport.updated_at >= start_naive)
+    out.decided_by_day = dict.fromkeys(days, 0)
+    for day, n in s.execute(sa.select(decided_day, sa.func.count()).where(decided).group_by(decided_day)):
+        if _as_date(day) in out.decided_by_day:
+            out.decided_by_day[_as_date(day)] = n
+    out.median_decision = _median_decision(decided)
+    out.per_moderator = per_moderator(now - timedelta(days=period_days))
+    return out
+
+
+def _median_decision(decided) -> timedelta | None:
+    s = db.session
+    if s.get_bind().dialect.name == "postgresql":
+        seconds = s.scalar(
+            sa.select(sa.func.percentile_cont(0.5).within_group(
+                sa.func.extract("epoch", ContentReport.updated_at - ContentReport.created_at)))
+            .where(decided))
+        return None if seconds is None else timedelta(seconds=float(seconds))
+    durations = [
+        (u - c).total_seconds() for c, u in s.execute(
+            sa.select(ContentReport.created_at, ContentReport.updated_at).where(decided))
+    ]
+    return timedelta(seconds=statistics.median(durations)) if durations else None
+
+
+def per_moderator(since: datetime) -> list[dict[str, Any]]:
+    rows: dict[str, dict[str, Any]] = {}
+    for actor_id, email, role, action, n in db.session.execute(
+        sa.select(Log.actor_id, Auth.email, Log.actor_type, Log.action, sa.func.count())
+        .outerjoin(Auth, Auth.id == Log.actor_id)
+        .where(Log.occured_at >= since, Log.actor_type.in_(STAFF_ROLES), Log.actor_id.is_not(None))
+        .group_by(Log.actor_id, Auth.email, Log.actor_type, Log.action)
+    ):
+        kind = kind_of(action)
+        if kind == "other":
+            continue  # sign-ins, exports and the like are not moderation work
+        row = rows.setdefault(actor_id, {"actor_id": actor_id, "email": email or actor_id,
+                                         "role": role, **dict.fromkeys(KINDS[:-1], 0), "total": 0})
+        row[kind] += n
+        row["total"] += n
+    return sorted(rows.values(), key=lambda r: (-r["total"], r["email"]))
+
+
+# --- charts ---------------------------------------------------------------------------------
+
+def _axis_labels(days: list[date], x, height: int) -> list[str]:
+    parts = []
+    for i, day in enumerate(days):
+        if i % 5 == 0 or i == len(days) - 1:
+            parts.append(f'<text x="{x(i) + 4:.1f}" y="{height - 4}" font-size="10" '
+                         f'text-anchor="middle" fill="#6c757d">{day:%d %b}</text>')
+    return parts
+
+
+def stacked_bars(by_day: dict[date, dict[str, int]], width: int = 720, height: int = 220) -> Markup:
+    days = list(by_day)
+    top = max([sum(v.values()) for v in by_day.values()] + [1])
+    plot_h, slot = height - 54, (width - 40) / max(len(days), 1)
+
+    def x(i: int) -> float:
+        return 30 + i * slot
+
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+             f'role="img" aria-label="Staff actions per day by kind" class="chart" data-max="{top}">']
+    parts.append(f'<text x="2" y="12" font-size="10" fill="#6c757d">{top}</text>')
+    for i, day in enumerate(days):
+        y = 10 + plot_h
+        for kind in KINDS:
+            n = by_day[day][kind]
+            if not n:
+                continue
+            h = plot_h * n / top
+            y -= h
+            parts.append(
+                f'<rect x="{x(i):.1f}" y="{y:.1f}" width="{slot * 0.8:.1f}" height="{h:.1f}" '
+                f'fill="{KIND_COLOURS[kind]}" data-day="{day}" data-kind="{kind}" data-n="{n}">'
+                f'<title>{day:%d %b}: {n} {kind}</title></rect>')
+    parts += _axis_labels(days, x, height - 18)
+    for j, kind in enumerate(KINDS):
+        parts.append(f'<rect x="{40 + j * 110}" y="{height - 12}" width="10" height="10" '
+                     f'fill="{KIND_COLOURS[kind]}"/><text x="{54 + j * 110}" y="{height - 3}" '
+                     f'font-size="11">{escape(kind)}</text>')
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def two_lines(first: dict[date, int], second: dict[date, int], labels: tuple[str, str],
+              width: int = 720, height: int = 220) -> Markup:
+    days = list(first)
+    top = max(list(first.values()) + list(second.values()) + [1])
+    plot_h, step = height - 54, (width - 50) / max(len(days) - 1, 1)
+
+    def x(i: int) -> float:
+        return 30 + i * step
+
+    def y(n: int) -> float:
+        return 10 + plot_h - plot_h * n / top
+
+    colours = ("#007bff", "#28a745")
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
+             f'aria-label="Reports opened and decided per day" class="chart" data-max="{top}">',
+             f'<text x="2" y="12" font-size="10" fill="#6c757d">{top}</text>']
+    for series, colour, label in ((first, colours[0], labels[0]), (second, colours[1], labels[1])):
+        points = " ".join(f"{x(i):.1f},{y(series[d]):.1f}" for i, d in enumerate(days))
+        parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="{points}" '
+                     f'data-series="{escape(label)}" data-total="{sum(series.values())}"/>')
+        for i, d in enumerate(days):
+            if series[d]:
+                parts.append(f'<circle cx="{x(i):.1f}" cy="{y(series[d]):.1f}" r="2.5" fill="{colour}">'
+                             f'<title>{d:%d %b}: {series[d]} {escape(label)}</title></circle>')
+    parts += _axis_labels(days, x, height - 18)
+    for j, (colour, label) in enumerate(zip(colours, labels, strict=True)):
+        parts.append(f'<rect x="{40 + j * 160}" y="{height - 12}" width="10" height="10" fill="{colour}"/>'
+                     f'<text x="{54 + j * 160}" y="{height - 3}" font-size="11">{escape(label)}</text>')
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def human_duration(value: timedelta | None) -> str:
+    if value is None:
+        return "—"
+    seconds = int(value.total_seconds())
+    if seconds < 3600:
+        return f"{max(seconds // 60, 0)} min"
+    if seconds < 86400 * 2:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} days"
+
