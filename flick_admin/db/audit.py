@@ -24,6 +24,7 @@ class Log(Base):
         sa.Index("ix_admin_logs_actor_type_time", "actor_type", "occured_at", "id"),
         sa.Index("ix_admin_logs_entity_time", "entity_type", "entity_id", "occured_at", "id"),
         sa.Index("ix_admin_logs_request", "request_id"),
+        sa.Index("ix_admin_logs_entity_type_time", "entity_type", "occured_at", "id"),
         # Rows of one batch (PostgreSQL only; the migration builds it concurrently).
         sa.Index("ix_admin_logs_batch", sa.text("(metadata ->> 'batch_id')")).ddl_if(
             dialect="postgresql"),

@@ -56,11 +56,20 @@ EXPRESSION_INDEXES = frozenset(
     {"posts_visibility_idx", "idx_audit_logs_occurred_at", "ix_admin_logs_batch"})
 
 
+# Trigram search indexes exist only where pg_trgm could be created (0005); not in the models.
+OPTIONAL_INDEXES = frozenset({
+    "ix_admin_posts_title_trgm", "ix_admin_posts_content_trgm", "ix_admin_comments_content_trgm",
+    "ix_admin_platform_user_username_trgm", "ix_admin_auth_email_trgm", "ix_admin_logs_reason_trgm",
+})
+
+
 def include_object_for(dialect_name: str):
     """Alembic autogenerate filter: SQLite cannot reflect expression index keys, so
-    those indexes are compared on PostgreSQL only."""
+    those indexes are compared on PostgreSQL only; optional search indexes never are."""
 
     def include_object(obj, name, type_, reflected, compare_to) -> bool:
+        if type_ == "index" and name in OPTIONAL_INDEXES:
+            return False
         return not (dialect_name == "sqlite" and type_ == "index" and name in EXPRESSION_INDEXES)
 
     return include_object

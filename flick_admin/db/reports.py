@@ -19,8 +19,8 @@ if TYPE_CHECKING:
 class ContentReport(Base):
     __tablename__ = "content_reports"
     __table_args__ = (
-        sa.Index("ix_admin_reports_post", "post_id", "status"),
-        sa.Index("ix_admin_reports_comment", "comment_id", "status"),
+        sa.Index("ix_admin_reports_post", "post_id", "status", "created_at"),
+        sa.Index("ix_admin_reports_comment", "comment_id", "status", "created_at"),
         sa.Index("ix_admin_reports_status_created", "status", "created_at", "id"),
         sa.Index("ix_admin_reports_reporter", "reported_by", "created_at"),
     )

@@ -41,8 +41,13 @@ def prefix_pattern(text: str) -> str:
     return contains_pattern(text)[1:]
 
 
+MIN_WORD = 3
+
+
 def _words(text: str) -> list[str]:
-    return [w for w in text.split() if w][:8]
+    """Search words. Shorter than three letters they match too much to help and no
+    trigram index can serve them, so they are left out (the page says so)."""
+    return [w for w in text.split() if len(w) >= MIN_WORD][:8]
 
 
 def _college_match(text: str):
@@ -156,15 +161,19 @@ def post_detail(post_id: uuid.UUID) -> PostDetail | None:
     ).all()
     truncated = len(comment_rows) > THREAD_LIMIT
     comments = thread(comment_rows[:THREAD_LIMIT])
+    columns = (ContentReport.id, ContentReport.type, ContentReport.comment_id,
+               ContentReport.reason, ContentReport.message, ContentReport.status,
+               ContentReport.created_at, ContentReport.reported_by_id)
+    # Two index look-ups (the post's reports, its comments' reports), not an OR across a join.
+    on_post = sa.select(*columns).where(ContentReport.post_id == post_id)
+    on_comments = sa.select(*columns).where(ContentReport.comment_id.in_(
+        sa.select(Comment.id).where(Comment.post_id == post_id)))
+    both = sa.union_all(on_post, on_comments).subquery()
     reports = db.session.execute(
-        sa.select(ContentReport.id, ContentReport.type, ContentReport.comment_id,
-                  ContentReport.reason, ContentReport.message, ContentReport.status,
-                  ContentReport.created_at, PlatformUser.username.label("reporter"),
+        sa.select(both, PlatformUser.username.label("reporter"),
                   PlatformUser.auth_id.label("reporter_auth_id"))
-        .outerjoin(PlatformUser, PlatformUser.id == ContentReport.reported_by_id)
-        .outerjoin(Comment, Comment.id == ContentReport.comment_id)
-        .where(sa.or_(ContentReport.post_id == post_id, Comment.post_id == post_id))
-        .order_by(ContentReport.created_at.desc())
+        .outerjoin(PlatformUser, PlatformUser.id == both.c.reported_by_id)
+        .order_by(both.c.created_at.desc())
         .limit(HISTORY_LIMIT)
     ).all()
     return PostDetail(head.Post, author, comments, truncated, reports,
@@ -292,40 +301,68 @@ class ReportGroup:
     target: Any  # the post or comment row, or None when it is gone
 
 
+def _college_of_report(stmt: sa.Select, report, college: str) -> sa.Select:
+    author = sa.func.coalesce(Post.posted_by_id, Comment.commented_by_id)
+    return (
+        stmt.outerjoin(Post, Post.id == report.post_id)
+        .outerjoin(Comment, Comment.id == report.comment_id)
+        .join(PlatformUser, PlatformUser.id == author)
+        .join(College, College.id == PlatformUser.college_id)
+        .where(_college_match(college))
+    )
+
+
+def _report_filters(report, f: ReportFilters) -> list:
+    conditions = [report.status == f.status]
+    if f.type:
+        conditions.append(report.type == ("Post" if f.type == "post" else "Comment"))
+    if f.reason:
+        conditions.append(report.reason == f.reason)
+    return conditions
+
+
 def report_queue(f: ReportFilters, size: int) -> tuple[Page, list[ReportGroup]]:
+    """One row per reported target. Oldest first (the default) walks the reports in time
+    order and keeps each target's first report, so a page costs the same however many
+    reports wait; the other orders aggregate every matching report."""
+    if f.sort == "oldest":
+        return _report_queue_by_first(f, size)
     target = sa.func.coalesce(ContentReport.post_id, ContentReport.comment_id)
     grouped = (
-        sa.select(
-            ContentReport.type.label("type"), target.label("target_id"),
-            sa.func.count().label("n"),
-            sa.func.min(ContentReport.created_at).label("first"),
-            sa.func.max(ContentReport.created_at).label("latest"),
-        )
-        .where(ContentReport.status == f.status)
+        sa.select(ContentReport.type.label("type"), target.label("target_id"),
+                  sa.func.count().label("n"), sa.func.max(ContentReport.created_at).label("latest"))
+        .where(*_report_filters(ContentReport, f))
         .group_by(ContentReport.type, target)
     )
-    if f.type:
-        grouped = grouped.where(ContentReport.type == ("Post" if f.type == "post" else "Comment"))
-    if f.reason:
-        grouped = grouped.where(ContentReport.reason == f.reason)
     if f.college:
-        author = sa.func.coalesce(Post.posted_by_id, Comment.commented_by_id)
-        grouped = (
-            grouped.outerjoin(Post, Post.id == ContentReport.post_id)
-            .outerjoin(Comment, Comment.id == ContentReport.comment_id)
-            .join(PlatformUser, PlatformUser.id == author)
-            .join(College, College.id == PlatformUser.college_id)
-            .where(_college_match(f.college))
-        )
+        grouped = _college_of_report(grouped, ContentReport, f.college)
     g = grouped.subquery()
-    stmt = sa.select(g.c.type, g.c.target_id, g.c.n, g.c.first, g.c.latest)
-    if f.sort == "oldest":
-        keys, descending = [g.c.first, g.c.target_id], False
-    elif f.sort == "newest":
-        keys, descending = [g.c.latest, g.c.target_id], True
-    else:
-        keys, descending = [g.c.n, g.c.target_id], True
-    page = paginate(stmt, keys, descending=descending, size=size, after=f.after, before=f.before)
+    stmt = sa.select(g.c.type, g.c.target_id)
+    keys = [g.c.latest, g.c.target_id] if f.sort == "newest" else [g.c.n, g.c.target_id]
+    page = paginate(stmt, keys, descending=True, size=size, after=f.after, before=f.before)
+    return page, _report_groups(page.rows, f)
+
+
+def _report_queue_by_first(f: ReportFilters, size: int) -> tuple[Page, list[ReportGroup]]:
+    report = ContentReport
+    earlier = sa.orm.aliased(ContentReport)
+
+    def has_earlier(column: str):
+        return sa.exists().where(
+            getattr(earlier, column) == getattr(report, column),
+            *_report_filters(earlier, f),
+            sa.tuple_(earlier.created_at, earlier.id) < sa.tuple_(report.created_at, report.id),
+        )
+
+    stmt = (
+        sa.select(report.type.label("type"),
+                  sa.func.coalesce(report.post_id, report.comment_id).label("target_id"))
+        .where(*_report_filters(report, f), ~has_earlier("post_id"), ~has_earlier("comment_id"))
+    )
+    if f.college:
+        stmt = _college_of_report(stmt, report, f.college)
+    page = paginate(stmt, [report.created_at, report.id], descending=False, size=size,
+                    after=f.after, before=f.before)
     return page, _report_groups(page.rows, f)
 
 
@@ -356,20 +393,29 @@ def _report_groups(rows: list[Any], f: ReportFilters) -> list[ReportGroup]:
         ):
             targets[row.id] = row
     reasons: dict[uuid.UUID, list[tuple[str, int]]] = defaultdict(list)
+    spans: dict[uuid.UUID, list[Any]] = {}
     if rows:
         target = sa.func.coalesce(ContentReport.post_id, ContentReport.comment_id)
-        for tid, reason, n in db.session.execute(
-            sa.select(target, ContentReport.reason, sa.func.count())
-            .where(ContentReport.status == f.status, target.in_([r.target_id for r in rows]))
+        among = [column.in_(ids) for column, ids in ((ContentReport.post_id, post_ids),
+                                                    (ContentReport.comment_id, comment_ids)) if ids]
+        for tid, reason, n, first, latest in db.session.execute(
+            sa.select(target, ContentReport.reason, sa.func.count(),
+                      sa.func.min(ContentReport.created_at), sa.func.max(ContentReport.created_at))
+            .where(sa.or_(*among), *_report_filters(ContentReport, f))
             .group_by(target, ContentReport.reason)
             .order_by(sa.func.count().desc(), ContentReport.reason)
         ):
             reasons[tid].append((reason, n))
-    return [
-        ReportGroup("post" if r.type == "Post" else "comment", r.target_id, r.n, r.first, r.latest,
-                    reasons.get(r.target_id, []), targets.get(r.target_id))
-        for r in rows
-    ]
+            span = spans.setdefault(tid, [0, first, latest])
+            span[0] += n
+            span[1], span[2] = min(span[1], first), max(span[2], latest)
+    groups = []
+    for r in rows:
+        count, first, latest = spans.get(r.target_id, [0, None, None])
+        groups.append(ReportGroup("post" if r.type == "Post" else "comment", r.target_id, count,
+                                  first, latest, reasons.get(r.target_id, []),
+                                  targets.get(r.target_id)))
+    return groups
 
 
 # --- users ----------------------------------------------------------------------------------
