@@ -34,11 +34,12 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
 
 def _bind_extensions(app: Flask) -> None:
-    from flick_admin.db import engine_setup
+    from flick_admin.db import engine_setup, replica
     from flick_admin.extensions import csrf, db, login_manager, migrate
 
     db.init_app(app)
     engine_setup.configure(app)
+    replica.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"

@@ -16,7 +16,7 @@ class ConfigError(RuntimeError):
 
 # Settings that come from the environment (``create_app`` overrides may stand in for them).
 ENV_KEYS = frozenset(
-    {"FLICK_ADMIN_ENV", "SECRET_KEY", "DATABASE_URL", "TRUSTED_PROXY_COUNT",
+    {"FLICK_ADMIN_ENV", "SECRET_KEY", "DATABASE_URL", "DATABASE_REPLICA_URL", "TRUSTED_PROXY_COUNT",
      "SESSION_LIFETIME_HOURS", "AUTH_COOKIE_NAME", "COOKIE_SECURE", "PAGE_SIZE"}
 )
 
@@ -61,7 +61,14 @@ def load(env: dict[str, str] | None = None) -> dict[str, object]:
         secret = secrets.token_hex(32)
 
     url = normalise_database_url(env.get("DATABASE_URL") or DEFAULT_SQLITE_URL)
+    replica = env.get("DATABASE_REPLICA_URL")
+    binds = {}
+    if replica:
+        from flick_admin.db.replica import binds_for
+
+        binds = binds_for(normalise_database_url(replica))
     return {
+        "SQLALCHEMY_BINDS": binds,
         "FLICK_ADMIN_ENV": flask_env,
         "SECRET_KEY": secret,
         "SQLALCHEMY_DATABASE_URI": url,

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from markupsafe import Markup, escape
 
 from flick_admin.db import Auth, CollegeRequest, ContentReport, Log
-from flick_admin.extensions import db
+from flick_admin.db.replica import reader
 
 STAFF_ROLES = ("moderator", "admin", "superadmin", "auditor")
 KINDS = ("content", "reports", "users", "colleges", "other")
@@ -37,7 +37,7 @@ def kind_of(action: str) -> str:
 
 
 def _day(column, *, aware: bool):
-    dialect = db.session.get_bind().dialect.name
+    dialect = reader().get_bind().dialect.name
     if dialect == "postgresql":
         source = sa.func.timezone("UTC", column) if aware else column
         return sa.cast(source, sa.Date)
@@ -72,7 +72,7 @@ def build(now: datetime | None = None, period_days: int = 7) -> Overview:
     start_day = today - timedelta(days=29)
     start = datetime.combine(start_day, datetime.min.time(), tzinfo=UTC)
     midnight = datetime.combine(today, datetime.min.time(), tzinfo=UTC)
-    s = db.session
+    s = reader()
 
     head = s.execute(sa.select(
         sa.select(sa.func.count()).select_from(ContentReport)
@@ -125,7 +125,7 @@ def build(now: datetime | None = None, period_days: int = 7) -> Overview:
 
 
 def _median_decision(decided) -> timedelta | None:
-    s = db.session
+    s = reader()
     if s.get_bind().dialect.name == "postgresql":
         seconds = s.scalar(
             sa.select(sa.func.percentile_cont(0.5).within_group(
@@ -141,7 +141,7 @@ def _median_decision(decided) -> timedelta | None:
 
 def per_moderator(since: datetime) -> list[dict[str, Any]]:
     rows: dict[str, dict[str, Any]] = {}
-    for actor_id, email, role, action, n in db.session.execute(
+    for actor_id, email, role, action, n in reader().execute(
         sa.select(Log.actor_id, Auth.email, Log.actor_type, Log.action, sa.func.count())
         .outerjoin(Auth, Auth.id == Log.actor_id)
         .where(Log.occured_at >= since, Log.actor_type.in_(STAFF_ROLES), Log.actor_id.is_not(None))

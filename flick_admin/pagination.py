@@ -18,7 +18,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
-from flick_admin.extensions import db
+from sqlalchemy.orm import Session
+
+from flick_admin.db.replica import reader
 
 
 class BadCursor(ValueError):
@@ -92,8 +94,10 @@ def paginate(
     size: int,
     after: str | None = None,
     before: str | None = None,
+    session: Session | None = None,
 ) -> Page:
-    """Run ``stmt`` for one page ordered by ``keys`` (all in one direction)."""
+    """Run ``stmt`` for one page ordered by ``keys`` (all in one direction). List pages
+    pass the replica reader as ``session``."""
     labelled = [key.label(f"_k{i}") for i, key in enumerate(keys)]
     stmt = stmt.add_columns(*labelled)
     backwards = before is not None and after is None
@@ -106,7 +110,7 @@ def paginate(
         stmt = stmt.where(row_keys < edge if going_down else row_keys > edge)
     ascending_now = not descending if not backwards else descending
     stmt = stmt.order_by(*[k.asc() if ascending_now else k.desc() for k in keys]).limit(size + 1)
-    rows = db.session.execute(stmt).all()
+    rows = (session or reader()).execute(stmt).all()
     more = len(rows) > size
     rows = rows[:size]
     if backwards:

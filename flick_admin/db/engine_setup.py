@@ -16,9 +16,10 @@ from flick_admin.extensions import db
 
 def configure(app: Flask) -> None:
     with app.app_context():
-        engine = db.engine
-    if engine.dialect.name == "sqlite":
-        configure_sqlite(engine)
+        engines = list(db.engines.values())
+    for engine in engines:
+        if engine.dialect.name == "sqlite":
+            configure_sqlite(engine)
 
 
 def configure_sqlite(engine: Engine) -> None:

@@ -14,6 +14,7 @@ from flick_admin.audit.actions import AuditAction
 from flick_admin.db import Auth, College, Comment, ContentReport, Log, PlatformUser, Post, Session
 from flick_admin.db.base import utcnow
 from flick_admin.db.enums import EntityType, ReportStatus
+from flick_admin.db.replica import reader
 from flick_admin.extensions import db
 from flick_admin.moderation.filters import (
     CommentFilters,
@@ -371,7 +372,7 @@ def _report_groups(rows: list[Any], f: ReportFilters) -> list[ReportGroup]:
     comment_ids = [r.target_id for r in rows if r.type == "Comment"]
     targets: dict[uuid.UUID, Any] = {}
     if post_ids:
-        for row in db.session.execute(
+        for row in reader().execute(
             sa.select(Post.id, Post.title, sa.func.substr(Post.content, 1, EXCERPT).label("excerpt"),
                       Post.is_banned, Post.is_shadow_banned, Post.created_at,
                       PlatformUser.username, PlatformUser.auth_id, College.name.label("college"))
@@ -381,7 +382,7 @@ def _report_groups(rows: list[Any], f: ReportFilters) -> list[ReportGroup]:
         ):
             targets[row.id] = row
     if comment_ids:
-        for row in db.session.execute(
+        for row in reader().execute(
             sa.select(Comment.id, Comment.post_id, Post.title.label("post_title"),
                       sa.func.substr(Comment.content, 1, EXCERPT).label("excerpt"),
                       Comment.is_banned, Comment.created_at, PlatformUser.username,
@@ -398,7 +399,7 @@ def _report_groups(rows: list[Any], f: ReportFilters) -> list[ReportGroup]:
         target = sa.func.coalesce(ContentReport.post_id, ContentReport.comment_id)
         among = [column.in_(ids) for column, ids in ((ContentReport.post_id, post_ids),
                                                     (ContentReport.comment_id, comment_ids)) if ids]
-        for tid, reason, n, first, latest in db.session.execute(
+        for tid, reason, n, first, latest in reader().execute(
             sa.select(target, ContentReport.reason, sa.func.count(),
                       sa.func.min(ContentReport.created_at), sa.func.max(ContentReport.created_at))
             .where(sa.or_(*among), *_report_filters(ContentReport, f))
