@@ -3,7 +3,6 @@ drawn on the server as SVG (no chart library, no CDN, no script)."""
 
 from __future__ import annotations
 
-import statistics
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -65,96 +64,95 @@ class Overview:
     period_days: int = 7
 
 
+def _seconds_between(start, end):
+    if reader().get_bind().dialect.name == "postgresql":
+        return sa.func.extract("epoch", end - start)
+    return (sa.func.julianday(end) - sa.func.julianday(start)) * 86400.0
+
+
+def _median(values: sa.Select) -> sa.ScalarSelect:
+    """The median of a one-column select, in SQL both PostgreSQL and SQLite run."""
+    source = values.subquery()
+    value = list(source.c)[0]
+    ranked = sa.select(
+        value.label("v"),
+        sa.func.row_number().over(order_by=value).label("rn"),
+        sa.func.count().over().label("n"),
+    ).subquery()
+    return (sa.select(sa.func.avg(ranked.c.v))
+            .where(ranked.c.rn.in_([(ranked.c.n + 1) // 2, (ranked.c.n + 2) // 2]))
+            .scalar_subquery())
+
+
 def build(now: datetime | None = None, period_days: int = 7) -> Overview:
+    """Everything on the page in three statements."""
     now = (now or datetime.now(UTC)).astimezone(UTC)
     naive_now = now.replace(tzinfo=None)
     today = now.date()
-    start_day = today - timedelta(days=29)
-    start = datetime.combine(start_day, datetime.min.time(), tzinfo=UTC)
-    midnight = datetime.combine(today, datetime.min.time(), tzinfo=UTC)
+    days = [today - timedelta(days=29 - i) for i in range(30)]
+    window_start = min(days[0], today - timedelta(days=period_days - 1))
+    start = datetime.combine(window_start, datetime.min.time(), tzinfo=UTC)
+    chart_start = datetime.combine(days[0], datetime.min.time())
     s = reader()
 
+    decided = sa.and_(ContentReport.status.in_(("resolved", "ignored")),
+                      ContentReport.updated_at >= chart_start)
+    durations = sa.select(_seconds_between(ContentReport.created_at, ContentReport.updated_at)).where(decided)
     head = s.execute(sa.select(
         sa.select(sa.func.count()).select_from(ContentReport)
         .where(ContentReport.status == "pending").scalar_subquery(),
         sa.select(sa.func.min(ContentReport.created_at))
         .where(ContentReport.status == "pending").scalar_subquery(),
-        sa.select(sa.func.count()).select_from(Log)
-        .where(Log.occured_at >= midnight, Log.actor_type.in_(STAFF_ROLES)).scalar_subquery(),
         sa.select(sa.func.count()).select_from(Auth)
         .where(Auth.banned.is_(True),
                sa.or_(Auth.ban_expires.is_(None), Auth.ban_expires > naive_now)).scalar_subquery(),
         sa.select(sa.func.count()).select_from(CollegeRequest)
         .where(CollegeRequest.status == "pending").scalar_subquery(),
+        _median(durations),
     )).one()
+    median = None if head[4] is None else timedelta(seconds=round(float(head[4])))
+    out = Overview(today=today, pending_reports=head[0], oldest_pending=head[1], actions_today=0,
+                   bans_in_force=head[2], requests_waiting=head[3], days=days,
+                   period_days=period_days, median_decision=median)
 
-    days = [start_day + timedelta(days=i) for i in range(30)]
-    out = Overview(today=today, pending_reports=head[0], oldest_pending=head[1],
-                   actions_today=head[2], bans_in_force=head[3], requests_waiting=head[4],
-                   days=days, period_days=period_days)
-
+    # Staff work by day, person and action: the chart, today's count and the table.
     log_day = _day(Log.occured_at, aware=True)
-    by_day: dict[date, dict[str, int]] = {d: dict.fromkeys(KINDS, 0) for d in days}
-    for day, action, n in s.execute(
-        sa.select(log_day, Log.action, sa.func.count())
+    out.actions_by_day = {d: dict.fromkeys(KINDS, 0) for d in days}
+    people: dict[str, dict[str, Any]] = {}
+    period_start = today - timedelta(days=period_days - 1)
+    for day, actor_id, email, role, action, n in s.execute(
+        sa.select(log_day, Log.actor_id, Auth.email, Log.actor_type, Log.action, sa.func.count())
+        .outerjoin(Auth, Auth.id == Log.actor_id)
         .where(Log.occured_at >= start, Log.actor_type.in_(STAFF_ROLES))
-        .group_by(log_day, Log.action)
+        .group_by(log_day, Log.actor_id, Auth.email, Log.actor_type, Log.action)
     ):
-        key = _as_date(day)
-        if key in by_day:
-            by_day[key][kind_of(action)] += n
-    out.actions_by_day = by_day
+        day, kind = _as_date(day), kind_of(action)
+        if day in out.actions_by_day:
+            out.actions_by_day[day][kind] += n
+        if day == today:
+            out.actions_today += n
+        if day >= period_start and actor_id is not None and kind != "other":
+            row = people.setdefault(actor_id, {"actor_id": actor_id, "email": email or actor_id,
+                                               "role": role, **dict.fromkeys(KINDS[:-1], 0),
+                                               "total": 0})
+            row[kind] += n
+            row["total"] += n
+    out.per_moderator = sorted(people.values(), key=lambda r: (-r["total"], r["email"]))
 
-    start_naive = start.replace(tzinfo=None)
     opened_day = _day(ContentReport.created_at, aware=False)
     decided_day = _day(ContentReport.updated_at, aware=False)
     out.opened_by_day = dict.fromkeys(days, 0)
-    for day, n in s.execute(sa.select(opened_day, sa.func.count())
-                            .where(ContentReport.created_at >= start_naive).group_by(opened_day)):
-        if _as_date(day) in out.opened_by_day:
-            out.opened_by_day[_as_date(day)] = n
-    decided = sa.and_(ContentReport.status.in_(("resolved", "ignored")),
-                      ContentReport.updated_at >= start_naive)
     out.decided_by_day = dict.fromkeys(days, 0)
-    for day, n in s.execute(sa.select(decided_day, sa.func.count()).where(decided).group_by(decided_day)):
-        if _as_date(day) in out.decided_by_day:
-            out.decided_by_day[_as_date(day)] = n
-    out.median_decision = _median_decision(decided)
-    out.per_moderator = per_moderator(now - timedelta(days=period_days))
+    both = sa.union_all(
+        sa.select(sa.literal("opened").label("kind"), opened_day.label("day"), sa.func.count().label("n"))
+        .where(ContentReport.created_at >= chart_start).group_by(opened_day),
+        sa.select(sa.literal("decided"), decided_day, sa.func.count()).where(decided).group_by(decided_day),
+    )
+    for kind, day, n in s.execute(both):
+        series = out.opened_by_day if kind == "opened" else out.decided_by_day
+        if _as_date(day) in series:
+            series[_as_date(day)] = n
     return out
-
-
-def _median_decision(decided) -> timedelta | None:
-    s = reader()
-    if s.get_bind().dialect.name == "postgresql":
-        seconds = s.scalar(
-            sa.select(sa.func.percentile_cont(0.5).within_group(
-                sa.func.extract("epoch", ContentReport.updated_at - ContentReport.created_at)))
-            .where(decided))
-        return None if seconds is None else timedelta(seconds=float(seconds))
-    durations = [
-        (u - c).total_seconds() for c, u in s.execute(
-            sa.select(ContentReport.created_at, ContentReport.updated_at).where(decided))
-    ]
-    return timedelta(seconds=statistics.median(durations)) if durations else None
-
-
-def per_moderator(since: datetime) -> list[dict[str, Any]]:
-    rows: dict[str, dict[str, Any]] = {}
-    for actor_id, email, role, action, n in reader().execute(
-        sa.select(Log.actor_id, Auth.email, Log.actor_type, Log.action, sa.func.count())
-        .outerjoin(Auth, Auth.id == Log.actor_id)
-        .where(Log.occured_at >= since, Log.actor_type.in_(STAFF_ROLES), Log.actor_id.is_not(None))
-        .group_by(Log.actor_id, Auth.email, Log.actor_type, Log.action)
-    ):
-        kind = kind_of(action)
-        if kind == "other":
-            continue  # sign-ins, exports and the like are not moderation work
-        row = rows.setdefault(actor_id, {"actor_id": actor_id, "email": email or actor_id,
-                                         "role": role, **dict.fromkeys(KINDS[:-1], 0), "total": 0})
-        row[kind] += n
-        row["total"] += n
-    return sorted(rows.values(), key=lambda r: (-r["total"], r["email"]))
 
 
 # --- charts ---------------------------------------------------------------------------------

@@ -91,3 +91,18 @@ def test_kind_of():
     assert overview.kind_of("admin:suspended:user") == "users"
     assert overview.kind_of("admin:approved:college-request") == "colleges"
     assert overview.kind_of("admin:logged:in:self") == "other"
+
+
+def test_median_of_an_even_count_is_the_mean_of_the_middle_two(app, dbs):
+    for hours in (1, 3, 5, 7):
+        created = NAIVE - timedelta(days=1, hours=hours)
+        factories.ReportFactory(status="resolved", created_at=created, updated_at=created + timedelta(hours=hours))
+    with app.app_context():
+        assert overview.build(now=NOW).median_decision == timedelta(hours=4)
+
+
+def test_home_page_costs_a_few_statements(client, seeded, login_as, count_queries):
+    login_as("moderator")
+    with count_queries() as counted:
+        assert client.get("/", query_string={"period": "90"}).status_code == 200
+    assert counted.n <= 5, counted.statements

@@ -139,7 +139,7 @@ class Verdict:
 
 LOG_COLUMNS = (Log.id, Log.occured_at, Log.actor_id, Log.actor_type, Log.action,
                Log.entity_type, Log.entity_id, Log.before, Log.after, Log.reason, Log.ip_address,
-               Log.user_agent, Log.request_id, Log.metadata_)
+               Log.user_agent, Log.request_id, Log.metadata_.label("metadata_"))
 
 
 def _links(session: Session, start_after: int) -> Iterator[Any]:

@@ -487,38 +487,47 @@ def user_detail(auth_id: str) -> UserDetail | None:
     if head is None:
         return None
     profile = head.PlatformUser
-    posts = comments = against = filed = []
+    posts: list[Any] = []
+    comments: list[Any] = []
+    against: list[Any] = []
+    filed: list[Any] = []
     if profile is not None:
-        posts = db.session.execute(
-            sa.select(Post.id, Post.title, Post.created_at, Post.is_banned, Post.is_shadow_banned)
+        # Recent posts and comments in one statement, reports against and by the user in another.
+        recent_posts = (
+            sa.select(sa.literal("post").label("kind"), Post.id, Post.title.label("text"),
+                      Post.id.label("post_id"), Post.created_at, Post.is_banned,
+                      Post.is_shadow_banned)
             .where(Post.posted_by_id == profile.id)
-            .order_by(Post.created_at.desc(), Post.id.desc()).limit(RECENT)
-        ).all()
-        comments = db.session.execute(
-            sa.select(Comment.id, sa.func.substr(Comment.content, 1, 160).label("excerpt"),
-                      Comment.post_id, Comment.created_at, Comment.is_banned)
+            .order_by(Post.created_at.desc(), Post.id.desc()).limit(RECENT).subquery())
+        recent_comments = (
+            sa.select(sa.literal("comment").label("kind"), Comment.id,
+                      sa.func.substr(Comment.content, 1, 160).label("text"), Comment.post_id,
+                      Comment.created_at, Comment.is_banned,
+                      sa.literal(False).label("is_shadow_banned"))
             .where(Comment.commented_by_id == profile.id)
-            .order_by(Comment.created_at.desc(), Comment.id.desc()).limit(RECENT)
-        ).all()
+            .order_by(Comment.created_at.desc(), Comment.id.desc()).limit(RECENT).subquery())
+        for row in db.session.execute(sa.union_all(sa.select(recent_posts), sa.select(recent_comments))):
+            (posts if row.kind == "post" else comments).append(row)
         report_cols = (ContentReport.id, ContentReport.type, ContentReport.post_id,
                        ContentReport.comment_id, ContentReport.reason, ContentReport.status,
                        ContentReport.created_at)
-        on_posts = (
-            sa.select(*report_cols).join(Post, Post.id == ContentReport.post_id)
-            .where(Post.posted_by_id == profile.id)
-        )
-        on_comments = (
-            sa.select(*report_cols).join(Comment, Comment.id == ContentReport.comment_id)
-            .where(Comment.commented_by_id == profile.id)
-        )
-        union = sa.union_all(on_posts, on_comments).subquery()
-        against = db.session.execute(
-            sa.select(union).order_by(union.c.created_at.desc()).limit(RECENT)
-        ).all()
-        filed = db.session.execute(
-            sa.select(*report_cols).where(ContentReport.reported_by_id == profile.id)
-            .order_by(ContentReport.created_at.desc()).limit(RECENT)
-        ).all()
+
+        def newest(stmt, kind: str):
+            return (stmt.add_columns(sa.literal(kind).label("kind"))
+                    .order_by(ContentReport.created_at.desc()).limit(RECENT).subquery())
+
+        parts = [
+            newest(sa.select(*report_cols).join(Post, Post.id == ContentReport.post_id)
+                   .where(Post.posted_by_id == profile.id), "against"),
+            newest(sa.select(*report_cols).join(Comment, Comment.id == ContentReport.comment_id)
+                   .where(Comment.commented_by_id == profile.id), "against"),
+            newest(sa.select(*report_cols).where(ContentReport.reported_by_id == profile.id), "filed"),
+        ]
+        for row in db.session.execute(sa.union_all(*(sa.select(p) for p in parts))):
+            (against if row.kind == "against" else filed).append(row)
+        against.sort(key=lambda r: r.created_at, reverse=True)
+        del against[RECENT:]
+        filed.sort(key=lambda r: r.created_at, reverse=True)
     history = entity_history(EntityType.USER, head.Auth.id)
     return UserDetail(head.Auth, profile, head.college, posts, comments, against, filed,
                       history, head.sessions)

@@ -191,4 +191,4 @@ def test_detail_pages_run_a_bounded_number_of_statements(client, dbs, login_as, 
     assert counted.n <= 5, counted.statements
     with count_queries() as counted:
         assert client.get(user_url).status_code == 200
-    assert counted.n <= 7, counted.statements
+    assert counted.n <= 5, counted.statements
