@@ -127,10 +127,29 @@ def _describe_post(state: str) -> str:
             "b1s1": "banned and shadow-banned"}.get(state, state)
 
 
-def _author_label(session: Session, platform_user_id: uuid.UUID | None) -> str | None:
-    if platform_user_id is None:
-        return None
-    return session.scalar(sa.select(PlatformUser.username).where(PlatformUser.id == platform_user_id))
+def _authors(session: Session, user_ids: set[uuid.UUID | None]) -> dict[uuid.UUID, str]:
+    ids = [i for i in user_ids if i is not None]
+    if not ids:
+        return {}
+    return dict(session.execute(
+        sa.select(PlatformUser.id, PlatformUser.username).where(PlatformUser.id.in_(ids))).all())
+
+
+def _locked_rows(session: Session, model, ids: list[uuid.UUID]) -> dict[uuid.UUID, Any]:
+    """Lock the rows in id order (two batches over the same rows cannot deadlock)."""
+    stmt = (sa.select(model).where(model.id.in_(ids)).order_by(model.id).with_for_update()
+            .execution_options(populate_existing=True))
+    return {row.id: row for row in session.scalars(stmt)}
+
+
+class _Refusals:
+    """Raises a refusal as it is for one item, or naming the item within a batch."""
+
+    def __init__(self, batch: bool):
+        self.batch = batch
+
+    def __call__(self, index: int, target: Target, cause: ActionRefused) -> ActionRefused:
+        return BatchItemFailed(index, target.label, cause) if self.batch else cause
 
 
 # --- reports --------------------------------------------------------------------------------
@@ -139,28 +158,33 @@ def _set_reports(
     session: Session,
     *,
     kind: TargetKind,
-    target_id: uuid.UUID,
+    target_ids: list[uuid.UUID],
     from_statuses: tuple[str, ...],
     to_status: ReportStatus,
     reason: str,
-    metadata: dict[str, Any],
-) -> int:
+    batch_id: uuid.UUID | None,
+) -> dict[uuid.UUID, int]:
+    """Move the reports on these targets from one status to another: one SELECT … FOR
+    UPDATE, one UPDATE and an audit row per report. Returns the count per target."""
     column = ContentReport.post_id if kind is TargetKind.POST else ContentReport.comment_id
     rows = session.execute(
-        sa.select(ContentReport.id, ContentReport.status)
-        .where(column == target_id, ContentReport.status.in_(from_statuses))
-        .order_by(ContentReport.created_at, ContentReport.id)
+        sa.select(ContentReport.id, ContentReport.status, column.label("target"))
+        .where(column.in_(target_ids), ContentReport.status.in_(from_statuses))
+        .order_by(ContentReport.id)
         .with_for_update()
     ).all()
+    counts: dict[uuid.UUID, int] = {}
     if not rows:
-        return 0
+        return counts
     session.execute(
         sa.update(ContentReport)
         .where(ContentReport.id.in_([r.id for r in rows]))
         .values(status=to_status.value, updated_at=utcnow())
         .execution_options(synchronize_session=False)
     )
-    for report_id, old in rows:
+    metadata_base = {"batch_id": batch_id} if batch_id else {}
+    for report_id, old, target in rows:
+        counts[target] = counts.get(target, 0) + 1
         record(
             AuditAction.REPORT_STATUS_CHANGED,
             entity_type=EntityType.CONTENT_REPORT,
@@ -168,139 +192,189 @@ def _set_reports(
             before={"status": old},
             after={"status": to_status.value},
             reason=reason,
-            metadata={**metadata, "target": f"{kind}:{target_id}"},
+            metadata={**metadata_base, "target": f"{kind}:{target}"},
             flush=False,
         )
-    session.flush()
-    return len(rows)
+    return counts
 
 
 # --- posts and comments ---------------------------------------------------------------------
 
-def _moderate_post(session: Session, post_id: uuid.UUID, action: ContentAction, reason: str,
-                   expected: str | None, batch_id: uuid.UUID | None) -> Outcome:
-    post = _locked(session, Post, post_id)
-    if post is None:
-        raise NotFound("That post does not exist (it may have been deleted).")
-    banned, shadow = bool(post.is_banned), bool(post.is_shadow_banned)
-    already = {
-        ContentAction.BAN: banned, ContentAction.UNBAN: not banned,
-        ContentAction.SHADOW_BAN: shadow, ContentAction.UNSHADOW_BAN: not shadow,
-    }[action]
-    if already:
-        return Outcome(False, f"This post is already {DONE_WORDS[action]}; nothing was changed.")
-    current = post_state(post)
-    if expected is not None and expected != current:
-        raise StaleState(
-            f"This post changed after you opened it: it is now {_describe_post(current)} "
-            f"({_last_change(session, EntityType.POST, str(post.id))}). Nothing was written; "
-            "look at it again and decide."
-        )
-    before = {"isBanned": banned, "isShadowBanned": shadow}
-    # Flick's semantics: a ban clears a shadow ban and the other way round.
-    if action is ContentAction.BAN:
-        post.is_banned, post.is_shadow_banned = True, False
-    elif action is ContentAction.SHADOW_BAN:
-        post.is_banned, post.is_shadow_banned = False, True
-    elif action is ContentAction.UNBAN:
-        post.is_banned = False
-    else:
-        post.is_shadow_banned = False
-    post.updated_at = utcnow()
-    after = {"isBanned": bool(post.is_banned), "isShadowBanned": bool(post.is_shadow_banned)}
-    old, new = changed_fields(before, after)
-    metadata = {"label": excerpt(post.title), "author": _author_label(session, post.posted_by_id)}
-    if batch_id:
-        metadata["batch_id"] = batch_id
-    record(CONTENT_AUDIT[action], entity_type=EntityType.POST, entity_id=post.id,
-           before=old, after=new, reason=reason, metadata=metadata, flush=False)
-    settled = 0
+POST_DONE = {ContentAction.BAN: "Post banned", ContentAction.SHADOW_BAN: "Post shadow-banned",
+             ContentAction.UNBAN: "Post unbanned", ContentAction.UNSHADOW_BAN: "Shadow ban lifted"}
+
+
+def _settled_suffix(count: int) -> str:
+    return f"; {count} pending report(s) resolved." if count else "."
+
+
+def _moderate_posts(session: Session, items: list[tuple[int, Target]], action: ContentAction,
+                    reason: str, batch_id: uuid.UUID | None, refuse: _Refusals) -> dict[int, Outcome]:
+    rows = _locked_rows(session, Post, [t.id for _, t in items])
+    outcomes: dict[int, Outcome] = {}
+    changed: list[tuple[int, Post, dict, dict]] = []
+    for index, target in items:
+        post = rows.get(target.id)
+        if post is None:
+            raise refuse(index, target, NotFound("That post does not exist (it may have been deleted)."))
+        banned, shadow = bool(post.is_banned), bool(post.is_shadow_banned)
+        already = {
+            ContentAction.BAN: banned, ContentAction.UNBAN: not banned,
+            ContentAction.SHADOW_BAN: shadow, ContentAction.UNSHADOW_BAN: not shadow,
+        }[action]
+        if already:
+            outcomes[index] = Outcome(False, f"This post is already {DONE_WORDS[action]}; nothing was changed.")
+            continue
+        current = post_state(post)
+        if target.state is not None and target.state != current:
+            raise refuse(index, target, StaleState(
+                f"This post changed after you opened it: it is now {_describe_post(current)} "
+                f"({_last_change(session, EntityType.POST, str(post.id))}). Nothing was written; "
+                "look at it again and decide."))
+        before = {"isBanned": banned, "isShadowBanned": shadow}
+        # Flick's semantics: a ban clears a shadow ban and the other way round.
+        if action is ContentAction.BAN:
+            post.is_banned, post.is_shadow_banned = True, False
+        elif action is ContentAction.SHADOW_BAN:
+            post.is_banned, post.is_shadow_banned = False, True
+        elif action is ContentAction.UNBAN:
+            post.is_banned = False
+        else:
+            post.is_shadow_banned = False
+        post.updated_at = utcnow()
+        old, new = changed_fields(before, {"isBanned": bool(post.is_banned),
+                                           "isShadowBanned": bool(post.is_shadow_banned)})
+        changed.append((index, post, old, new))
+    if not changed:
+        return outcomes
+    session.flush()
+    authors = _authors(session, {post.posted_by_id for _, post, _, _ in changed})
+    for _, post, old, new in changed:
+        metadata = {"label": excerpt(post.title), "author": authors.get(post.posted_by_id)}
+        if batch_id:
+            metadata["batch_id"] = batch_id
+        record(CONTENT_AUDIT[action], entity_type=EntityType.POST, entity_id=post.id,
+               before=old, after=new, reason=reason, metadata=metadata, flush=False)
+    settled: dict[uuid.UUID, int] = {}
     if action in (ContentAction.BAN, ContentAction.SHADOW_BAN):
-        settled = _set_reports(session, kind=TargetKind.POST, target_id=post.id,
+        settled = _set_reports(session, kind=TargetKind.POST, target_ids=[p.id for _, p, _, _ in changed],
                                from_statuses=(ReportStatus.PENDING,), to_status=ReportStatus.RESOLVED,
-                               reason=reason, metadata={"batch_id": batch_id} if batch_id else {})
+                               reason=reason, batch_id=batch_id)
     session.flush()
-    done = {ContentAction.BAN: "Post banned", ContentAction.SHADOW_BAN: "Post shadow-banned",
-            ContentAction.UNBAN: "Post unbanned", ContentAction.UNSHADOW_BAN: "Shadow ban lifted"}
-    suffix = f"; {settled} pending report(s) resolved." if settled else "."
-    return Outcome(True, done[action] + suffix, settled)
+    for index, post, _, _ in changed:
+        count = settled.get(post.id, 0)
+        outcomes[index] = Outcome(True, POST_DONE[action] + _settled_suffix(count), count)
+    return outcomes
 
 
-def _moderate_comment(session: Session, comment_id: uuid.UUID, action: ContentAction, reason: str,
-                      expected: str | None, batch_id: uuid.UUID | None) -> Outcome:
+def _moderate_comments(session: Session, items: list[tuple[int, Target]], action: ContentAction,
+                       reason: str, batch_id: uuid.UUID | None, refuse: _Refusals) -> dict[int, Outcome]:
     if action not in (ContentAction.BAN, ContentAction.UNBAN):
-        raise InvalidInput("Comments can be banned or unbanned; Flick has no shadow ban for comments.")
-    comment = _locked(session, Comment, comment_id)
-    if comment is None:
-        raise NotFound("That comment does not exist (it may have been deleted).")
-    banned = bool(comment.is_banned)
-    if banned == (action is ContentAction.BAN):
-        return Outcome(False, f"This comment is already {DONE_WORDS[action]}; nothing was changed.")
-    current = comment_state(comment)
-    if expected is not None and expected != current:
-        raise StaleState(
-            f"This comment changed after you opened it: it is now "
-            f"{'banned' if banned else 'visible'} "
-            f"({_last_change(session, EntityType.COMMENT, str(comment.id))}). Nothing was written."
-        )
-    comment.is_banned = action is ContentAction.BAN
-    comment.updated_at = utcnow()
-    metadata = {"label": excerpt(comment.content), "post_id": comment.post_id,
-                "author": _author_label(session, comment.commented_by_id)}
-    if batch_id:
-        metadata["batch_id"] = batch_id
-    record(CONTENT_AUDIT[action], entity_type=EntityType.COMMENT, entity_id=comment.id,
-           before={"isBanned": banned}, after={"isBanned": not banned}, reason=reason,
-           metadata=metadata, flush=False)
-    settled = 0
-    if action is ContentAction.BAN:
-        settled = _set_reports(session, kind=TargetKind.COMMENT, target_id=comment.id,
-                               from_statuses=(ReportStatus.PENDING,), to_status=ReportStatus.RESOLVED,
-                               reason=reason, metadata={"batch_id": batch_id} if batch_id else {})
+        index, target = items[0]
+        raise refuse(index, target, InvalidInput(
+            "Comments can be banned or unbanned; Flick has no shadow ban for comments."))
+    rows = _locked_rows(session, Comment, [t.id for _, t in items])
+    outcomes: dict[int, Outcome] = {}
+    changed: list[tuple[int, Comment]] = []
+    banning = action is ContentAction.BAN
+    for index, target in items:
+        comment = rows.get(target.id)
+        if comment is None:
+            raise refuse(index, target, NotFound("That comment does not exist (it may have been deleted)."))
+        banned = bool(comment.is_banned)
+        if banned == banning:
+            outcomes[index] = Outcome(False, f"This comment is already {DONE_WORDS[action]}; nothing was changed.")
+            continue
+        if target.state is not None and target.state != comment_state(comment):
+            raise refuse(index, target, StaleState(
+                f"This comment changed after you opened it: it is now "
+                f"{'banned' if banned else 'visible'} "
+                f"({_last_change(session, EntityType.COMMENT, str(comment.id))}). Nothing was written."))
+        comment.is_banned, comment.updated_at = banning, utcnow()
+        changed.append((index, comment))
+    if not changed:
+        return outcomes
     session.flush()
-    word = "Comment banned" if action is ContentAction.BAN else "Comment unbanned"
-    return Outcome(True, word + (f"; {settled} pending report(s) resolved." if settled else "."), settled)
+    authors = _authors(session, {c.commented_by_id for _, c in changed})
+    for _, comment in changed:
+        metadata = {"label": excerpt(comment.content), "post_id": comment.post_id,
+                    "author": authors.get(comment.commented_by_id)}
+        if batch_id:
+            metadata["batch_id"] = batch_id
+        record(CONTENT_AUDIT[action], entity_type=EntityType.COMMENT, entity_id=comment.id,
+               before={"isBanned": not banning}, after={"isBanned": banning}, reason=reason,
+               metadata=metadata, flush=False)
+    settled: dict[uuid.UUID, int] = {}
+    if banning:
+        settled = _set_reports(session, kind=TargetKind.COMMENT, target_ids=[c.id for _, c in changed],
+                               from_statuses=(ReportStatus.PENDING,), to_status=ReportStatus.RESOLVED,
+                               reason=reason, batch_id=batch_id)
+    session.flush()
+    word = "Comment banned" if banning else "Comment unbanned"
+    for index, comment in changed:
+        count = settled.get(comment.id, 0)
+        outcomes[index] = Outcome(True, word + _settled_suffix(count), count)
+    return outcomes
 
 
-def _report_action(session: Session, kind: TargetKind, target_id: uuid.UUID, action: ReportAction,
-                   reason: str, batch_id: uuid.UUID | None) -> Outcome:
-    model = Post if kind is TargetKind.POST else Comment
-    if session.get(model, target_id) is None:
-        raise NotFound(f"That {kind} does not exist (it may have been deleted).")
-    metadata = {"batch_id": batch_id} if batch_id else {}
-    if action is ReportAction.IGNORE:
-        count = _set_reports(session, kind=kind, target_id=target_id,
-                             from_statuses=(ReportStatus.PENDING,), to_status=ReportStatus.IGNORED,
-                             reason=reason, metadata=metadata)
-        if not count:
-            return Outcome(False, f"This {kind} has no pending reports; nothing was changed.")
-        return Outcome(True, f"{count} report(s) ignored.", count)
-    count = _set_reports(session, kind=kind, target_id=target_id,
-                         from_statuses=(ReportStatus.RESOLVED, ReportStatus.IGNORED),
-                         to_status=ReportStatus.PENDING, reason=reason, metadata=metadata)
-    if not count:
-        return Outcome(False, f"This {kind} has no closed reports to reopen; nothing was changed.")
-    return Outcome(True, f"{count} report(s) reopened.", count)
+def _report_actions(session: Session, items: list[tuple[int, Target]], action: ReportAction,
+                    reason: str, batch_id: uuid.UUID | None, refuse: _Refusals) -> dict[int, Outcome]:
+    outcomes: dict[int, Outcome] = {}
+    for kind, model in ((TargetKind.POST, Post), (TargetKind.COMMENT, Comment)):
+        mine = [(i, t) for i, t in items if t.kind is kind]
+        if not mine:
+            continue
+        existing = set(session.scalars(sa.select(model.id).where(model.id.in_([t.id for _, t in mine]))))
+        for index, target in mine:
+            if target.id not in existing:
+                raise refuse(index, target, NotFound(f"That {kind} does not exist (it may have been deleted)."))
+        if action is ReportAction.IGNORE:
+            counts = _set_reports(session, kind=kind, target_ids=[t.id for _, t in mine],
+                                  from_statuses=(ReportStatus.PENDING,), to_status=ReportStatus.IGNORED,
+                                  reason=reason, batch_id=batch_id)
+        else:
+            counts = _set_reports(session, kind=kind, target_ids=[t.id for _, t in mine],
+                                  from_statuses=(ReportStatus.RESOLVED, ReportStatus.IGNORED),
+                                  to_status=ReportStatus.PENDING, reason=reason, batch_id=batch_id)
+        for index, target in mine:
+            count = counts.get(target.id, 0)
+            if not count:
+                what = "pending reports" if action is ReportAction.IGNORE else "closed reports to reopen"
+                outcomes[index] = Outcome(False, f"This {kind} has no {what}; nothing was changed.")
+            else:
+                word = "ignored" if action is ReportAction.IGNORE else "reopened"
+                outcomes[index] = Outcome(True, f"{count} report(s) {word}.", count)
+    session.flush()
+    return outcomes
 
 
-def _apply(session: Session, target: Target, action: str, reason: str,
-           batch_id: uuid.UUID | None) -> Outcome:
+def _apply(session: Session, targets: list[Target], action: str, reason: str,
+           batch_id: uuid.UUID | None) -> list[Outcome]:
+    """Apply one action to many targets with a constant number of statements."""
+    refuse = _Refusals(batch=batch_id is not None)
+    items = list(enumerate(targets))
     if action in (ReportAction.IGNORE, ReportAction.REOPEN):
-        return _report_action(session, target.kind, target.id, ReportAction(action), reason, batch_id)
-    try:
-        content_action = ContentAction(action)
-    except ValueError:
-        raise InvalidInput(f"Unknown action {action!r}.") from None
-    if target.kind is TargetKind.POST:
-        return _moderate_post(session, target.id, content_action, reason, target.state, batch_id)
-    return _moderate_comment(session, target.id, content_action, reason, target.state, batch_id)
+        outcomes = _report_actions(session, items, ReportAction(action), reason, batch_id, refuse)
+    else:
+        try:
+            content_action = ContentAction(action)
+        except ValueError:
+            raise InvalidInput(f"Unknown action {action!r}.") from None
+        outcomes = {}
+        posts = [(i, t) for i, t in items if t.kind is TargetKind.POST]
+        comments = [(i, t) for i, t in items if t.kind is TargetKind.COMMENT]
+        if posts:
+            outcomes.update(_moderate_posts(session, posts, content_action, reason, batch_id, refuse))
+        if comments:
+            outcomes.update(_moderate_comments(session, comments, content_action, reason, batch_id, refuse))
+    return [outcomes[i] for i, _ in items]
 
 
 def moderate(target: Target, action: str, reason: str | None) -> Outcome:
     """Act on one post or comment: a content action or a report action."""
     reason = clean_reason(reason)
     with transaction() as session:
-        return _apply(session, target, action, reason, None)
+        return _apply(session, [target], action, reason, None)[0]
 
 
 @dataclass(frozen=True)
@@ -328,16 +402,10 @@ def moderate_batch(targets: list[Target], action: str, reason: str | None) -> Ba
     if len({(t.kind, t.id) for t in targets}) != len(targets):
         raise InvalidInput("The same item is selected twice.")
     batch_id = uuid.uuid4()
-    changed = unchanged = 0
     with transaction() as session:
-        for index, target in enumerate(targets):
-            try:
-                outcome = _apply(session, target, action, reason, batch_id)
-            except ActionRefused as refused:
-                raise BatchItemFailed(index, target.label, refused) from refused
-            changed += outcome.changed
-            unchanged += not outcome.changed
-    return BatchOutcome(batch_id, changed, unchanged)
+        outcomes = _apply(session, targets, action, reason, batch_id)
+    changed = sum(o.changed for o in outcomes)
+    return BatchOutcome(batch_id, changed, len(outcomes) - changed)
 
 
 # --- users ----------------------------------------------------------------------------------

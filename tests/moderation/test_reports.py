@@ -178,3 +178,18 @@ def test_queue_for_deleted_targets_still_renders(client, dbs, login_as):
     dbs.execute(sa.delete(ContentReport).where(ContentReport.id == report.id))
     dbs.commit()
     assert client.get("/reports/").status_code == 200
+
+
+def test_a_batch_costs_the_same_statements_for_3_or_30_items(app, client, dbs, login_as, count_queries):
+    login_as("moderator")
+    counts = []
+    for size in (3, 30):
+        posts = factories.PostFactory.create_batch(size)
+        for post in posts:
+            factories.ReportFactory(post=post)
+        with count_queries() as counted:
+            response = client.post("/reports/bulk", data={
+                "action": "ban", "target": _targets(*posts), "reason_choice": "Spam or scam"})
+        assert response.status_code == 303
+        counts.append(counted.n)
+    assert counts[0] == counts[1], counts
