@@ -22,6 +22,7 @@ class Auth(UserMixin, Base):
     __tablename__ = "auth"
     __table_args__ = (
         sa.Index("ix_admin_auth_created", "created_at", "id"),
+        sa.Index("ix_admin_auth_role", "role"),
     )
 
     id: Mapped[str] = mapped_column(sa.Text, primary_key=True)

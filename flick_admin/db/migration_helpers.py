@@ -60,6 +60,8 @@ EXPRESSION_INDEXES = frozenset(
 OPTIONAL_INDEXES = frozenset({
     "ix_admin_posts_title_trgm", "ix_admin_posts_content_trgm", "ix_admin_comments_content_trgm",
     "ix_admin_platform_user_username_trgm", "ix_admin_auth_email_trgm", "ix_admin_logs_reason_trgm",
+    # Operator-class indexes for prefix search, PostgreSQL only.
+    "ix_admin_platform_user_username_prefix", "ix_admin_auth_email_prefix",
 })
 
 

@@ -303,14 +303,14 @@ class ReportGroup:
 
 
 def _college_of_report(stmt: sa.Select, report, college: str) -> sa.Select:
-    author = sa.func.coalesce(Post.posted_by_id, Comment.commented_by_id)
-    return (
-        stmt.outerjoin(Post, Post.id == report.post_id)
-        .outerjoin(Comment, Comment.id == report.comment_id)
-        .join(PlatformUser, PlatformUser.id == author)
-        .join(College, College.id == PlatformUser.college_id)
-        .where(_college_match(college))
-    )
+    """Reports on content by students of the matching colleges: the college's students'
+    posts and comments first (small sets, by index), then their reports."""
+    students = (sa.select(PlatformUser.id).join(College, College.id == PlatformUser.college_id)
+                .where(_college_match(college)))
+    return stmt.where(sa.or_(
+        report.post_id.in_(sa.select(Post.id).where(Post.posted_by_id.in_(students))),
+        report.comment_id.in_(sa.select(Comment.id).where(Comment.commented_by_id.in_(students))),
+    ))
 
 
 def _report_filters(report, f: ReportFilters) -> list:
@@ -434,9 +434,11 @@ def user_list(f: UserFilters, size: int) -> Page:
         .outerjoin(College, College.id == PlatformUser.college_id)
     )
     if f.q:
+        # "Starts with", on the lower-case forms the prefix indexes hold (Flick stores
+        # usernames lower-case already).
         pattern = prefix_pattern(f.q.lower())
-        stmt = stmt.where(sa.or_(PlatformUser.username.ilike(pattern, escape="\\"),
-                                 Auth.email.ilike(pattern, escape="\\")))
+        stmt = stmt.where(sa.or_(PlatformUser.username.like(pattern, escape="\\"),
+                                 sa.func.lower(Auth.email).like(pattern, escape="\\")))
     if f.college:
         stmt = stmt.where(_college_match(f.college))
     banned = Auth.banned.is_(True)

@@ -21,6 +21,14 @@ depends_on = None
 
 PLAIN = (
     ("ix_admin_logs_entity_type_time", "logs", "entity_type, occured_at, id"),
+    # Staff are a few rows among every student's auth row: the staff picker and list.
+    ("ix_admin_auth_role", "auth", "role"),
+)
+# Prefix search ("starts with") for usernames and emails (PostgreSQL; SQLite's LIKE is
+# already case-insensitive and its tables are small).
+PREFIX = (
+    ("ix_admin_platform_user_username_prefix", "platform_user", "username text_pattern_ops"),
+    ("ix_admin_auth_email_prefix", "auth", "lower(email) text_pattern_ops"),
 )
 TRIGRAM = (
     ("ix_admin_posts_title_trgm", "posts", "title"),
@@ -49,7 +57,7 @@ def upgrade() -> None:
     op.execute(TRY_EXTENSION)
     bind = op.get_bind()
     with op.get_context().autocommit_block():
-        for name, table, keys in PLAIN:
+        for name, table, keys in PLAIN + PREFIX:
             op.execute(f'CREATE INDEX CONCURRENTLY IF NOT EXISTS "{name}" ON "{table}" ({keys})')
         has_trgm = bind.exec_driver_sql(
             "SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'").scalar() is not None
@@ -60,5 +68,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for name, _table, _keys in PLAIN + tuple((n, t, c) for n, t, c in TRIGRAM):
+    for name, _table, _keys in PLAIN + PREFIX + TRIGRAM:
         op.execute(f'DROP INDEX IF EXISTS "{name}"')
