@@ -120,11 +120,16 @@ def build(now: datetime | None = None, period_days: int = 7) -> Overview:
     out.actions_by_day = {d: dict.fromkeys(KINDS, 0) for d in days}
     people: dict[str, dict[str, Any]] = {}
     period_start = today - timedelta(days=period_days - 1)
-    for day, actor_id, email, role, action, n in s.execute(
-        sa.select(log_day, Log.actor_id, Auth.email, Log.actor_type, Log.action, sa.func.count())
-        .outerjoin(Auth, Auth.id == Log.actor_id)
+    grouped = (
+        sa.select(log_day.label("day"), Log.actor_id, Log.actor_type, Log.action,
+                  sa.func.count().label("n"))
         .where(Log.occured_at >= start, Log.actor_type.in_(STAFF_ROLES))
-        .group_by(log_day, Log.actor_id, Auth.email, Log.actor_type, Log.action)
+        .group_by(log_day, Log.actor_id, Log.actor_type, Log.action)
+        .subquery()
+    )
+    # Names are joined to the grouped rows (a few thousand), not to every log row.
+    for day, actor_id, role, action, n, email in s.execute(
+        sa.select(grouped, Auth.email).outerjoin(Auth, Auth.id == grouped.c.actor_id)
     ):
         day, kind = _as_date(day), kind_of(action)
         if day in out.actions_by_day:
