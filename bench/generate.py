@@ -210,9 +210,9 @@ def _load(conn, c: dict[str, int]) -> None:
             INSERT INTO logs (id, occured_at, actor_id, actor_type, action, entity_type, entity_id,
                               before, after, reason, ip_address, user_agent, request_id, metadata)
             SELECT md5('log' || g)::uuid, now() - ({L} - g) * ({730 * 86400.0 / L}) * interval '1 second',
-                   CASE WHEN staff THEN 'staff' || (g % {STAFF}) WHEN g % 3 = 0 THEN NULL
+                   CASE WHEN staff THEN 'staff' || ((g / 10) % {STAFF}) WHEN g % 3 = 0 THEN NULL
                         ELSE 'stu' || (g % {U}) END,
-                   (CASE WHEN staff THEN (ARRAY['moderator','moderator','moderator','admin','auditor'])[1 + (g % {STAFF}) % 5]
+                   (CASE WHEN staff THEN (ARRAY['moderator','moderator','moderator','admin','auditor'])[1 + ((g / 10) % {STAFF}) % 5]
                          WHEN g % 3 = 0 THEN 'system' ELSE 'user' END)::log_role,
                    CASE WHEN staff THEN (ARRAY['admin:blocked:content','admin:updated:report:status',
                         'admin:suspended:user','admin:shadow:banned:content','admin:banned:user',

@@ -17,7 +17,8 @@ class ConfigError(RuntimeError):
 # Settings that come from the environment (``create_app`` overrides may stand in for them).
 ENV_KEYS = frozenset(
     {"FLICK_ADMIN_ENV", "SECRET_KEY", "DATABASE_URL", "DATABASE_REPLICA_URL", "TRUSTED_PROXY_COUNT",
-     "SESSION_LIFETIME_HOURS", "AUTH_COOKIE_NAME", "COOKIE_SECURE", "PAGE_SIZE"}
+     "SESSION_LIFETIME_HOURS", "AUTH_COOKIE_NAME", "COOKIE_SECURE", "PAGE_SIZE",
+     "OVERVIEW_CACHE_SECONDS"}
 )
 
 
@@ -85,4 +86,5 @@ def load(env: dict[str, str] | None = None) -> dict[str, object]:
         "WTF_CSRF_TIME_LIMIT": None,
         "PAGE_SIZE": _int(env, "PAGE_SIZE", 50),
         "MAX_CONTENT_LENGTH": 4 * 1024 * 1024,
+        "OVERVIEW_CACHE_SECONDS": _int(env, "OVERVIEW_CACHE_SECONDS", 60),
     }

@@ -3,6 +3,8 @@ drawn on the server as SVG (no chart library, no CDN, no script)."""
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -82,6 +84,27 @@ def _median(values: sa.Select) -> sa.ScalarSelect:
     return (sa.select(sa.func.avg(ranked.c.v))
             .where(ranked.c.rn.in_([(ranked.c.n + 1) // 2, (ranked.c.n + 2) // 2]))
             .scalar_subquery())
+
+
+_CACHE: dict[tuple[int, str], tuple[float, Overview]] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def cached(period_days: int, ttl_seconds: float) -> Overview:
+    """The overview, at most ``ttl_seconds`` old. At Flick's scale a fresh one reads a
+    month of the audit log (a few hundred ms); a dashboard can be a minute behind."""
+    if ttl_seconds <= 0:
+        return build(period_days=period_days)
+    key = (period_days, reader().get_bind().engine.url.render_as_string(hide_password=True))
+    now = time.monotonic()
+    with _CACHE_LOCK:
+        hit = _CACHE.get(key)
+        if hit and hit[0] > now:
+            return hit[1]
+    fresh = build(period_days=period_days)
+    with _CACHE_LOCK:
+        _CACHE[key] = (now + ttl_seconds, fresh)
+    return fresh
 
 
 def build(now: datetime | None = None, period_days: int = 7) -> Overview:

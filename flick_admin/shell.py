@@ -65,7 +65,7 @@ class HomeView(AdminIndexView):
         raw = request.args.get("period", "7")
         if raw not in {str(p) for p in overview.PERIODS}:
             raise InvalidInput(f"Unknown period {raw[:10]!r}; choose 1, 7, 30 or 90 days.")
-        data = overview.build(period_days=int(raw))
+        data = overview.cached(int(raw), current_app.config["OVERVIEW_CACHE_SECONDS"])
         return self.render("home.html", o=data, overview=overview,
                            permissions=sorted(p.value for p in permissions_of(current_user.role)))
 

@@ -70,6 +70,8 @@ def make_app(database_url: str, **overrides):
         "DATABASE_URL": database_url,
         "TESTING": True,
         "WTF_CSRF_ENABLED": False,
+        # Tests check the overview's numbers right after seeding them.
+        "OVERVIEW_CACHE_SECONDS": 0,
     }
     settings.update(overrides)
     return create_app(settings)

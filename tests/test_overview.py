@@ -106,3 +106,15 @@ def test_home_page_costs_a_few_statements(client, seeded, login_as, count_querie
     with count_queries() as counted:
         assert client.get("/", query_string={"period": "90"}).status_code == 200
     assert counted.n <= 5, counted.statements
+
+
+def test_the_overview_is_cached_for_a_short_time(app, dbs, count_queries):
+    overview._CACHE.clear()
+    with app.test_request_context("/"):
+        first = overview.cached(7, ttl_seconds=60)
+        with count_queries() as counted:
+            again = overview.cached(7, ttl_seconds=60)
+        assert again is first and counted.n == 0
+        other_period = overview.cached(30, ttl_seconds=60)
+        assert other_period is not first
+    overview._CACHE.clear()
