@@ -56,11 +56,15 @@ def _register_views(app: Flask) -> None:
     from flick_admin.audit import views as audit_views
     from flick_admin.colleges import views as college_views
     from flick_admin.moderation import views as moderation_views
+    from flick_admin.ops import probes
+    from flick_admin.ops import views as ops_views
 
     admin = shell.build_admin(app)
     moderation_views.register(admin)
     college_views.register(admin)
     audit_views.register(admin)
+    ops_views.register(admin)
+    probes.init_app(app)
     web.register_filters(app)
     app.register_blueprint(auth_bp)
     errors.register(app)

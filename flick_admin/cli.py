@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import UTC, datetime
 
 import click
 import sqlalchemy as sa
@@ -139,8 +140,103 @@ def audit_purge(before, reason: str, yes: bool) -> None:
                f"{result.checkpoint_seq}.")
 
 
+@click.command("db-roles")
+@with_appcontext
+@click.option("--app-role", default="flick_admin_app", show_default=True)
+@click.option("--migrator-role", default="flick_admin_migrator", show_default=True)
+@click.option("--flick-owner", default=None, help="Role that owns Flick's tables (default: the owner of posts).")
+@click.option("--apply", "apply_", is_flag=True, help="Run the statements (needs a role that may create roles).")
+def db_roles(app_role: str, migrator_role: str, flick_owner: str | None, apply_: bool) -> None:
+    """Print (or --apply) the least-privilege roles: a migration role and an application role."""
+    from flick_admin.ops import roles
+
+    engine = db.engine
+    if engine.dialect.name != "postgresql":
+        raise click.ClickException("Database roles need PostgreSQL; this database is SQLite.")
+    with engine.connect() as conn:
+        database = conn.execute(sa.text("SELECT current_database()")).scalar()
+        owner = flick_owner or conn.execute(sa.text(
+            "SELECT tableowner FROM pg_tables WHERE schemaname = 'public' AND tablename = 'posts'")).scalar()
+    try:
+        statements = roles.statements(database, app_role, migrator_role, owner)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(roles.script(database, app_role, migrator_role, owner))
+    if apply_:
+        with engine.begin() as conn:
+            for statement in statements:
+                if not statement.startswith("--"):
+                    conn.exec_driver_sql(statement)
+        click.echo(f"Applied: roles {migrator_role} and {app_role} are ready.")
+
+
+backup_cli = AppGroup("backup", help="Logical backups proven to restore (PostgreSQL).")
+
+
+@backup_cli.command("create")
+@click.option("--output", type=click.Path(dir_okay=False), default=None,
+              help="Where to write the dump (default: backups/flick-<time>.dump).")
+def backup_create(output: str | None) -> None:
+    """Dump the database (custom format) with a manifest of row counts and its SHA-256."""
+    from pathlib import Path
+
+    from flick_admin.audit.actions import AuditAction
+    from flick_admin.audit.recorder import record
+    from flick_admin.db.enums import EntityType
+    from flick_admin.db.transaction import transaction
+    from flick_admin.ops.backup import BackupError, create
+
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    path = Path(output or f"backups/flick-{stamp}.dump")
+    try:
+        made = create(db.engine, path, echo=click.echo)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    with transaction():
+        record(AuditAction.BACKUP_CREATED, entity_type=EntityType.BACKUP, entity_id=made.path.name,
+               metadata={"sha256": made.sha256, "size": made.size, "rows": sum(made.counts.values()),
+                         "label": made.path.name})
+    click.echo(f"Wrote {made.path} ({made.size:,} bytes)\nSHA-256 {made.sha256}\nManifest {made.manifest}")
+
+
+@backup_cli.command("verify")
+@click.argument("file", type=click.Path(dir_okay=False))
+def backup_verify(file: str) -> None:
+    """Restore FILE into a scratch database and check it; exit 1 when it does not verify."""
+    from pathlib import Path
+
+    from flick_admin.audit.actions import AuditAction
+    from flick_admin.audit.recorder import record
+    from flick_admin.db.enums import EntityType
+    from flick_admin.db.transaction import transaction
+    from flick_admin.ops.backup import BackupError, verify
+
+    try:
+        verdict = verify(db.engine, Path(file), echo=click.echo)
+    except BackupError as exc:
+        verdict = None
+        failure = str(exc)
+    with transaction():
+        record(AuditAction.BACKUP_VERIFIED, entity_type=EntityType.BACKUP, entity_id=Path(file).name,
+               metadata={"ok": bool(verdict and verdict.ok), "label": Path(file).name,
+                         "lines": verdict.lines if verdict else [failure]})
+    click.echo("")
+    if verdict is None:
+        click.echo(f"✗ {failure}")
+        click.echo("VERDICT: the backup does NOT verify.")
+        raise SystemExit(1)
+    for line in verdict.lines:
+        click.echo(line)
+    click.echo("VERDICT: the backup restores and verifies." if verdict.ok else
+               "VERDICT: the backup does NOT verify.")
+    if not verdict.ok:
+        raise SystemExit(1)
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(staff_cli)
     app.cli.add_command(audit_cli)
     app.cli.add_command(adopt)
     app.cli.add_command(demo)
+    app.cli.add_command(db_roles)
+    app.cli.add_command(backup_cli)

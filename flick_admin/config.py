@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from pathlib import Path
@@ -18,7 +19,8 @@ class ConfigError(RuntimeError):
 ENV_KEYS = frozenset(
     {"FLICK_ADMIN_ENV", "SECRET_KEY", "DATABASE_URL", "DATABASE_REPLICA_URL", "TRUSTED_PROXY_COUNT",
      "SESSION_LIFETIME_HOURS", "AUTH_COOKIE_NAME", "COOKIE_SECURE", "PAGE_SIZE",
-     "OVERVIEW_CACHE_SECONDS"}
+     "OVERVIEW_CACHE_SECONDS", "METRICS_TOKEN", "METRICS_ALLOW",
+     "METRICS_CACHE_SECONDS"}
 )
 
 
@@ -44,6 +46,17 @@ def _int(env: dict[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError as exc:
         raise ConfigError(f"{name} must be a whole number, not {raw!r}") from exc
+
+
+def _networks(raw: str) -> tuple:
+    networks = []
+    for part in (raw or "").split(","):
+        if part.strip():
+            try:
+                networks.append(ipaddress.ip_network(part.strip(), strict=False))
+            except ValueError as exc:
+                raise ConfigError(f"METRICS_ALLOW has {part.strip()!r}, which is not an address or network") from exc
+    return tuple(networks)
 
 
 def load(env: dict[str, str] | None = None) -> dict[str, object]:
@@ -87,4 +100,7 @@ def load(env: dict[str, str] | None = None) -> dict[str, object]:
         "PAGE_SIZE": _int(env, "PAGE_SIZE", 50),
         "MAX_CONTENT_LENGTH": 4 * 1024 * 1024,
         "OVERVIEW_CACHE_SECONDS": _int(env, "OVERVIEW_CACHE_SECONDS", 60),
+        "METRICS_TOKEN": env.get("METRICS_TOKEN") or None,
+        "METRICS_CACHE_SECONDS": _int(env, "METRICS_CACHE_SECONDS", 15),
+        "METRICS_ALLOW": _networks(env.get("METRICS_ALLOW", "127.0.0.1/32,::1/128")),
     }

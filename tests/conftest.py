@@ -72,6 +72,7 @@ def make_app(database_url: str, **overrides):
         "WTF_CSRF_ENABLED": False,
         # Tests check the overview's numbers right after seeding them.
         "OVERVIEW_CACHE_SECONDS": 0,
+        "METRICS_CACHE_SECONDS": 0,
     }
     settings.update(overrides)
     return create_app(settings)

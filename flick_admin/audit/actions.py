@@ -46,3 +46,6 @@ class AuditAction(StrEnum):
     AUDIT_EXPORTED = "admin:exported:audit-log"
     AUDIT_VERIFIED = "admin:verified:audit-log"
     AUDIT_PURGED = "admin:purged:audit-log"
+    # Backups.
+    BACKUP_CREATED = "system:created:backup"
+    BACKUP_VERIFIED = "system:verified:backup"

@@ -21,6 +21,7 @@ class Permission(StrEnum):
     AUDIT_READ = "audit:read"
     AUDIT_EXPORT = "audit:export"
     STAFF_MANAGE = "staff:manage"
+    OPERATIONS_READ = "operations:read"
 
 
 ROLE_PERMISSIONS: dict[StaffRole, frozenset[Permission]] = {
@@ -31,6 +32,7 @@ ROLE_PERMISSIONS: dict[StaffRole, frozenset[Permission]] = {
         {
             Permission.CONTENT_READ, Permission.CONTENT_MODERATE, Permission.COLLEGES_MANAGE,
             Permission.FEEDBACK_MANAGE, Permission.AUDIT_READ, Permission.AUDIT_EXPORT,
+            Permission.OPERATIONS_READ,
         }
     ),
     StaffRole.SUPERADMIN: frozenset(Permission),

@@ -54,7 +54,8 @@ FLICK_ENUMS: dict[str, tuple[str, ...]] = {
 # Values Flick Admin's own migrations append (never removes or renames Flick's).
 ADMIN_ADDED: dict[str, tuple[str, ...]] = {
     "log_role": ("moderator", "auditor"),
-    "log_entity_type": ("branch", "banned-word", "college-request", "session", "audit-log"),
+    "log_entity_type": ("branch", "banned-word", "college-request", "session", "audit-log",
+                        "backup"),
 }
 
 
@@ -99,6 +100,7 @@ class EntityType(StrEnum):
     COLLEGE_REQUEST = "college-request"
     SESSION = "session"
     AUDIT_LOG = "audit-log"
+    BACKUP = "backup"
 
 
 class ReportStatus(StrEnum):

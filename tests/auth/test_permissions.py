@@ -73,6 +73,11 @@ MATRIX: dict[str, tuple[str, str, int]] = {
     "audit.entry": (Permission.AUDIT_READ, "GET", 404),
     "audit.export": (Permission.AUDIT_EXPORT, "GET", 200),
     "audit.verify": (Permission.AUDIT_EXPORT, "GET", 200),
+    # Operations: the health page for admins; probes open to monitors (metrics: loopback).
+    "health.index": (Permission.OPERATIONS_READ, "GET", 200),
+    "probes.healthz": (PUBLIC, "GET", 200),
+    "probes.readyz": (PUBLIC, "GET", 200),
+    "probes.metrics": (PUBLIC, "GET", 200),
 }
 # URL arguments that are not plain ids.
 ARGS = {"reports.act": {"kind": "post"}, "audit.export": {"fmt": "csv"}}
@@ -138,7 +143,7 @@ def test_role_table_matches_the_design():
     assert ROLE_PERMISSIONS[StaffRole.MODERATOR] == {p.CONTENT_READ, p.CONTENT_MODERATE, p.AUDIT_READ}
     assert ROLE_PERMISSIONS[StaffRole.ADMIN] == {
         p.CONTENT_READ, p.CONTENT_MODERATE, p.COLLEGES_MANAGE, p.FEEDBACK_MANAGE,
-        p.AUDIT_READ, p.AUDIT_EXPORT}
+        p.AUDIT_READ, p.AUDIT_EXPORT, p.OPERATIONS_READ}
     assert ROLE_PERMISSIONS[StaffRole.SUPERADMIN] == set(Permission)
     assert ROLE_PERMISSIONS[StaffRole.AUDITOR] == {p.CONTENT_READ, p.AUDIT_READ, p.AUDIT_EXPORT}
 

@@ -1,0 +1,1 @@
+"""Operating the database: health, probes and metrics, least-privilege roles, backups."""

@@ -1,0 +1,76 @@
+"""Least-privilege PostgreSQL roles for Flick Admin.
+
+* The **migration role** runs ``flask db upgrade``: it owns Flick Admin's own tables and,
+  to add indexes and enum values to Flick's objects, is made a member of the role that owns
+  them (PostgreSQL lets only an owner do that).
+* The **application role** runs the web workers with exactly what the dashboard does: read
+  Flick's tables; update only the columns moderation, colleges and staff work change;
+  insert audit rows and chain links; delete only sessions and the admin-managed rows an
+  admin may delete. It may never UPDATE or DELETE ``logs`` (and the append-only trigger
+  stands behind that), so the audit trail cannot be rewritten from the application.
+"""
+
+from __future__ import annotations
+
+import re
+
+READ_ALL = "SELECT"
+INSERT_ON = ("logs", "admin_audit_chain", "session", "auth", "account", "colleges", "branches",
+             "college_branches", "banned_words")
+UPDATE_COLUMNS = {
+    "posts": ('"isBanned"', '"isShadowBanned"', '"updatedAt"'),
+    "comments": ('"isBanned"', '"updatedAt"'),
+    "content_reports": ("status", "updated_at"),
+    "auth": ("banned", "ban_reason", "ban_expires", "updated_at", "role", "name"),
+    "session": ("updated_at", "expires_at"),
+    "colleges": ("name", '"emailDomain"', "city", "state", "profile", '"updatedAt"'),
+    "branches": ("name", "code", '"updatedAt"'),
+    "college_requests": ("status", '"resolvedCollegeId"', '"resolvedAt"', '"updatedAt"'),
+    "banned_words": ("word", "severity", "strict_mode", "updated_at"),
+    "feedbacks": ("status", "updated_at"),
+}
+DELETE_ON = ("session", "colleges", "branches", "college_branches", "banned_words", "feedbacks")
+ADMIN_TABLES = ("admin_audit_chain", "admin_audit_checkpoints", "alembic_version")
+NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+
+def _ident(name: str) -> str:
+    if not NAME.match(name):
+        raise ValueError(f"{name!r} is not a plain role or database name (a-z, 0-9, _)")
+    return f'"{name}"'
+
+
+def statements(database: str, app_role: str, migrator_role: str, flick_owner: str) -> list[str]:
+    db, app, mig, owner = (_ident(x) for x in (database, app_role, migrator_role, flick_owner))
+    out = [
+        "-- Roles (LOGIN; set their passwords with ALTER ROLE … PASSWORD, or use certificates)",
+        f"DO $$ BEGIN CREATE ROLE {mig} LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$",
+        f"DO $$ BEGIN CREATE ROLE {app} LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$",
+        f"GRANT CONNECT ON DATABASE {db} TO {app}, {mig}",
+        "-- Migration role: owns Flick Admin's objects; alters Flick's through membership",
+        f"GRANT USAGE, CREATE ON SCHEMA public TO {mig}",
+        f"GRANT {owner} TO {mig}",
+    ]
+    out += [f"ALTER TABLE IF EXISTS {t} OWNER TO {mig}" for t in ADMIN_TABLES]
+    out += [
+        "-- Application role: exactly what the dashboard does",
+        f"GRANT USAGE ON SCHEMA public TO {app}",
+        f"GRANT {READ_ALL} ON ALL TABLES IN SCHEMA public TO {app}",
+        f"ALTER DEFAULT PRIVILEGES FOR ROLE {mig} IN SCHEMA public GRANT SELECT ON TABLES TO {app}",
+        f"GRANT INSERT ON {', '.join(INSERT_ON)} TO {app}",
+    ]
+    out += [f"GRANT UPDATE ({', '.join(cols)}) ON {table} TO {app}" for table, cols in UPDATE_COLUMNS.items()]
+    out += [
+        f"GRANT DELETE ON {', '.join(DELETE_ON)} TO {app}",
+        f"REVOKE UPDATE, DELETE, TRUNCATE ON logs, admin_audit_chain, admin_audit_checkpoints FROM {app}",
+        "-- Optional, for the health page to see other sessions' queries:",
+        f"-- GRANT pg_read_all_stats TO {app}",
+    ]
+    return out
+
+
+def script(*args, **kwargs) -> str:
+    lines = []
+    for statement in statements(*args, **kwargs):
+        lines.append(("\n" + statement) if statement.startswith("--") else statement + ";")
+    return "\n".join(lines).lstrip() + "\n"
