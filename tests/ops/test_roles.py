@@ -1,0 +1,92 @@
+"""The application role can run every flow of the dashboard and cannot rewrite the audit log.
+
+Roles are created inside the test's transaction (CREATE ROLE and GRANT are transactional in
+PostgreSQL) and the test's connection switches to the application role with SET LOCAL
+ROLE, so every request below runs with exactly the application role's privileges."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+import sqlalchemy as sa
+
+from flick_admin.db import Log, Post
+from flick_admin.ops import roles
+from tests import factories
+from tests.conftest import audit_rows
+
+pytestmark = pytest.mark.postgres_only
+REASON = {"reason_choice": "Spam or scam"}
+
+
+@pytest.fixture
+def as_app_role(connection):
+    suffix = uuid.uuid4().hex[:8]
+    app_role, migrator = f"fa_app_{suffix}", f"fa_mig_{suffix}"
+    database = connection.execute(sa.text("SELECT current_database()")).scalar()
+    owner = connection.execute(sa.text(
+        "SELECT tableowner FROM pg_tables WHERE tablename = 'posts'")).scalar()
+    for statement in roles.statements(database, app_role, migrator, owner):
+        if not statement.startswith("--"):
+            connection.exec_driver_sql(statement)
+    return app_role
+
+
+def test_cli_prints_the_script(app):
+    result = app.test_cli_runner().invoke(args=["db-roles", "--app-role", "x_app", "--migrator-role", "x_mig"])
+    assert result.exit_code == 0
+    assert 'GRANT UPDATE ("isBanned", "isShadowBanned", "updatedAt") ON posts TO "x_app";' in result.output
+    assert 'REVOKE UPDATE, DELETE, TRUNCATE ON logs' in result.output
+    bad = app.test_cli_runner().invoke(args=["db-roles", "--app-role", 'x"; DROP TABLE logs; --'])
+    assert bad.exit_code != 0
+
+
+def test_main_flows_run_under_the_application_role(app, client, dbs, connection, as_app_role):
+    # Data is made as the owner; then everything the dashboard does runs as the app role.
+    moderator = factories.StaffFactory(role="superadmin")
+    post = factories.PostFactory()
+    factories.ReportFactory(post=post)
+    student = factories.StudentFactory()
+    factories.SessionFactory(user=student.auth)
+    request_row = factories.CollegeRequestFactory(email_domain="newly.edu")
+    feedback = factories.FeedbackFactory()
+    connection.exec_driver_sql(f'SET LOCAL ROLE "{as_app_role}"')
+
+    signed = client.post("/login", data={"email": moderator.email, "password": factories.STAFF_PASSWORD})
+    assert signed.status_code == 303
+    steps = [
+        client.post(f"/posts/{post.id}/act", data={"action": "ban", "state": "b0s0", **REASON}),
+        client.post(f"/users/{student.auth_id}/sanction", data={"kind": "suspend", "days": "2", **REASON}),
+        client.post("/colleges/new", data={"name": "Role College", "email_domain": "role.edu",
+                                           "city": "Pune", "state": "MH"}),
+        client.post(f"/college-requests/{request_row.id}/approve",
+                    data={"name": "Newly College", "email_domain": "newly.edu", "city": "Goa", "state": "Goa"}),
+        client.post("/banned-words/new", data={"word": "rolecheck", "severity": "mild"}),
+        client.post(f"/feedback/{feedback.id}/status", data={"status": "reviewed"}),
+        client.post("/branches/new", data={"name": "Role Branch", "code": "RB"}),
+    ]
+    assert [r.status_code for r in steps] == [303] * len(steps)
+    assert client.get("/audit/export.csv").status_code == 200
+    assert client.get("/").status_code == 200
+    assert client.post("/logout").status_code == 303
+    dbs.expire_all()
+    assert dbs.get(Post, post.id).is_banned is True
+    assert len(audit_rows(dbs, action="admin:exported:audit-log")) == 1
+
+
+@pytest.mark.parametrize("statement", [
+    "UPDATE logs SET reason = 'rewritten'",
+    "DELETE FROM logs",
+    "TRUNCATE logs",
+    "DELETE FROM admin_audit_chain",
+    "UPDATE posts SET title = 'not a moderation column'",
+])
+def test_the_application_role_cannot_rewrite_the_trail(connection, dbs, as_app_role, statement):
+    factories.LogFactory()
+    connection.exec_driver_sql(f'SET LOCAL ROLE "{as_app_role}"')
+    savepoint = connection.begin_nested()
+    with pytest.raises(sa.exc.ProgrammingError, match="permission denied"):
+        connection.exec_driver_sql(statement)
+    savepoint.rollback()
+    assert connection.execute(sa.select(sa.func.count()).select_from(Log)).scalar() >= 1
