@@ -12,6 +12,14 @@ from flick_admin import config as config_module
 from flick_admin.config import ROOT
 
 
+# No inline script anywhere; inline style attributes are allowed (Bootstrap's markup uses them).
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self' data:; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+
+
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app = Flask(
         __name__,
@@ -35,7 +43,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
 def _bind_extensions(app: Flask) -> None:
     from flick_admin.db import engine_setup, replica
-    from flick_admin.extensions import csrf, db, login_manager, migrate
+    from flick_admin.extensions import csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
     engine_setup.configure(app)
@@ -46,6 +54,7 @@ def _bind_extensions(app: Flask) -> None:
     login_manager.login_message = "Sign in to continue."
     login_manager.login_message_category = "info"
     csrf.init_app(app)
+    limiter.init_app(app)
 
     import flick_admin.auth.loader  # noqa: F401  (registers the request loader)
 
@@ -58,17 +67,37 @@ def _register_views(app: Flask) -> None:
     from flick_admin.moderation import views as moderation_views
     from flick_admin.ops import probes
     from flick_admin.ops import views as ops_views
+    from flick_admin.staff import views as staff_views
 
     admin = shell.build_admin(app)
     moderation_views.register(admin)
     college_views.register(admin)
     audit_views.register(admin)
     ops_views.register(admin)
+    staff_views.register(admin)
     probes.init_app(app)
     web.register_filters(app)
     app.register_blueprint(auth_bp)
     errors.register(app)
     cli.register(app)
+
+
+# Pages a staff member who still has to enrol a second factor may open.
+ENROLMENT_ENDPOINTS = frozenset({"account.two_factor", "auth.logout", "account.everywhere"})
+
+
+def second_factor_gate(endpoint: str):
+    """Roles in REQUIRE_2FA_ROLES use the dashboard only once they have a second factor."""
+    from flask import current_app, flash, redirect, url_for
+
+    from flick_admin.auth import two_factor
+
+    if current_user.role not in current_app.config["REQUIRE_2FA_ROLES"]:
+        return None
+    if endpoint in ENROLMENT_ENDPOINTS or two_factor.enrolled(current_user):
+        return None
+    flash("Your role needs a second factor: set it up to continue.", "warning")
+    return redirect(url_for("account.two_factor"))
 
 
 def _install_guards(app: Flask) -> None:
@@ -95,7 +124,7 @@ def _install_guards(app: Flask) -> None:
             return login_manager.unauthorized()
         if not has_permission(needed):
             return forbidden_page()
-        return None
+        return second_factor_gate(endpoint)
 
     @app.after_request
     def stamp_request(response):
@@ -104,4 +133,5 @@ def _install_guards(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         return response

@@ -20,7 +20,8 @@ ENV_KEYS = frozenset(
     {"FLICK_ADMIN_ENV", "SECRET_KEY", "DATABASE_URL", "DATABASE_REPLICA_URL", "TRUSTED_PROXY_COUNT",
      "SESSION_LIFETIME_HOURS", "AUTH_COOKIE_NAME", "COOKIE_SECURE", "PAGE_SIZE",
      "OVERVIEW_CACHE_SECONDS", "METRICS_TOKEN", "METRICS_ALLOW",
-     "METRICS_CACHE_SECONDS"}
+     "METRICS_CACHE_SECONDS", "SESSION_IDLE_MINUTES", "REQUIRE_2FA_ROLES", "FRESH_2FA_MINUTES",
+     "RATELIMIT_STORAGE_URI", "RATELIMIT_ENABLED", "LOGIN_LIMIT_PER_ADDRESS", "LOGIN_LIMIT_PER_ACCOUNT"}
 )
 
 
@@ -90,6 +91,14 @@ def load(env: dict[str, str] | None = None) -> dict[str, object]:
         # Number of reverse proxies in front of the app whose X-Forwarded-For we trust.
         "TRUSTED_PROXY_COUNT": _int(env, "TRUSTED_PROXY_COUNT", 0),
         "SESSION_LIFETIME_HOURS": _int(env, "SESSION_LIFETIME_HOURS", 12),
+        "SESSION_IDLE_MINUTES": _int(env, "SESSION_IDLE_MINUTES", 30),
+        # Roles that must use a second factor (TOTP); empty to require it of nobody.
+        "REQUIRE_2FA_ROLES": frozenset(r.strip() for r in env.get("REQUIRE_2FA_ROLES", "admin,superadmin").split(",") if r.strip()),
+        "FRESH_2FA_MINUTES": _int(env, "FRESH_2FA_MINUTES", 10),
+        "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI") or "memory://",
+        "RATELIMIT_ENABLED": _bool(env.get("RATELIMIT_ENABLED"), True),
+        "LOGIN_LIMIT_PER_ADDRESS": env.get("LOGIN_LIMIT_PER_ADDRESS", "20 per 10 minutes"),
+        "LOGIN_LIMIT_PER_ACCOUNT": env.get("LOGIN_LIMIT_PER_ACCOUNT", "8 per 15 minutes"),
         "SESSION_COOKIE_NAME": "flick_admin_csrf",
         "AUTH_COOKIE_NAME": env.get("AUTH_COOKIE_NAME", "flick_admin_session"),
         "COOKIE_SECURE": _bool(env.get("COOKIE_SECURE"), not development),

@@ -1,5 +1,6 @@
 """Extensions, created unbound here and bound to an app in ``create_app``."""
 
+from flask_limiter import Limiter
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -11,3 +12,13 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
+
+
+def _client_key() -> str:
+    from flick_admin.audit.context import client_ip
+
+    return client_ip() or "unknown"
+
+
+# Sign-in throttling: in memory by default, Redis with RATELIMIT_STORAGE_URI=redis://…
+limiter = Limiter(key_func=_client_key, headers_enabled=False)

@@ -73,6 +73,9 @@ def make_app(database_url: str, **overrides):
         # Tests check the overview's numbers right after seeding them.
         "OVERVIEW_CACHE_SECONDS": 0,
         "METRICS_CACHE_SECONDS": 0,
+        # Throttling and the second factor have their own tests, which switch them on.
+        "RATELIMIT_ENABLED": False,
+        "REQUIRE_2FA_ROLES": "",
     }
     settings.update(overrides)
     return create_app(settings)

@@ -49,3 +49,16 @@ class AuditAction(StrEnum):
     # Backups.
     BACKUP_CREATED = "system:created:backup"
     BACKUP_VERIFIED = "system:verified:backup"
+    # Staff accounts (superadmins) and one's own account.
+    STAFF_CREATED = "admin:created:admin:account"
+    STAFF_ROLE_CHANGED = "admin:updated:admin:account"
+    STAFF_DEACTIVATED = "admin:deactivated:admin:account"
+    STAFF_REACTIVATED = "admin:reactivated:admin:account"
+    STAFF_PASSWORD_RESET = "admin:reset:admin:password"
+    STAFF_SESSIONS_ENDED = "admin:ended:admin:sessions"
+    STAFF_PASSWORD_SET = "admin:set:own:password"
+    OWN_SESSION_REVOKED = "admin:revoked:own:session"
+    SIGNED_OUT_EVERYWHERE = "admin:logged:out:everywhere"
+    TWO_FACTOR_ENABLED = "admin:enabled:two-factor"
+    TWO_FACTOR_DISABLED = "admin:disabled:two-factor"
+    REAUTHENTICATED = "admin:verified:otp"

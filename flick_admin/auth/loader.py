@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import current_app, g, request
 
 from flick_admin.auth.permissions import STAFF_ROLES
-from flick_admin.auth.sessions import find_live_session
+from flick_admin.auth.sessions import find_live_session, touch
 from flick_admin.extensions import login_manager
 
 
@@ -20,4 +20,5 @@ def load_staff_from_cookie(_request):
     if user.role not in STAFF_ROLES or user.ban_in_force():
         return None
     g.staff_session = row
+    touch(row)
     return user

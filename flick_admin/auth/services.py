@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from flick_admin.audit.actions import AuditAction
 from flick_admin.audit.context import Actor
 from flick_admin.audit.recorder import record
+from flick_admin.auth import two_factor
 from flick_admin.auth.passwords import dummy_hash, hash_password, verify_password
 from flick_admin.auth.permissions import STAFF_ROLES
 from flick_admin.auth.sessions import open_session
@@ -38,6 +39,14 @@ class SignedIn:
     user: Auth
     token: str
     session: Session
+    second_factor: str | None = None
+
+
+@dataclass(frozen=True)
+class NeedsSecondFactor:
+    """The password was right; the account also needs its TOTP (or a backup) code."""
+
+    user_id: str
 
 
 def _credential(user_id: str) -> Account | None:
@@ -52,7 +61,7 @@ def _find_by_email(email: str) -> Auth | None:
     ).first()
 
 
-def sign_in(email: str, password: str) -> SignedIn:
+def sign_in(email: str, password: str) -> SignedIn | NeedsSecondFactor:
     """Check a staff member's credentials and open a dashboard session.
 
     A failed attempt is itself audited (``admin:failed:login:self``) and committed;
@@ -76,16 +85,39 @@ def sign_in(email: str, password: str) -> SignedIn:
                 actor=Actor.system(),
                 metadata={"email": email.strip().lower()[:320] if email else None},
             )
+        elif two_factor.enrolled(user):
+            return NeedsSecondFactor(user.id)
         else:
-            token, row = open_session(user)
-            record(
-                AuditAction.STAFF_LOGGED_IN,
-                entity_type=EntityType.SESSION,
-                entity_id=row.id,
-                actor=Actor(id=user.id, type=user.role),
-                metadata={"label": user.email},
-            )
-            return SignedIn(user=user, token=token, session=row)
+            return _open(user, None)
+    raise SignInFailed(failure)
+
+
+def _open(user: Auth, second_factor: str | None) -> SignedIn:
+    token, row = open_session(user)
+    record(
+        AuditAction.STAFF_LOGGED_IN,
+        entity_type=EntityType.SESSION,
+        entity_id=row.id,
+        actor=Actor(id=user.id, type=user.role),
+        metadata={"label": user.email, **({"second_factor": second_factor} if second_factor else {})},
+    )
+    return SignedIn(user=user, token=token, session=row, second_factor=second_factor)
+
+
+def complete_sign_in(user_id: str, code: str) -> SignedIn:
+    """Second step: the TOTP or a backup code of an account whose password was right."""
+    failure = None
+    with transaction():
+        user = db.session.get(Auth, user_id)
+        if user is None or user.role not in STAFF_ROLES or user.ban_in_force():
+            failure = GENERIC_FAILURE
+        else:
+            used = two_factor.check_code(user, code)
+            if used is not None:
+                return _open(user, used)
+            failure = "That code is not right."
+        record(AuditAction.STAFF_LOGIN_FAILED, entity_type=EntityType.AUTH, entity_id=user_id,
+               actor=Actor.system(), metadata={"step": "second factor"})
     raise SignInFailed(failure)
 
 

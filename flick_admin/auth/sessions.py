@@ -52,14 +52,33 @@ def find_live_session(raw_token: str | None) -> Session | None:
     """The unexpired dashboard session for a cookie token, with its user loaded."""
     if not raw_token or len(raw_token) > 200:
         return None
+    now = utcnow()
+    idle = timedelta(minutes=int(current_app.config["SESSION_IDLE_MINUTES"]))
     stmt = (
         sa.select(Session)
         .where(Session.token == token_digest(raw_token))
         .where(Session.id.startswith(SESSION_ID_PREFIX))
-        .where(Session.expires_at > utcnow())
+        .where(Session.expires_at > now)        # absolute lifetime
+        .where(Session.updated_at > now - idle)  # idle timeout
         .options(sa.orm.joinedload(Session.user))
     )
     return db.session.scalars(stmt).first()
+
+
+TOUCH_EVERY = timedelta(seconds=60)
+
+
+def touch(row: Session) -> None:
+    """Mark the session as in use (at most once a minute), for the idle timeout and the
+    "last seen" of the session list. Session bookkeeping, like Flick's own session refresh:
+    it changes no data anyone acts on, so it has no audit row."""
+    now = utcnow()
+    if now - row.updated_at < TOUCH_EVERY:
+        return
+    from flick_admin.db.transaction import transaction
+
+    with transaction() as session:
+        session.execute(sa.update(Session).where(Session.id == row.id).values(updated_at=now))
 
 
 def end_sessions_of(user_id: str) -> int:

@@ -78,6 +78,24 @@ MATRIX: dict[str, tuple[str, str, int]] = {
     "probes.healthz": (PUBLIC, "GET", 200),
     "probes.readyz": (PUBLIC, "GET", 200),
     "probes.metrics": (PUBLIC, "GET", 200),
+    # Sign-in's second step and invites are public; without a pending sign-in or a valid
+    # token they send the visitor back (303) or answer 404.
+    "auth.second_factor": (PUBLIC, "GET", 303),
+    "auth.invite": (PUBLIC, "GET", 404),
+    # One's own account.
+    "account.index": (SIGNED_IN, "GET", 200),
+    "account.revoke": (SIGNED_IN, "POST", 404),
+    "account.everywhere": (SIGNED_IN, "POST", 303),
+    "account.two_factor": (SIGNED_IN, "GET", 200),
+    "account.reauth": (SIGNED_IN, "GET", 200),
+    # Staff management: superadmins only; changes first ask for a fresh factor (303).
+    "staff.index": (Permission.STAFF_MANAGE, "GET", 200),
+    "staff.create": (Permission.STAFF_MANAGE, "POST", 303),
+    "staff.role": (Permission.STAFF_MANAGE, "POST", 303),
+    "staff.deactivate": (Permission.STAFF_MANAGE, "POST", 303),
+    "staff.reactivate": (Permission.STAFF_MANAGE, "POST", 303),
+    "staff.reset": (Permission.STAFF_MANAGE, "POST", 303),
+    "staff.end_sessions": (Permission.STAFF_MANAGE, "POST", 303),
 }
 # URL arguments that are not plain ids.
 ARGS = {"reports.act": {"kind": "post"}, "audit.export": {"fmt": "csv"}}

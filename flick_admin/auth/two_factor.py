@@ -1,0 +1,111 @@
+"""TOTP second factor for staff, in Flick's ``two_factor`` table.
+
+The secret is the base32 TOTP key; ``backup_codes`` holds a JSON list of SHA-256 hashes of
+one-time backup codes (shown once, at enrolment). A code is accepted in the current 30 s
+window or the one before or after it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import secrets
+
+import pyotp
+import segno
+import sqlalchemy as sa
+from markupsafe import Markup
+
+from flick_admin.audit.actions import AuditAction
+from flick_admin.audit.context import Actor
+from flick_admin.audit.recorder import record
+from flick_admin.db.auth import Auth, TwoFactor
+from flick_admin.db.base import utcnow
+from flick_admin.db.enums import EntityType
+from flick_admin.db.transaction import transaction
+from flick_admin.extensions import db
+from flick_admin.refusals import InvalidInput
+
+ISSUER = "Flick Admin"
+BACKUP_CODES = 10
+
+
+def new_secret() -> str:
+    return pyotp.random_base32()
+
+
+def provisioning_uri(secret: str, email: str) -> str:
+    return pyotp.TOTP(secret).provisioning_uri(name=email, issuer_name=ISSUER)
+
+
+def qr_svg(uri: str) -> Markup:
+    """The enrolment QR code, drawn on the server as inline SVG."""
+    out = io.BytesIO()
+    segno.make(uri, error="m").save(out, kind="svg", scale=5, border=2, xmldecl=False,
+                                    svgns=True, title="Scan with an authenticator app")
+    return Markup(out.getvalue().decode())
+
+
+def _hash(code: str) -> str:
+    return hashlib.sha256(code.strip().replace("-", "").lower().encode()).hexdigest()
+
+
+def record_of(user_id: str) -> TwoFactor | None:
+    return db.session.scalars(sa.select(TwoFactor).where(TwoFactor.user_id == user_id)).first()
+
+
+def enrolled(user: Auth) -> bool:
+    return bool(user.two_factor_enabled) and record_of(user.id) is not None
+
+
+def valid_totp(secret: str, code: str) -> bool:
+    code = (code or "").strip().replace(" ", "")
+    return code.isdigit() and len(code) == 6 and pyotp.TOTP(secret).verify(code, valid_window=1)
+
+
+def check_code(user: Auth, code: str) -> str | None:
+    """"totp" or "backup" when ``code`` is right (a backup code is used up), else None.
+    Must run inside the unit that records the sign-in."""
+    row = record_of(user.id)
+    if row is None:
+        return None
+    if valid_totp(row.secret, code):
+        return "totp"
+    hashes = json.loads(row.backup_codes or "[]")
+    digest = _hash(code or "")
+    if digest in hashes:
+        hashes.remove(digest)
+        row.backup_codes = json.dumps(hashes)
+        return "backup"
+    return None
+
+
+def enable(user: Auth, secret: str, code: str) -> list[str]:
+    """Finish enrolment: the code proves the app has the secret. Returns the backup codes
+    (shown once; only their hashes are kept)."""
+    if not valid_totp(secret, code):
+        raise InvalidInput("That code does not match; check the time on your phone and try again.")
+    codes = [f"{secrets.token_hex(3)}-{secrets.token_hex(3)}" for _ in range(BACKUP_CODES)]
+    with transaction() as session:
+        session.execute(sa.delete(TwoFactor).where(TwoFactor.user_id == user.id))
+        session.add(TwoFactor(id=secrets.token_urlsafe(16), user_id=user.id, secret=secret,
+                              backup_codes=json.dumps([_hash(c) for c in codes])))
+        target = session.get(Auth, user.id)
+        target.two_factor_enabled, target.updated_at = True, utcnow()
+        record(AuditAction.TWO_FACTOR_ENABLED, entity_type=EntityType.AUTH, entity_id=user.id,
+               before={"two_factor_enabled": False}, after={"two_factor_enabled": True},
+               actor=Actor(user.id, user.role), metadata={"label": user.email})
+    return codes
+
+
+def disable(user: Auth, code: str) -> None:
+    with transaction() as session:
+        if check_code(user, code) is None:
+            raise InvalidInput("That code is not right.")
+        session.execute(sa.delete(TwoFactor).where(TwoFactor.user_id == user.id))
+        target = session.get(Auth, user.id)
+        target.two_factor_enabled, target.updated_at = False, utcnow()
+        record(AuditAction.TWO_FACTOR_DISABLED, entity_type=EntityType.AUTH, entity_id=user.id,
+               before={"two_factor_enabled": True}, after={"two_factor_enabled": False},
+               actor=Actor(user.id, user.role), metadata={"label": user.email})

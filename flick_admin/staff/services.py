@@ -1,0 +1,234 @@
+"""Staff accounts, managed by superadmins: create (invite link or generated password), change
+role, deactivate and reactivate, reset a password, end sessions; and the invite's
+set-password step. Nobody changes their own role or deactivates themselves, and the last
+active superadmin cannot be demoted or deactivated. Every change is audited.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from flick_admin.audit.actions import AuditAction
+from flick_admin.audit.context import Actor
+from flick_admin.audit.recorder import current_actor, record
+from flick_admin.auth.passwords import hash_password
+from flick_admin.auth.permissions import STAFF_ROLES
+from flick_admin.auth.services import EMAIL_RE, MIN_PASSWORD
+from flick_admin.auth.sessions import SESSION_ID_PREFIX, end_sessions_of
+from flick_admin.db import Account, Auth, Log, Session as DbSession, Verification
+from flick_admin.db.base import utcnow
+from flick_admin.db.enums import EntityType, StaffRole
+from flick_admin.db.locks import lock_name
+from flick_admin.db.transaction import transaction
+from flick_admin.extensions import db
+from flick_admin.outcomes import Outcome, clean_reason
+from flick_admin.refusals import Conflict, InvalidInput, NotAllowed, NotFound
+
+INVITE_HOURS = 48
+INVITE_PREFIX = "flick-admin-invite:"
+
+
+@dataclass(frozen=True)
+class Credential:
+    """What to hand the new staff member, shown once: an invite link token or a password."""
+
+    kind: str  # "invite" or "password"
+    value: str
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def staff_list() -> list[Any]:
+    now = utcnow()
+    last_sign_in = (sa.select(sa.func.max(Log.occured_at))
+                    .where(Log.actor_id == Auth.id, Log.action == AuditAction.STAFF_LOGGED_IN.value)
+                    .correlate(Auth).scalar_subquery())
+    sessions = (sa.select(sa.func.count()).select_from(DbSession)
+                .where(DbSession.user_id == Auth.id, DbSession.expires_at > now,
+                       DbSession.id.startswith(SESSION_ID_PREFIX))
+                .correlate(Auth).scalar_subquery())
+    return db.session.execute(
+        sa.select(Auth.id, Auth.email, Auth.name, Auth.role, Auth.banned, Auth.ban_expires,
+                  Auth.two_factor_enabled, Auth.created_at, last_sign_in.label("last_sign_in"),
+                  sessions.label("sessions"))
+        .where(Auth.role.in_(STAFF_ROLES)).order_by(Auth.role, Auth.email).limit(1000)).all()
+
+
+def _credential(session: Session, user: Auth, kind: str) -> Credential:
+    """Replace the user's password with a generated one, or open a one-time invite."""
+    now = utcnow()
+    session.execute(sa.delete(Verification).where(Verification.identifier == INVITE_PREFIX + user.id))
+    if kind == "password":
+        password = secrets.token_urlsafe(15)
+        _set_password(session, user, password)
+        return Credential("password", password)
+    if kind != "invite":
+        raise InvalidInput("Choose an invite link or a generated password.")
+    token = secrets.token_urlsafe(32)
+    session.add(Verification(id=secrets.token_urlsafe(16), identifier=INVITE_PREFIX + user.id,
+                             value=_digest(token), expires_at=now + timedelta(hours=INVITE_HOURS),
+                             created_at=now, updated_at=now))
+    return Credential("invite", token)
+
+
+def _set_password(session: Session, user: Auth, password: str) -> None:
+    now = utcnow()
+    account = session.scalars(sa.select(Account).where(
+        Account.user_id == user.id, Account.provider_id == "credential")).first()
+    if account is None:
+        session.add(Account(id=secrets.token_urlsafe(24), account_id=user.id, provider_id="credential",
+                            user_id=user.id, password=hash_password(password), created_at=now, updated_at=now))
+    else:
+        account.password, account.updated_at = hash_password(password), now
+
+
+def create(email: str, role: str, name: str | None, kind: str) -> tuple[Auth, Credential]:
+    email = (email or "").strip().lower()
+    if not EMAIL_RE.match(email) or len(email) > 320:
+        raise InvalidInput(f"{email[:80]!r} is not an email address.")
+    if role not in STAFF_ROLES:
+        raise InvalidInput("Choose a staff role.")
+    with transaction() as session:
+        existing = session.scalars(sa.select(Auth).where(sa.func.lower(Auth.email) == email)).first()
+        if existing is not None:
+            raise Conflict(f"An account with the email {email} already exists"
+                           + (" (a student's)." if existing.role not in STAFF_ROLES else "."))
+        now = utcnow()
+        user = Auth(id=secrets.token_urlsafe(24), name=(name or "").strip()[:200] or email.split("@")[0],
+                    email=email, email_verified=True, role=role, banned=False, created_at=now, updated_at=now)
+        session.add(user)
+        session.flush()
+        credential = _credential(session, user, kind)
+        record(AuditAction.STAFF_CREATED, entity_type=EntityType.AUTH, entity_id=user.id,
+               after={"email": email, "role": role}, metadata={"label": email, "handover": credential.kind})
+    return user, credential
+
+
+def _target(session: Session, user_id: str) -> Auth:
+    user = session.scalars(sa.select(Auth).where(Auth.id == user_id).with_for_update()
+                           .execution_options(populate_existing=True)).first()
+    if user is None or user.role not in STAFF_ROLES:
+        raise NotFound("That staff account does not exist.")
+    return user
+
+
+def _not_self(user: Auth, what: str) -> None:
+    if current_actor().id == user.id:
+        raise NotAllowed(f"Nobody can {what} their own account.")
+
+
+def _keep_a_superadmin(session: Session, user: Auth) -> None:
+    """Refuse to leave Flick Admin without an active superadmin."""
+    if user.role != StaffRole.SUPERADMIN:
+        return
+    now = utcnow()
+    others = session.scalar(
+        sa.select(sa.func.count()).select_from(Auth)
+        .where(Auth.role == StaffRole.SUPERADMIN.value, Auth.id != user.id,
+               sa.or_(Auth.banned.is_not(True),
+                      sa.and_(Auth.ban_expires.is_not(None), Auth.ban_expires <= now))))
+    if not others:
+        raise NotAllowed("This is the last active superadmin; make another superadmin first.")
+
+
+def change_role(user_id: str, role: str) -> Outcome:
+    if role not in STAFF_ROLES:
+        raise InvalidInput("Choose a staff role.")
+    with transaction() as session:
+        lock_name("superadmins", "all")  # two demotions at once cannot both pass the check
+        user = _target(session, user_id)
+        _not_self(user, "change the role of")
+        if user.role == role:
+            return Outcome(False, f"{user.email} is already {role}.")
+        if role != StaffRole.SUPERADMIN:
+            _keep_a_superadmin(session, user)
+        before = user.role
+        user.role, user.updated_at = role, utcnow()
+        record(AuditAction.STAFF_ROLE_CHANGED, entity_type=EntityType.AUTH, entity_id=user.id,
+               before={"role": before}, after={"role": role}, metadata={"label": user.email})
+        return Outcome(True, f"{user.email} is now {role}.")
+
+
+def deactivate(user_id: str, reason: str | None) -> Outcome:
+    reason = clean_reason(reason)
+    with transaction() as session:
+        lock_name("superadmins", "all")
+        user = _target(session, user_id)
+        _not_self(user, "deactivate")
+        if user.ban_in_force():
+            return Outcome(False, f"{user.email} is already deactivated.")
+        _keep_a_superadmin(session, user)
+        user.banned, user.ban_reason, user.ban_expires, user.updated_at = True, reason, None, utcnow()
+        ended = end_sessions_of(user.id)
+        record(AuditAction.STAFF_DEACTIVATED, entity_type=EntityType.AUTH, entity_id=user.id,
+               before={"banned": False}, after={"banned": True}, reason=reason,
+               metadata={"label": user.email, "sessions_ended": ended})
+        return Outcome(True, f"{user.email} is deactivated; {ended} session(s) ended.")
+
+
+def reactivate(user_id: str) -> Outcome:
+    with transaction() as session:
+        user = _target(session, user_id)
+        if not user.ban_in_force():
+            return Outcome(False, f"{user.email} is already active.")
+        user.banned, user.ban_reason, user.ban_expires, user.updated_at = False, None, None, utcnow()
+        record(AuditAction.STAFF_REACTIVATED, entity_type=EntityType.AUTH, entity_id=user.id,
+               before={"banned": True}, after={"banned": False}, metadata={"label": user.email})
+        return Outcome(True, f"{user.email} is active again.")
+
+
+def reset_password(user_id: str, kind: str) -> Credential:
+    with transaction() as session:
+        user = _target(session, user_id)
+        _not_self(user, "reset the password of (use your account page for your own)")
+        credential = _credential(session, user, kind)
+        ended = end_sessions_of(user.id)
+        record(AuditAction.STAFF_PASSWORD_RESET, entity_type=EntityType.AUTH, entity_id=user.id,
+               metadata={"label": user.email, "handover": credential.kind, "sessions_ended": ended})
+        return credential
+
+
+def end_sessions(user_id: str) -> Outcome:
+    with transaction() as session:
+        user = _target(session, user_id)
+        ended = end_sessions_of(user.id)
+        record(AuditAction.STAFF_SESSIONS_ENDED, entity_type=EntityType.AUTH, entity_id=user.id,
+               metadata={"label": user.email, "sessions_ended": ended})
+        return Outcome(bool(ended), f"{ended} session(s) of {user.email} ended.")
+
+
+def invite_user(token: str) -> Auth | None:
+    """The staff member an unexpired invite token belongs to."""
+    if not token or len(token) > 200:
+        return None
+    row = db.session.scalars(sa.select(Verification).where(
+        Verification.identifier.startswith(INVITE_PREFIX), Verification.value == _digest(token),
+        Verification.expires_at > utcnow())).first()
+    if row is None:
+        return None
+    return db.session.get(Auth, row.identifier[len(INVITE_PREFIX):])
+
+
+def accept_invite(token: str, password: str, repeated: str) -> Auth:
+    if len(password or "") < MIN_PASSWORD:
+        raise InvalidInput(f"The password needs at least {MIN_PASSWORD} characters.")
+    if password != repeated:
+        raise InvalidInput("The two passwords differ.")
+    with transaction() as session:
+        user = invite_user(token)
+        if user is None or user.role not in STAFF_ROLES:
+            raise NotFound("This invite link is not valid any more; ask a superadmin for a new one.")
+        _set_password(session, user, password)
+        session.execute(sa.delete(Verification).where(Verification.identifier == INVITE_PREFIX + user.id))
+        record(AuditAction.STAFF_PASSWORD_SET, entity_type=EntityType.AUTH, entity_id=user.id,
+               actor=Actor(user.id, user.role), metadata={"label": user.email})
+        return user
