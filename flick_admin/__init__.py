@@ -107,6 +107,16 @@ def _install_guards(app: Flask) -> None:
     from flick_admin.shell import forbidden_page
 
     @app.before_request
+    def refuse_nul_characters():
+        """PostgreSQL text cannot hold NUL; say so instead of failing in the database."""
+        for values in (request.args, request.form):
+            for key, value in values.items(multi=True):
+                if "\x00" in key or "\x00" in value:
+                    abort(400, "The input contains a NUL character, which Flick Admin does not accept.")
+        if "\x00" in request.path:
+            abort(400, "The address contains a NUL character.")
+
+    @app.before_request
     def deny_by_default():
         request_id()  # fixed once per request, echoed in the response
         endpoint = request.endpoint
