@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from flask import Flask, current_app
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from flick_admin.extensions import db
@@ -30,19 +30,19 @@ TITLES = {
 def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
-        db.session.rollback()
+        _rollback_quietly()
         code = exc.code or 500
         if code >= 500:
             return _server_error()
-        return render_page(
+        return _safe_page(
             "errors/generic.html", status=code,
             title=TITLES.get(code, exc.name), message=exc.description,
         )
 
     @app.errorhandler(ActionRefused)
     def refused(exc: ActionRefused):
-        db.session.rollback()
-        return render_page("errors/generic.html", status=exc.status, title=exc.title,
+        _rollback_quietly()
+        return _safe_page("errors/generic.html", status=exc.status, title=exc.title,
                            message=exc.message)
 
     @app.errorhandler(BadCursor)
@@ -53,29 +53,54 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(SQLAlchemyError)
     def database_error(exc: SQLAlchemyError):
-        db.session.rollback()
+        _rollback_quietly()
         log.exception("database error; the request's changes were rolled back")
-        unavailable = isinstance(exc, DBAPIError) and exc.connection_invalidated
-        return render_page(
-            "errors/generic.html", status=503,
-            title="Database unavailable" if unavailable else "Action not saved",
-            message=(
-                "The database could not be reached. Nothing was changed; try again shortly."
-                if unavailable else
-                "The database refused this action or its audit record, so nothing was "
-                "changed. Try again; if it keeps failing, tell an administrator."
-            ),
+        if _unreachable(exc):
+            # Not even the signed-in user can be read now: a page that needs nothing.
+            return _bare_unavailable_page()
+        return _safe_page(
+            "errors/generic.html", status=503, title="Action not saved",
+            message=("The database refused this action or its audit record, so nothing was "
+                     "changed. Try again; if it keeps failing, tell an administrator."),
         )
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):
-        db.session.rollback()
+        _rollback_quietly()
         log.exception("unexpected error; the request's changes were rolled back")
         return _server_error()
 
 
+def _bare_unavailable_page():
+    """Rendered straight from the template, past Flask's context processors: loading the
+    signed-in user (one of them) needs the database that is not there."""
+    return current_app.jinja_env.get_template("errors/unavailable.html").render(), 503
+
+
+def _unreachable(exc: SQLAlchemyError) -> bool:
+    return isinstance(exc, OperationalError | InterfaceError) or (
+        isinstance(exc, DBAPIError) and exc.connection_invalidated)
+
+
+def _rollback_quietly() -> None:
+    try:
+        db.session.rollback()
+    except SQLAlchemyError:
+        db.session.remove()
+
+
+def _safe_page(template: str, *, status: int, **context):
+    """The page in the dashboard's layout, or the bare one when even that fails."""
+    try:
+        return render_page(template, status=status, **context)
+    except Exception:  # rendering needs the database (menu, signed-in user): degrade
+        log.exception("could not render the error page in the layout")
+        _rollback_quietly()
+        return _bare_unavailable_page()
+
+
 def _server_error():
-    return render_page(
+    return _safe_page(
         "errors/generic.html", status=500, title="Something went wrong",
         message="The request failed and nothing was changed. The error has been logged.",
     )

@@ -1,0 +1,108 @@
+"""Faults: the database connection dies in the middle of an action, and the database goes
+away and comes back. Real commits on PostgreSQL, in a scratch database."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask_migrate import upgrade
+import pytest
+from sqlalchemy import orm
+
+from flick_admin.db import ContentReport, Log, Post
+from flick_admin.extensions import db
+from tests import factories
+from tests.conftest import make_app
+from tests.resilience.proxy import Proxy
+
+pytestmark = pytest.mark.postgres_only
+
+
+def _seed(app):
+    """A superadmin with a dashboard session, and a reported post; committed."""
+    with app.app_context():
+        upgrade(directory=app.extensions["migrate"].directory)
+        with orm.Session(db.engine) as s:
+            factories.bind(s)
+            try:
+                staff = factories.StaffFactory(role="superadmin")
+                post = factories.PostFactory()
+                report = factories.ReportFactory(post=post)
+                token = factories.open_session_for(staff)
+                return {"token": token, "post": post.id, "report": report.id}
+            finally:
+                factories.bind(None)
+
+
+def _state(app, ids):
+    with app.app_context(), db.engine.connect() as conn:
+        banned = conn.scalar(sa.select(Post.is_banned).where(Post.id == ids["post"]))
+        status = conn.scalar(sa.select(ContentReport.status).where(ContentReport.id == ids["report"]))
+        rows = conn.scalar(sa.select(sa.func.count()).select_from(Log).where(
+            Log.action.in_(["admin:blocked:content", "admin:updated:report:status"])))
+    return banned, status, rows
+
+
+def test_connection_killed_mid_action_leaves_nothing_half_written(scratch_database):
+    app = make_app(scratch_database)
+    ids = _seed(app)
+    client = app.test_client()
+    client.set_cookie(app.config["AUTH_COOKIE_NAME"], ids["token"])
+    with app.app_context():
+        engine = db.engine
+    killer = sa.create_engine(scratch_database, isolation_level="AUTOCOMMIT")
+    fired = []
+
+    def kill_on_update(conn, cursor, statement, parameters, context, executemany):
+        if statement.startswith("UPDATE posts") and not fired:
+            fired.append(True)
+            pid = conn.connection.dbapi_connection.info.backend_pid
+            with killer.connect() as other:
+                other.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+
+    sa.event.listen(engine, "before_cursor_execute", kill_on_update)
+    try:
+        response = client.post(f"/posts/{ids['post']}/act",
+                               data={"action": "ban", "state": "b0s0", "reason_choice": "Spam or scam"})
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", kill_on_update)
+    assert fired and response.status_code == 503
+    assert b"nothing was changed" in response.data.lower() or b"Database unavailable" in response.data
+    assert _state(app, ids) == (False, "pending", 0)
+    retry = client.post(f"/posts/{ids['post']}/act",
+                        data={"action": "ban", "state": "b0s0", "reason_choice": "Spam or scam"})
+    assert retry.status_code == 303
+    assert _state(app, ids) == (True, "resolved", 2)
+    killer.dispose()
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_database_down_gives_an_honest_page_and_the_app_recovers(scratch_database):
+    url = sa.engine.make_url(scratch_database)
+    proxy = Proxy(url.port or 5432)
+    try:
+        app = make_app(url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False),
+                       SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True,
+                                                  "connect_args": {"connect_timeout": 2}})
+        ids = _seed(app)
+        client = app.test_client()
+        client.set_cookie(app.config["AUTH_COOKIE_NAME"], ids["token"])
+        assert client.get("/posts/").status_code == 200
+        proxy.down()
+        for path in ("/posts/", "/", f"/posts/{ids['post']}"):
+            response = client.get(path)
+            assert response.status_code == 503, path
+            assert b"Database unavailable" in response.data
+        acted = client.post(f"/posts/{ids['post']}/act",
+                            data={"action": "ban", "state": "b0s0", "reason_choice": "Spam or scam"})
+        assert acted.status_code == 503
+        assert client.get("/readyz").status_code == 503
+        assert client.get("/healthz").status_code == 200
+        proxy.restore()
+        assert client.get("/posts/").status_code == 200
+        assert client.get("/readyz").status_code == 200
+        assert _state(app, ids) == (False, "pending", 0)  # the attempt while down wrote nothing
+        with app.app_context():
+            db.engine.dispose()
+    finally:
+        proxy.close()
