@@ -16,8 +16,8 @@ from flick_admin.db import Auth, Log
 from flick_admin.db.audit import AuditChainLink
 from flick_admin.db.enums import ActorType, EntityType
 from flick_admin.extensions import db
-from flick_admin.moderation.filters import Filters, choice_arg, cursor_args, text_arg, uuid_arg
-from flick_admin.moderation.queries import contains_pattern
+from flick_admin.listing import Filters, choice_arg, cursor_args, text_arg, uuid_arg
+from flick_admin.listing import contains_pattern
 from flick_admin.pagination import Page, paginate
 from flick_admin.refusals import InvalidInput
 

@@ -14,8 +14,9 @@ from flick_admin.db import (
 )
 from flick_admin.db.enums import CollegeRequestStatus, EntityType, Severity
 from flick_admin.extensions import db
-from flick_admin.moderation.filters import Filters, choice_arg, cursor_args, text_arg
-from flick_admin.moderation.queries import contains_pattern, entity_history
+from flick_admin.listing import Filters, choice_arg, cursor_args, text_arg
+from flick_admin.listing import contains_pattern
+from flick_admin.moderation.queries import entity_history
 from flick_admin.pagination import Page, paginate
 
 # --- colleges -------------------------------------------------------------------------------

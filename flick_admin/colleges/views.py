@@ -39,6 +39,10 @@ def _college_input(form) -> services.CollegeInput:
         state=form.get("state"), profile=form.get("profile"), branch_ids=form.getlist("branches"))
 
 
+def _saved(changed: bool, what: str) -> None:
+    flash(f"{what} saved." if changed else "Nothing changed.", "success" if changed else "info")
+
+
 def _checked() -> FlaskForm:
     """Check the CSRF token of a form that has no other declared fields."""
     return validated(FlaskForm())
@@ -99,7 +103,7 @@ class CollegesView(SecureView):
             return self.render("colleges/college.html", d=found, can_manage=True, error=refused.message,
                                values=request.form, branches=queries.all_branches(),
                                selected=set(request.form.getlist("branches"))), refused.status
-        flash("College saved." if changed else "Nothing changed.", "success" if changed else "info")
+        _saved(changed, "College")
         return redirect(url_for(".detail", college_id=college_id), code=303)
 
     @expose("/<uuid:college_id>/delete", methods=["POST"])
@@ -156,7 +160,7 @@ class BranchesView(SecureView):
             if refused.status == 404:
                 raise
             return self._detail_page(branch_id, error=refused.message, status=refused.status)
-        flash("Branch saved." if changed else "Nothing changed.", "success" if changed else "info")
+        _saved(changed, "Branch")
         return redirect(url_for(".detail", branch_id=branch_id), code=303)
 
     @expose("/<uuid:branch_id>/delete", methods=["POST"])
@@ -288,7 +292,7 @@ class WordsView(SecureView):
             if refused.status == 404:
                 raise
             return self._word_page(word_id, error=refused.message, status=refused.status)
-        flash("Saved." if changed else "Nothing changed.", "success" if changed else "info")
+        _saved(changed, "Banned word")
         return redirect(url_for(".index"), code=303)
 
     @expose("/<uuid:word_id>/delete", methods=["POST"])

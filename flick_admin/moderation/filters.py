@@ -1,89 +1,30 @@
-"""List filters read from the query string. Every value is checked here, so a bad value
-is a clear 400 message and never reaches SQL as something unexpected."""
+"""The moderation lists' filters (posts, comments, reports, users), read with the shared
+checks of ``flick_admin.listing``."""
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, fields
-from datetime import date, datetime, time, timedelta
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
 from flick_admin.db.enums import TOPICS, ReportStatus
+from flick_admin.listing import (
+    Filters,
+    choice_arg,
+    cursor_args,
+    date_arg,
+    text_arg,
+    uuid_arg,
+)
 from flick_admin.refusals import InvalidInput
 
-MAX_TEXT = 200
 REPORT_REASONS = (
     "INAPPROPRIATE", "SPAM", "HARASSMENT", "VIOLENCE", "HATE_SPEECH", "TERRORISM",
     "SELF_HARM", "CHILD_ABUSE", "EXTREMISM", "OTHER",
 )
-
-
-def choice_arg(args: MultiDict, name: str, allowed: tuple[str, ...], default: str = "") -> str:
-    value = args.get(name, default) or default
-    if value and value not in allowed:
-        raise InvalidInput(f"Unknown {name.replace('_', ' ')} {value[:40]!r}; "
-                           f"choose one of: {', '.join(a for a in allowed if a)}.")
-    return value
-
-
-def text_arg(args: MultiDict, name: str) -> str:
-    value = (args.get(name) or "").strip()
-    if len(value) > MAX_TEXT:
-        raise InvalidInput(f"The {name} filter is too long (at most {MAX_TEXT} characters).")
-    return value
-
-
-def date_arg(args: MultiDict, name: str) -> date | None:
-    raw = (args.get(name) or "").strip()
-    if not raw:
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise InvalidInput(f"{raw[:40]!r} is not a date; use YYYY-MM-DD.") from None
-
-
-def uuid_arg(args: MultiDict, name: str) -> uuid.UUID | None:
-    raw = (args.get(name) or "").strip()
-    if not raw:
-        return None
-    try:
-        return uuid.UUID(raw)
-    except ValueError:
-        raise InvalidInput(f"{raw[:40]!r} is not a valid id.") from None
-
-
-def start_of(day: date | None) -> datetime | None:
-    return datetime.combine(day, time.min) if day else None
-
-
-def end_of(day: date | None) -> datetime | None:
-    return datetime.combine(day + timedelta(days=1), time.min) if day else None
-
-
-@dataclass(frozen=True)
-class Filters:
-    """Common to the lists: the keyset cursor and what the URL keeps."""
-
-    after: str | None = None
-    before: str | None = None
-
-    def query(self, **changes: Any) -> dict[str, str]:
-        """The filter as URL arguments (for links that keep it)."""
-        values = {f.name: getattr(self, f.name) for f in fields(self)}
-        values.update(changes)
-        out = {}
-        for key, value in values.items():
-            if value in (None, "", False):
-                continue
-            out[key] = value.isoformat() if isinstance(value, date) else str(value)
-        return out
-
-
-def cursor_args(args: MultiDict) -> dict[str, str | None]:
-    return {"after": args.get("after") or None, "before": args.get("before") or None}
 
 
 POST_STATES = ("", "visible", "banned", "shadow", "hidden")

@@ -16,13 +16,12 @@ from flick_admin.db.base import utcnow
 from flick_admin.db.enums import EntityType, ReportStatus
 from flick_admin.db.replica import reader
 from flick_admin.extensions import db
+from flick_admin.listing import contains_pattern, end_of, prefix_pattern, start_of
 from flick_admin.moderation.filters import (
     CommentFilters,
     PostFilters,
     ReportFilters,
     UserFilters,
-    end_of,
-    start_of,
 )
 from flick_admin.pagination import Page, paginate
 
@@ -31,15 +30,6 @@ THREAD_LIMIT = 500
 HISTORY_LIMIT = 100
 SANCTION_ACTIONS = (AuditAction.USER_BANNED.value, AuditAction.USER_SUSPENDED.value)
 USER_HISTORY_ACTIONS = SANCTION_ACTIONS + (AuditAction.USER_UNBANNED.value,)
-
-
-def contains_pattern(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
-def prefix_pattern(text: str) -> str:
-    return contains_pattern(text)[1:]
 
 
 MIN_WORD = 3

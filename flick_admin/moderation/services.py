@@ -25,7 +25,7 @@ from flick_admin.db import Auth, Comment, ContentReport, Log, PlatformUser, Post
 from flick_admin.db.base import utcnow
 from flick_admin.db.enums import EntityType, ReportStatus, StaffRole
 from flick_admin.db.transaction import transaction
-from flick_admin.outcomes import MAX_REASON, Outcome, clean_reason, excerpt
+from flick_admin.outcomes import Outcome, clean_reason, excerpt
 from flick_admin.refusals import (
     ActionRefused,
     BatchItemFailed,

@@ -48,6 +48,14 @@ def _can_moderate() -> bool:
     return has_permission(Permission.CONTENT_MODERATE)
 
 
+def _act(kind: TargetKind, target_id: uuid.UUID, default_back: str):
+    """One action from a row or a page: the form, one service call, a flash, a 303 back."""
+    form = validated(ActionForm())
+    target = Target(kind, target_id, form.state.data or None)
+    _flash(services.moderate(target, form.action.data or "", form.reason()))
+    return back_to(default_back)
+
+
 class ReportsView(SecureView):
     permission = Permission.CONTENT_READ
 
@@ -65,10 +73,7 @@ class ReportsView(SecureView):
     @expose("/<any(post,comment):kind>/<uuid:target_id>/act", methods=["POST"])
     @requires(Permission.CONTENT_MODERATE)
     def act(self, kind: str, target_id: uuid.UUID):
-        form = validated(ActionForm())
-        target = Target(TargetKind(kind), target_id, form.state.data or None)
-        _flash(services.moderate(target, form.action.data or "", form.reason()))
-        return back_to(url_for(".index"))
+        return _act(TargetKind(kind), target_id, url_for(".index"))
 
     @expose("/bulk", methods=["POST"])
     @requires(Permission.CONTENT_MODERATE)
@@ -104,10 +109,7 @@ class PostsView(SecureView):
     @expose("/<uuid:post_id>/act", methods=["POST"])
     @requires(Permission.CONTENT_MODERATE)
     def act(self, post_id: uuid.UUID):
-        form = validated(ActionForm())
-        target = Target(TargetKind.POST, post_id, form.state.data or None)
-        _flash(services.moderate(target, form.action.data or "", form.reason()))
-        return back_to(url_for(".detail", post_id=post_id))
+        return _act(TargetKind.POST, post_id, url_for(".detail", post_id=post_id))
 
 
 class CommentsView(SecureView):
@@ -133,10 +135,7 @@ class CommentsView(SecureView):
     @expose("/<uuid:comment_id>/act", methods=["POST"])
     @requires(Permission.CONTENT_MODERATE)
     def act(self, comment_id: uuid.UUID):
-        form = validated(ActionForm())
-        target = Target(TargetKind.COMMENT, comment_id, form.state.data or None)
-        _flash(services.moderate(target, form.action.data or "", form.reason()))
-        return back_to(url_for(".index"))
+        return _act(TargetKind.COMMENT, comment_id, url_for(".index"))
 
 
 class UsersView(SecureView):

@@ -171,7 +171,6 @@ def test_auditors_read_but_never_act(client, dbs, login_as):
 
 
 def test_action_is_undone_when_its_audit_row_fails(client, dbs, login_as, connection):
-    from tests.audit.test_recorder import audit_insert_fails  # noqa: F401
 
     login_as("moderator")
     post = factories.PostFactory()

@@ -1,0 +1,92 @@
+"""What every list page shares: reading filter values from the query string (every value
+checked, so a bad one is a clear 400 and never reaches SQL as something unexpected), the
+keyset cursor, and LIKE patterns that treat the user's text as text."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, fields
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from werkzeug.datastructures import MultiDict
+
+from flick_admin.refusals import InvalidInput
+
+MAX_TEXT = 200
+
+
+def choice_arg(args: MultiDict, name: str, allowed: tuple[str, ...], default: str = "") -> str:
+    value = args.get(name, default) or default
+    if value and value not in allowed:
+        raise InvalidInput(f"Unknown {name.replace('_', ' ')} {value[:40]!r}; "
+                           f"choose one of: {', '.join(a for a in allowed if a)}.")
+    return value
+
+
+def text_arg(args: MultiDict, name: str) -> str:
+    value = (args.get(name) or "").strip()
+    if len(value) > MAX_TEXT:
+        raise InvalidInput(f"The {name} filter is too long (at most {MAX_TEXT} characters).")
+    return value
+
+
+def date_arg(args: MultiDict, name: str) -> date | None:
+    raw = (args.get(name) or "").strip()
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise InvalidInput(f"{raw[:40]!r} is not a date; use YYYY-MM-DD.") from None
+
+
+def uuid_arg(args: MultiDict, name: str) -> uuid.UUID | None:
+    raw = (args.get(name) or "").strip()
+    if not raw:
+        return None
+    try:
+        return uuid.UUID(raw)
+    except ValueError:
+        raise InvalidInput(f"{raw[:40]!r} is not a valid id.") from None
+
+
+def start_of(day: date | None) -> datetime | None:
+    return datetime.combine(day, time.min) if day else None
+
+
+def end_of(day: date | None) -> datetime | None:
+    return datetime.combine(day + timedelta(days=1), time.min) if day else None
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Common to the lists: the keyset cursor and what the URL keeps."""
+
+    after: str | None = None
+    before: str | None = None
+
+    def query(self, **changes: Any) -> dict[str, str]:
+        """The filter as URL arguments (for links that keep it)."""
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        values.update(changes)
+        out = {}
+        for key, value in values.items():
+            if value in (None, "", False):
+                continue
+            out[key] = value.isoformat() if isinstance(value, date) else str(value)
+        return out
+
+
+def cursor_args(args: MultiDict) -> dict[str, str | None]:
+    return {"after": args.get("after") or None, "before": args.get("before") or None}
+
+
+def contains_pattern(text: str) -> str:
+    """``%text%`` with the user's own % and _ taken literally (use with escape="\\")."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def prefix_pattern(text: str) -> str:
+    return contains_pattern(text)[1:]
