@@ -94,6 +94,8 @@ def test_turning_the_second_factor_off(client, dbs, login_as):
     assert client.post("/account/two-factor", data={"action": "disable",
                                                     "code": pyotp.TOTP(secret).now()}).status_code == 303
     assert dbs.scalar(sa.select(sa.func.count()).select_from(TwoFactor)) == 0
+    (row,) = audit_rows(dbs, action="admin:disabled:two-factor")
+    assert row.after == {"two_factor_enabled": False}
 
 
 # --- throttling --------------------------------------------------------------------------
@@ -187,6 +189,8 @@ def test_own_sessions_list_revoke_and_sign_out_everywhere(app, client, dbs, logi
     other_id = re.search(r'/account/sessions/([^/]+)/revoke', page).group(1)
     assert client.post(f"/account/sessions/{other_id}/revoke").status_code == 303
     assert laptop.get("/").status_code == 302
+    (revoked,) = audit_rows(dbs, action="admin:revoked:own:session")
+    assert revoked.entity_id == other_id and revoked.metadata_["user_agent"] == "Laptop Browser"
     assert client.post("/account/sessions/fa_not-mine/revoke").status_code == 404
     assert client.post("/account/sign-out-everywhere").status_code == 303
     assert client.get("/").status_code == 302

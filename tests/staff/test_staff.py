@@ -128,6 +128,9 @@ def test_reset_password_and_end_sessions(app, client, dbs, superadmin):
     stored = dbs.scalar(sa.select(Account.password).where(Account.user_id == target.id))
     assert verify_password(password, stored) and not verify_password(factories.STAFF_PASSWORD, stored)
     assert dbs.scalar(sa.select(sa.func.count()).select_from(Session).where(Session.user_id == target.id)) == 0
+    (reset,) = audit_rows(dbs, action="admin:reset:admin:password")
+    assert reset.entity_id == target.id and reset.metadata_["handover"] == "password"
+    assert password not in str(reset.metadata_)  # the password itself is never recorded
     factories.open_session_for(target)
     client.post(f"/staff/{target.id}/end-sessions")
     assert dbs.scalar(sa.select(sa.func.count()).select_from(Session).where(Session.user_id == target.id)) == 0
