@@ -93,7 +93,10 @@ def load(env: dict[str, str] | None = None) -> dict[str, object]:
         "SESSION_LIFETIME_HOURS": _int(env, "SESSION_LIFETIME_HOURS", 12),
         "SESSION_IDLE_MINUTES": _int(env, "SESSION_IDLE_MINUTES", 30),
         # Roles that must use a second factor (TOTP); empty to require it of nobody.
-        "REQUIRE_2FA_ROLES": frozenset(r.strip() for r in env.get("REQUIRE_2FA_ROLES", "admin,superadmin").split(",") if r.strip()),
+        # (A local trial in development requires it of nobody; production of admins.)
+        "REQUIRE_2FA_ROLES": frozenset(
+            r.strip() for r in env.get("REQUIRE_2FA_ROLES", "" if development else "admin,superadmin")
+            .split(",") if r.strip()),
         "FRESH_2FA_MINUTES": _int(env, "FRESH_2FA_MINUTES", 10),
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI") or "memory://",
         "RATELIMIT_ENABLED": _bool(env.get("RATELIMIT_ENABLED"), True),

@@ -62,3 +62,10 @@ def test_static_assets_are_served_locally(client, dbs):
     assert "cdn" not in page.lower()
     assert client.get("/static/admin/bootstrap/bootstrap4/css/bootstrap.min.css").status_code == 200
     assert client.get("/static/flick-admin.css").status_code == 200
+
+
+def test_second_factor_is_required_of_admins_in_production_only_by_default():
+    assert load({"SECRET_KEY": "x"})["REQUIRE_2FA_ROLES"] == {"admin", "superadmin"}
+    assert load({"FLICK_ADMIN_ENV": "development"})["REQUIRE_2FA_ROLES"] == frozenset()
+    assert load({"SECRET_KEY": "x", "REQUIRE_2FA_ROLES": "moderator, admin"})["REQUIRE_2FA_ROLES"] == {
+        "moderator", "admin"}
