@@ -103,7 +103,10 @@ def demo(size: int, serve: bool, host: str, port: int) -> None:
         click.echo(f"  {role:<11} {email}")
     if serve:
         click.echo(f"\nServing Flick Admin on http://{host}:{port}  (Ctrl+C to stop)")
-        current_app.run(host=host, port=port, debug=False, use_reloader=False)
+        # Flask refuses app.run() inside its own CLI; serve with Werkzeug directly.
+        from werkzeug.serving import run_simple
+
+        run_simple(host, port, current_app._get_current_object(), use_reloader=False, threaded=True)
 
 
 audit_cli = AppGroup("audit", help="Verify and maintain the audit trail.")

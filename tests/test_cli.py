@@ -141,3 +141,16 @@ def test_offline_sql_contains_flicks_quoted_names(app):
     sql = _offline_baseline_sql(app)
     assert re.search(r'"isShadowBanned"', sql)
     assert "alembic_version" not in sql
+
+
+def test_demo_serves_the_dashboard_after_loading(app, dbs, monkeypatch):
+    """`flask demo` must really serve: Flask ignores app.run() inside its own CLI."""
+    import werkzeug.serving
+
+    served = {}
+    monkeypatch.setattr(werkzeug.serving, "run_simple",
+                        lambda host, port, application, **kw: served.update(host=host, port=port, app=application))
+    result = app.test_cli_runner().invoke(args=["demo", "--size", "5", "--port", "5099"])
+    assert result.exit_code == 0, result.output
+    assert served == {"host": "127.0.0.1", "port": 5099, "app": app}
+    assert "Serving Flick Admin on http://127.0.0.1:5099" in result.output
