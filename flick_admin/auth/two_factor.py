@@ -2,15 +2,18 @@
 
 The secret is the base32 TOTP key; ``backup_codes`` holds a JSON list of SHA-256 hashes of
 one-time backup codes (shown once, at enrolment). A code is accepted in the current 30 s
-window or the one before or after it.
+window or the one before or after it, and each window's code only once
+(``admin_totp_steps`` keeps the last step used).
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import io
 import json
 import secrets
+import time
 
 import pyotp
 import segno
@@ -20,7 +23,7 @@ from markupsafe import Markup
 from flick_admin.audit.actions import AuditAction
 from flick_admin.audit.context import Actor
 from flick_admin.audit.recorder import record
-from flick_admin.db.auth import Auth, TwoFactor
+from flick_admin.db.auth import Auth, TotpStep, TwoFactor
 from flick_admin.db.base import utcnow
 from flick_admin.db.enums import EntityType
 from flick_admin.db.transaction import transaction
@@ -59,9 +62,36 @@ def enrolled(user: Auth) -> bool:
     return bool(user.two_factor_enabled) and record_of(user.id) is not None
 
 
-def valid_totp(secret: str, code: str) -> bool:
+def matching_step(secret: str, code: str, now: float | None = None) -> int | None:
+    """The 30-second step (current, previous or next) whose code this is, if any."""
     code = (code or "").strip().replace(" ", "")
-    return code.isdigit() and len(code) == 6 and pyotp.TOTP(secret).verify(code, valid_window=1)
+    if not (code.isdigit() and len(code) == 6):
+        return None
+    totp = pyotp.TOTP(secret)
+    now = time.time() if now is None else now
+    step = int(now // totp.interval)
+    for candidate in (step, step - 1, step + 1):
+        if hmac.compare_digest(totp.at(candidate * totp.interval), code):
+            return candidate
+    return None
+
+
+def valid_totp(secret: str, code: str) -> bool:
+    return matching_step(secret, code) is not None
+
+
+def _use_step(user_id: str, step: int) -> bool:
+    """Accept each time step once: a code seen already (or an older one) is refused."""
+    row = db.session.scalars(sa.select(TotpStep).where(TotpStep.user_id == user_id)
+                             .with_for_update()).first()
+    if row is not None and step <= row.last_step:
+        return False
+    if row is None:
+        db.session.add(TotpStep(user_id=user_id, last_step=step))
+    else:
+        row.last_step = step
+    db.session.flush()
+    return True
 
 
 def check_code(user: Auth, code: str) -> str | None:
@@ -70,8 +100,9 @@ def check_code(user: Auth, code: str) -> str | None:
     row = record_of(user.id)
     if row is None:
         return None
-    if valid_totp(row.secret, code):
-        return "totp"
+    step = matching_step(row.secret, code)
+    if step is not None:
+        return "totp" if _use_step(user.id, step) else None
     hashes = json.loads(row.backup_codes or "[]")
     digest = _hash(code or "")
     if digest in hashes:
@@ -84,10 +115,12 @@ def check_code(user: Auth, code: str) -> str | None:
 def enable(user: Auth, secret: str, code: str) -> list[str]:
     """Finish enrolment: the code proves the app has the secret. Returns the backup codes
     (shown once; only their hashes are kept)."""
-    if not valid_totp(secret, code):
+    step = matching_step(secret, code)
+    if step is None:
         raise InvalidInput("That code does not match; check the time on your phone and try again.")
     codes = [f"{secrets.token_hex(3)}-{secrets.token_hex(3)}" for _ in range(BACKUP_CODES)]
     with transaction() as session:
+        _use_step(user.id, step)
         session.execute(sa.delete(TwoFactor).where(TwoFactor.user_id == user.id))
         session.add(TwoFactor(id=secrets.token_urlsafe(16), user_id=user.id, secret=secret,
                               backup_codes=json.dumps([_hash(c) for c in codes])))

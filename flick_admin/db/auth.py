@@ -117,3 +117,12 @@ class Verification(Base):
     expires_at: Mapped[datetime] = mapped_column(sa.DateTime)
     created_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
+
+
+class TotpStep(Base):
+    """The last TOTP time step a staff member used (Flick Admin's own table)."""
+
+    __tablename__ = "admin_totp_steps"
+
+    user_id: Mapped[str] = mapped_column(sa.ForeignKey("auth.id", ondelete="CASCADE"), primary_key=True)
+    last_step: Mapped[int] = mapped_column(sa.BigInteger)

@@ -16,21 +16,25 @@ import re
 
 READ_ALL = "SELECT"
 INSERT_ON = ("logs", "admin_audit_chain", "session", "auth", "account", "colleges", "branches",
-             "college_branches", "banned_words")
+             "college_branches", "banned_words", "two_factor", "verification", "admin_totp_steps")
 UPDATE_COLUMNS = {
     "posts": ('"isBanned"', '"isShadowBanned"', '"updatedAt"'),
     "comments": ('"isBanned"', '"updatedAt"'),
     "content_reports": ("status", "updated_at"),
-    "auth": ("banned", "ban_reason", "ban_expires", "updated_at", "role", "name"),
+    "auth": ("banned", "ban_reason", "ban_expires", "updated_at", "role", "name", "two_factor_enabled"),
     "session": ("updated_at", "expires_at"),
     "colleges": ("name", '"emailDomain"', "city", "state", "profile", '"updatedAt"'),
     "branches": ("name", "code", '"updatedAt"'),
     "college_requests": ("status", '"resolvedCollegeId"', '"resolvedAt"', '"updatedAt"'),
     "banned_words": ("word", "severity", "strict_mode", "updated_at"),
     "feedbacks": ("status", "updated_at"),
+    "account": ("password", "updated_at"),
+    "two_factor": ("backup_codes",),
+    "admin_totp_steps": ("last_step",),
 }
-DELETE_ON = ("session", "colleges", "branches", "college_branches", "banned_words", "feedbacks")
-ADMIN_TABLES = ("admin_audit_chain", "admin_audit_checkpoints", "alembic_version")
+DELETE_ON = ("session", "colleges", "branches", "college_branches", "banned_words", "feedbacks",
+             "two_factor", "verification")
+ADMIN_TABLES = ("admin_audit_chain", "admin_audit_checkpoints", "admin_totp_steps", "alembic_version")
 NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 

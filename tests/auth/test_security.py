@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from datetime import timedelta
 
 import pyotp
@@ -15,6 +16,11 @@ from tests import factories
 from tests.conftest import audit_rows, make_app
 
 PASSWORD = factories.STAFF_PASSWORD
+
+
+def next_code(secret: str) -> str:
+    """The code of the next 30-second window: each window's code is accepted only once."""
+    return pyotp.TOTP(secret).at(time.time() + 30)
 
 
 def enrol(client) -> tuple[str, list[str]]:
@@ -54,7 +60,7 @@ def test_sign_in_asks_for_the_code(app, client, dbs, login_as):
     assert first.status_code == 303 and first.headers["Location"] == "/login/code"
     assert visitor.get_cookie(app.config["AUTH_COOKIE_NAME"]) is None  # no session yet
     assert visitor.post("/login/code", data={"code": "123456"}).status_code == 401
-    ok = visitor.post("/login/code", data={"code": pyotp.TOTP(secret).now()})
+    ok = visitor.post("/login/code", data={"code": next_code(secret)})
     assert ok.status_code == 303 and visitor.get_cookie(app.config["AUTH_COOKIE_NAME"])
     login_rows = audit_rows(dbs, action="admin:logged:in:self")
     assert login_rows[-1].metadata_["second_factor"] == "totp"
@@ -67,6 +73,21 @@ def test_sign_in_asks_for_the_code(app, client, dbs, login_as):
     again = app.test_client()
     again.post("/login", data={"email": user.email, "password": PASSWORD})
     assert again.post("/login/code", data={"code": codes[0]}).status_code == 401
+
+
+def test_a_code_is_accepted_once(app, client, dbs, login_as):
+    user = login_as("admin")
+    secret, _ = enrol(client)
+    code = next_code(secret)
+    first, second = app.test_client(), app.test_client()
+    for visitor in (first, second):
+        visitor.post("/login", data={"email": user.email, "password": PASSWORD})
+    assert first.post("/login/code", data={"code": code}).status_code == 303
+    assert second.post("/login/code", data={"code": code}).status_code == 401  # replayed
+    # The enrolment code (an older window) cannot be used either.
+    third = app.test_client()
+    third.post("/login", data={"email": user.email, "password": PASSWORD})
+    assert third.post("/login/code", data={"code": pyotp.TOTP(secret).at(time.time() - 30)}).status_code == 401
 
 
 def test_the_code_page_without_a_password_first_goes_back_to_sign_in(client, dbs):
@@ -92,7 +113,7 @@ def test_turning_the_second_factor_off(client, dbs, login_as):
     secret, _ = enrol(client)
     assert client.post("/account/two-factor", data={"action": "disable", "code": "999999"}).status_code == 400
     assert client.post("/account/two-factor", data={"action": "disable",
-                                                    "code": pyotp.TOTP(secret).now()}).status_code == 303
+                                                    "code": next_code(secret)}).status_code == 303
     assert dbs.scalar(sa.select(sa.func.count()).select_from(TwoFactor)) == 0
     (row,) = audit_rows(dbs, action="admin:disabled:two-factor")
     assert row.after == {"two_factor_enabled": False}

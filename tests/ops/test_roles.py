@@ -6,7 +6,10 @@ ROLE, so every request below runs with exactly the application role's privileges
 
 from __future__ import annotations
 
+import re
 import uuid
+
+import pyotp
 
 import pytest
 import sqlalchemy as sa
@@ -67,6 +70,14 @@ def test_main_flows_run_under_the_application_role(app, client, dbs, connection,
         client.post("/branches/new", data={"name": "Role Branch", "code": "RB"}),
     ]
     assert [r.status_code for r in steps] == [303] * len(steps)
+    # Staff work and the second factor run under the role too.
+    assert client.post("/staff/new", data={"email": "rolecheck@flick.test", "role": "auditor",
+                                           "handover": "invite"}).status_code == 303
+    page = client.get("/account/two-factor").get_data(as_text=True)
+    secret = re.search(r'data-testid="secret">([A-Z2-7]+)<', page).group(1)
+    enrolled = client.post("/account/two-factor", data={"action": "enable",
+                                                        "code": pyotp.TOTP(secret).now()})
+    assert enrolled.status_code == 200 and "backup-codes" in enrolled.get_data(as_text=True)
     assert client.get("/audit/export.csv").status_code == 200
     assert client.get("/").status_code == 200
     assert client.post("/logout").status_code == 303
