@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
+from flick_admin.db.enums import StaffRole
 from flick_admin.extensions import db
 
 BASELINE = "0001_flick_baseline"
@@ -20,12 +21,13 @@ staff_cli = AppGroup("staff", help="Manage staff accounts from the command line.
 @staff_cli.command("create")
 @click.argument("email")
 @click.option("--role", required=True,
-              type=click.Choice(["moderator", "admin", "superadmin", "auditor"]))
+              type=click.Choice([r.value for r in StaffRole]))
 @click.option("--name", default=None, help="Display name (defaults to the email's local part).")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 def staff_create(email: str, role: str, name: str | None, password_stdin: bool) -> None:
     """Create a staff account that can sign in to Flick Admin (and Flick)."""
-    from flick_admin.auth.services import StaffError, create_staff
+    from flick_admin.auth.services import create_staff
+    from flick_admin.refusals import ActionRefused
 
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
@@ -33,8 +35,8 @@ def staff_create(email: str, role: str, name: str | None, password_stdin: bool) 
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
         user = create_staff(email, role, password, name=name)
-    except StaffError as exc:
-        raise click.ClickException(str(exc)) from exc
+    except ActionRefused as exc:
+        raise click.ClickException(exc.message) from exc
     click.echo(f"Created {role} {user.email} (id {user.id}).")
 
 
@@ -183,22 +185,13 @@ def backup_create(output: str | None) -> None:
     """Dump the database (custom format) with a manifest of row counts and its SHA-256."""
     from pathlib import Path
 
-    from flick_admin.audit.actions import AuditAction
-    from flick_admin.audit.recorder import record
-    from flick_admin.db.enums import EntityType
-    from flick_admin.db.transaction import transaction
-    from flick_admin.ops.backup import BackupError, create
+    from flick_admin.ops.backup import BackupError, create_recorded
 
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    path = Path(output or f"backups/flick-{stamp}.dump")
     try:
-        made = create(db.engine, path, echo=click.echo)
+        made = create_recorded(db.engine, Path(output or f"backups/flick-{stamp}.dump"), echo=click.echo)
     except BackupError as exc:
         raise click.ClickException(str(exc)) from exc
-    with transaction():
-        record(AuditAction.BACKUP_CREATED, entity_type=EntityType.BACKUP, entity_id=made.path.name,
-               metadata={"sha256": made.sha256, "size": made.size, "rows": sum(made.counts.values()),
-                         "label": made.path.name})
     click.echo(f"Wrote {made.path} ({made.size:,} bytes)\nSHA-256 {made.sha256}\nManifest {made.manifest}")
 
 
@@ -208,26 +201,10 @@ def backup_verify(file: str) -> None:
     """Restore FILE into a scratch database and check it; exit 1 when it does not verify."""
     from pathlib import Path
 
-    from flick_admin.audit.actions import AuditAction
-    from flick_admin.audit.recorder import record
-    from flick_admin.db.enums import EntityType
-    from flick_admin.db.transaction import transaction
-    from flick_admin.ops.backup import BackupError, verify
+    from flick_admin.ops.backup import verify_recorded
 
-    try:
-        verdict = verify(db.engine, Path(file), echo=click.echo)
-    except BackupError as exc:
-        verdict = None
-        failure = str(exc)
-    with transaction():
-        record(AuditAction.BACKUP_VERIFIED, entity_type=EntityType.BACKUP, entity_id=Path(file).name,
-               metadata={"ok": bool(verdict and verdict.ok), "label": Path(file).name,
-                         "lines": verdict.lines if verdict else [failure]})
+    verdict = verify_recorded(db.engine, Path(file), echo=click.echo)
     click.echo("")
-    if verdict is None:
-        click.echo(f"✗ {failure}")
-        click.echo("VERDICT: the backup does NOT verify.")
-        raise SystemExit(1)
     for line in verdict.lines:
         click.echo(line)
     click.echo("VERDICT: the backup restores and verifies." if verdict.ok else

@@ -13,9 +13,9 @@ import sqlalchemy as sa
 from markupsafe import Markup, escape
 
 from flick_admin.db import Auth, CollegeRequest, ContentReport, Log
+from flick_admin.auth.permissions import STAFF_ROLES
 from flick_admin.db.replica import reader
 
-STAFF_ROLES = ("moderator", "admin", "superadmin", "auditor")
 KINDS = ("content", "reports", "users", "colleges", "other")
 KIND_COLOURS = {"content": "#dc3545", "reports": "#fd7e14", "users": "#6f42c1",
                 "colleges": "#17a2b8", "other": "#adb5bd"}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, request, url_for
+from flask import current_app, request
 from flask_admin import Admin, AdminIndexView, BaseView, expose
 from flask_admin.theme import Bootstrap4Theme
 from flask_login import current_user
@@ -22,7 +22,9 @@ from flick_admin.auth.permissions import (
     required_for,
     requires,
 )
+from flick_admin import overview
 from flick_admin.extensions import login_manager
+from flick_admin.refusals import InvalidInput
 
 APP_NAME = "Flick Admin"
 
@@ -59,9 +61,6 @@ class HomeView(AdminIndexView):
     @expose("/")
     @requires(SIGNED_IN)
     def index(self):
-        from flick_admin import overview
-        from flick_admin.refusals import InvalidInput
-
         raw = request.args.get("period", "7")
         if raw not in {str(p) for p in overview.PERIODS}:
             raise InvalidInput(f"Unknown period {raw[:10]!r}; choose 1, 7, 30 or 90 days.")
@@ -94,6 +93,3 @@ def forbidden_page():
         message="Your role does not allow this page or action.",
     )
 
-
-def login_url() -> str:
-    return url_for("auth.login")

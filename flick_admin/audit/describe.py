@@ -81,11 +81,3 @@ def target_url(entity_type: str, entity_id: str | None) -> str | None:
         return url_for(endpoint, **{arg: entity_id})
     except (BuildError, ValueError):
         return None
-
-
-def status_change(row: Any) -> str | None:
-    """For status changes, "from pending to resolved"."""
-    before, after = getattr(row, "before", None), getattr(row, "after", None)
-    if isinstance(before, dict) and isinstance(after, dict) and "status" in after:
-        return f"from {before.get('status')} to {after.get('status')}"
-    return None

@@ -15,6 +15,7 @@ from flick_admin.audit.actions import AuditAction
 from flick_admin.db import Auth, Log
 from flick_admin.db.audit import AuditChainLink
 from flick_admin.db.enums import ActorType, EntityType
+from flick_admin.auth.permissions import STAFF_ROLES
 from flick_admin.extensions import db
 from flick_admin.listing import Filters, choice_arg, cursor_args, text_arg, uuid_arg
 from flick_admin.listing import contains_pattern
@@ -22,7 +23,6 @@ from flick_admin.pagination import Page, paginate
 from flick_admin.refusals import InvalidInput
 
 MAX_ACTIONS = 40
-STAFF_ROLES = ("moderator", "admin", "superadmin", "auditor")
 
 
 def _datetime_arg(args: MultiDict, name: str) -> datetime | None:

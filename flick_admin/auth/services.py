@@ -20,6 +20,7 @@ from flick_admin.db.base import utcnow
 from flick_admin.db.enums import EntityType
 from flick_admin.db.transaction import transaction
 from flick_admin.extensions import db
+from flick_admin.refusals import Conflict, InvalidInput
 
 GENERIC_FAILURE = "Wrong email or password."
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -28,10 +29,6 @@ MIN_PASSWORD = 12
 
 class SignInFailed(Exception):
     """Shown to the person signing in as it is; never says which part was wrong."""
-
-
-class StaffError(ValueError):
-    """Bad input for a staff account; the message is for the operator."""
 
 
 @dataclass(frozen=True)
@@ -133,47 +130,50 @@ def sign_out(user: Auth, session_row: Session) -> None:
         )
 
 
-def create_staff(email: str, role: str, password: str, *, name: str | None = None) -> Auth:
-    """Create a staff account (``auth`` row + credential ``account``) in Flick's format."""
+def clean_staff_identity(email: str | None, role: str | None) -> tuple[str, str]:
     email = (email or "").strip().lower()
-    if not EMAIL_RE.match(email):
-        raise StaffError(f"{email!r} is not an email address.")
+    if not EMAIL_RE.match(email) or len(email) > 320:
+        raise InvalidInput(f"{email[:80]!r} is not an email address.")
     if role not in STAFF_ROLES:
-        raise StaffError(f"Unknown role {role!r}; choose one of {', '.join(sorted(STAFF_ROLES))}.")
+        raise InvalidInput(f"Unknown role {str(role)[:40]!r}; choose one of {', '.join(sorted(STAFF_ROLES))}.")
+    return email, role
+
+
+def new_staff_account(session, email: str, role: str, name: str | None) -> Auth:
+    """Insert the ``auth`` row of a new staff member (inside the caller's unit)."""
+    existing = session.scalars(sa.select(Auth).where(sa.func.lower(Auth.email) == email)).first()
+    if existing is not None:
+        raise Conflict(f"An account with the email {email} already exists"
+                       + ("." if existing.role in STAFF_ROLES else " (a student's)."))
+    now = utcnow()
+    user = Auth(id=secrets.token_urlsafe(24), name=(name or "").strip()[:200] or email.split("@", 1)[0],
+                email=email, email_verified=True, role=role, banned=False, created_at=now, updated_at=now)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def set_password(session, user: Auth, password: str) -> None:
+    """Write the credential in Flick's format (creating the ``account`` row if needed)."""
+    now = utcnow()
+    account = session.scalars(sa.select(Account).where(
+        Account.user_id == user.id, Account.provider_id == "credential")).first()
+    if account is None:
+        session.add(Account(id=secrets.token_urlsafe(24), account_id=user.id, provider_id="credential",
+                            user_id=user.id, password=hash_password(password), created_at=now,
+                            updated_at=now))
+    else:
+        account.password, account.updated_at = hash_password(password), now
+
+
+def create_staff(email: str, role: str, password: str, *, name: str | None = None) -> Auth:
+    """Create a staff account with a password (the ``staff create`` command)."""
+    email, role = clean_staff_identity(email, role)
     if len(password) < MIN_PASSWORD:
-        raise StaffError(f"The password needs at least {MIN_PASSWORD} characters.")
+        raise InvalidInput(f"The password needs at least {MIN_PASSWORD} characters.")
     with transaction() as session:
-        if _find_by_email(email) is not None:
-            raise StaffError(f"An account with the email {email} already exists.")
-        now = utcnow()
-        user = Auth(
-            id=secrets.token_urlsafe(24),
-            name=name or email.split("@", 1)[0],
-            email=email,
-            email_verified=True,
-            role=role,
-            banned=False,
-            created_at=now,
-            updated_at=now,
-        )
-        session.add(user)
-        session.flush()
-        session.add(
-            Account(
-                id=secrets.token_urlsafe(24),
-                account_id=user.id,
-                provider_id="credential",
-                user_id=user.id,
-                password=hash_password(password),
-                created_at=now,
-                updated_at=now,
-            )
-        )
-        record(
-            AuditAction.STAFF_CREATED_BY_SYSTEM,
-            entity_type=EntityType.AUTH,
-            entity_id=user.id,
-            after={"email": email, "role": role},
-            metadata={"label": email},
-        )
+        user = new_staff_account(session, email, role, name)
+        set_password(session, user, password)
+        record(AuditAction.STAFF_CREATED_BY_SYSTEM, entity_type=EntityType.AUTH, entity_id=user.id,
+               after={"email": email, "role": role}, metadata={"label": email})
     return user

@@ -76,10 +76,6 @@ def matching_step(secret: str, code: str, now: float | None = None) -> int | Non
     return None
 
 
-def valid_totp(secret: str, code: str) -> bool:
-    return matching_step(secret, code) is not None
-
-
 def _use_step(user_id: str, step: int) -> bool:
     """Accept each time step once: a code seen already (or an older one) is refused."""
     row = db.session.scalars(sa.select(TotpStep).where(TotpStep.user_id == user_id)

@@ -12,6 +12,7 @@ from flick_admin.auth.account import mark_fresh
 from flick_admin.auth.forms import ConfirmForm, LoginForm
 from flick_admin.auth.permissions import SIGNED_IN, public, requires
 from flick_admin.extensions import limiter
+from flick_admin.refusals import ActionRefused, InvalidInput
 from flick_admin.shell import render_page
 from flick_admin.web import safe_next
 
@@ -124,7 +125,6 @@ def logout():
 @limiter.limit(_limit("LOGIN_LIMIT_PER_ADDRESS"), methods=["POST"], deduct_when=_failed,
                scope="login-address")
 def invite(token: str):
-    from flick_admin.refusals import ActionRefused
     from flick_admin.staff import services as staff
 
     user = staff.invite_user(token)
@@ -136,10 +136,10 @@ def invite(token: str):
     if request.method == "POST":
         try:
             if not form.validate_on_submit():
-                raise services.StaffError("The form expired; try again.")
+                raise InvalidInput("The form expired; try again.")
             staff.accept_invite(token, request.form.get("password", ""), request.form.get("repeat", ""))
-        except (ActionRefused, services.StaffError) as refused:
-            error, status = getattr(refused, "message", str(refused)), getattr(refused, "status", 400)
+        except ActionRefused as refused:
+            error, status = refused.message, refused.status
         else:
             flash("Your password is set. Sign in.", "success")
             return redirect(url_for("auth.login"), code=303)

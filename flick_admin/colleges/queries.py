@@ -9,11 +9,13 @@ from typing import Any
 import sqlalchemy as sa
 from werkzeug.datastructures import MultiDict
 
+from flick_admin.colleges.wordcheck import Word
 from flick_admin.db import (
-    BannedWord, Branch, College, CollegeBranch, CollegeRequest, Feedback, PlatformUser,
+    Auth, BannedWord, Branch, College, CollegeBranch, CollegeRequest, Feedback, PlatformUser,
 )
 from flick_admin.db.enums import CollegeRequestStatus, EntityType, Severity
 from flick_admin.extensions import db
+from flick_admin.feedback.services import STATUSES, TYPES
 from flick_admin.listing import Filters, choice_arg, cursor_args, text_arg
 from flick_admin.listing import contains_pattern
 from flick_admin.moderation.queries import entity_history
@@ -103,11 +105,6 @@ def all_branches() -> list[Any]:
     """For the branch picker: Flick has tens of branches, not thousands."""
     return db.session.execute(sa.select(Branch.id, Branch.name, Branch.code)
                               .order_by(Branch.name).limit(1000)).all()
-
-
-def college_branch_ids(college_id: uuid.UUID) -> set[uuid.UUID]:
-    return set(db.session.scalars(sa.select(CollegeBranch.branch_id)
-                                  .where(CollegeBranch.college_id == college_id)))
 
 
 def college_by_domain(domain: str) -> Any:
@@ -215,9 +212,11 @@ def word_list(f: WordFilters, size: int) -> Page:
                     after=f.after, before=f.before)
 
 
-def all_words():
-    from flick_admin.colleges.wordcheck import Word
+def word(word_id: uuid.UUID) -> BannedWord | None:
+    return db.session.get(BannedWord, word_id)
 
+
+def all_words():
     return [Word(w, s, bool(strict)) for w, s, strict in db.session.execute(
         sa.select(BannedWord.word, BannedWord.severity, BannedWord.strict_mode))]
 
@@ -231,15 +230,11 @@ class FeedbackFilters(Filters):
 
     @classmethod
     def parse(cls, args: MultiDict) -> FeedbackFilters:
-        from flick_admin.feedback.services import STATUSES, TYPES
-
         return cls(status=choice_arg(args, "status", ("",) + STATUSES),
                    type=choice_arg(args, "type", ("",) + TYPES), **cursor_args(args))
 
 
 def feedback_list(f: FeedbackFilters, size: int) -> Page:
-    from flick_admin.db import Auth
-
     stmt = (
         sa.select(Feedback.id, Feedback.type, Feedback.title, Feedback.content, Feedback.status,
                   Feedback.created_at, PlatformUser.username, PlatformUser.auth_id,

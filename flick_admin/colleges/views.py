@@ -16,9 +16,7 @@ from flask_wtf import FlaskForm
 from flick_admin.auth.permissions import Permission, has_permission, requires
 from flick_admin.colleges import queries, services, words
 from flick_admin.colleges.wordcheck import hits
-from flick_admin.db import BannedWord
 from flick_admin.db.enums import EntityType, Severity
-from flick_admin.extensions import db
 from flick_admin.feedback import services as feedback
 from flick_admin.moderation.forms import LiftForm, validated
 from flick_admin.moderation.queries import entity_history
@@ -268,7 +266,7 @@ class WordsView(SecureView):
         return redirect(url_for(".index"), code=303)
 
     def _word_page(self, word_id: uuid.UUID, error=None, status=200):
-        row = db.session.get(BannedWord, word_id)
+        row = queries.word(word_id)
         if row is None:
             abort(404, "That banned word does not exist.")
         return self.render("colleges/word.html", row=row, can_manage=_manage(), error=error,

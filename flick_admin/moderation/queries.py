@@ -11,6 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from flick_admin.audit.actions import AuditAction
+from flick_admin.auth.permissions import STAFF_ROLES
 from flick_admin.db import Auth, College, Comment, ContentReport, Log, PlatformUser, Post, Session
 from flick_admin.db.base import utcnow
 from flick_admin.db.enums import EntityType, ReportStatus
@@ -450,7 +451,7 @@ def user_list(f: UserFilters, size: int) -> Page:
     if f.kind == "student":
         stmt = stmt.where(PlatformUser.id.is_not(None))
     elif f.kind == "staff":
-        stmt = stmt.where(Auth.role.in_(("moderator", "admin", "superadmin", "auditor")))
+        stmt = stmt.where(Auth.role.in_(STAFF_ROLES))
     return paginate(stmt, [Auth.created_at, Auth.id], descending=True, size=size,
                     after=f.after, before=f.before)
 

@@ -24,6 +24,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import URL, Engine
 from sqlalchemy.orm import Session
 
+from flick_admin.audit.actions import AuditAction
+from flick_admin.audit.recorder import record
+from flick_admin.db.enums import EntityType
+from flick_admin.db.transaction import transaction
+
 MANIFEST_SUFFIX = ".manifest.json"
 Echo = Callable[[str], None]
 
@@ -111,6 +116,28 @@ class Verdict:
         if not ok:
             self.ok = False
         return ok
+
+
+def create_recorded(engine: Engine, output: Path, echo: Echo = print) -> Created:
+    """``create``, then its audit row (a failed dump raises ``BackupError`` and records nothing)."""
+    made = create(engine, output, echo=echo)
+    with transaction():
+        record(AuditAction.BACKUP_CREATED, entity_type=EntityType.BACKUP, entity_id=made.path.name,
+               metadata={"sha256": made.sha256, "size": made.size, "rows": sum(made.counts.values()),
+                         "label": made.path.name})
+    return made
+
+
+def verify_recorded(engine: Engine, path: Path, echo: Echo = print) -> Verdict:
+    """``verify``, then its audit row; a dump that cannot even be checked is a failed verdict."""
+    try:
+        verdict = verify(engine, path, echo=echo)
+    except BackupError as exc:
+        verdict = Verdict(False, [f"✗ {exc}"])
+    with transaction():
+        record(AuditAction.BACKUP_VERIFIED, entity_type=EntityType.BACKUP, entity_id=path.name,
+               metadata={"ok": verdict.ok, "label": path.name, "lines": verdict.lines})
+    return verdict
 
 
 def _toc_tables(path: Path) -> set[str]:

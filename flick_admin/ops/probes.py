@@ -21,10 +21,10 @@ from prometheus_client.core import GaugeMetricFamily
 
 from flick_admin.audit.context import client_ip
 from flick_admin.auth.permissions import public
+from flick_admin.auth.permissions import STAFF_ROLES
 from flick_admin.extensions import db
 
 bp = Blueprint("probes", __name__)
-STAFF_ROLES = ("moderator", "admin", "superadmin", "auditor")
 
 
 @bp.route("/healthz")

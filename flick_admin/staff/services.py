@@ -6,7 +6,6 @@ active superadmin cannot be demoted or deactivated. Every change is audited.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -18,18 +17,22 @@ from sqlalchemy.orm import Session
 from flick_admin.audit.actions import AuditAction
 from flick_admin.audit.context import Actor
 from flick_admin.audit.recorder import current_actor, record
-from flick_admin.auth.passwords import hash_password
 from flick_admin.auth.permissions import STAFF_ROLES
-from flick_admin.auth.services import EMAIL_RE, MIN_PASSWORD
-from flick_admin.auth.sessions import SESSION_ID_PREFIX, end_sessions_of
-from flick_admin.db import Account, Auth, Log, Session as DbSession, Verification
+from flick_admin.auth.services import (
+    MIN_PASSWORD,
+    clean_staff_identity,
+    new_staff_account,
+    set_password,
+)
+from flick_admin.auth.sessions import SESSION_ID_PREFIX, end_sessions_of, token_digest
+from flick_admin.db import Auth, Log, Session as DbSession, Verification
 from flick_admin.db.base import utcnow
 from flick_admin.db.enums import EntityType, StaffRole
 from flick_admin.db.locks import lock_name
 from flick_admin.db.transaction import transaction
 from flick_admin.extensions import db
 from flick_admin.outcomes import Outcome, clean_reason
-from flick_admin.refusals import Conflict, InvalidInput, NotAllowed, NotFound
+from flick_admin.refusals import InvalidInput, NotAllowed, NotFound
 
 INVITE_HOURS = 48
 INVITE_PREFIX = "flick-admin-invite:"
@@ -41,10 +44,6 @@ class Credential:
 
     kind: str  # "invite" or "password"
     value: str
-
-
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def staff_list() -> list[Any]:
@@ -69,44 +68,21 @@ def _credential(session: Session, user: Auth, kind: str) -> Credential:
     session.execute(sa.delete(Verification).where(Verification.identifier == INVITE_PREFIX + user.id))
     if kind == "password":
         password = secrets.token_urlsafe(15)
-        _set_password(session, user, password)
+        set_password(session, user, password)
         return Credential("password", password)
     if kind != "invite":
         raise InvalidInput("Choose an invite link or a generated password.")
     token = secrets.token_urlsafe(32)
     session.add(Verification(id=secrets.token_urlsafe(16), identifier=INVITE_PREFIX + user.id,
-                             value=_digest(token), expires_at=now + timedelta(hours=INVITE_HOURS),
+                             value=token_digest(token), expires_at=now + timedelta(hours=INVITE_HOURS),
                              created_at=now, updated_at=now))
     return Credential("invite", token)
 
 
-def _set_password(session: Session, user: Auth, password: str) -> None:
-    now = utcnow()
-    account = session.scalars(sa.select(Account).where(
-        Account.user_id == user.id, Account.provider_id == "credential")).first()
-    if account is None:
-        session.add(Account(id=secrets.token_urlsafe(24), account_id=user.id, provider_id="credential",
-                            user_id=user.id, password=hash_password(password), created_at=now, updated_at=now))
-    else:
-        account.password, account.updated_at = hash_password(password), now
-
-
 def create(email: str, role: str, name: str | None, kind: str) -> tuple[Auth, Credential]:
-    email = (email or "").strip().lower()
-    if not EMAIL_RE.match(email) or len(email) > 320:
-        raise InvalidInput(f"{email[:80]!r} is not an email address.")
-    if role not in STAFF_ROLES:
-        raise InvalidInput("Choose a staff role.")
+    email, role = clean_staff_identity(email, role)
     with transaction() as session:
-        existing = session.scalars(sa.select(Auth).where(sa.func.lower(Auth.email) == email)).first()
-        if existing is not None:
-            raise Conflict(f"An account with the email {email} already exists"
-                           + (" (a student's)." if existing.role not in STAFF_ROLES else "."))
-        now = utcnow()
-        user = Auth(id=secrets.token_urlsafe(24), name=(name or "").strip()[:200] or email.split("@")[0],
-                    email=email, email_verified=True, role=role, banned=False, created_at=now, updated_at=now)
-        session.add(user)
-        session.flush()
+        user = new_staff_account(session, email, role, name)
         credential = _credential(session, user, kind)
         record(AuditAction.STAFF_CREATED, entity_type=EntityType.AUTH, entity_id=user.id,
                after={"email": email, "role": role}, metadata={"label": email, "handover": credential.kind})
@@ -186,7 +162,7 @@ def reactivate(user_id: str) -> Outcome:
         return Outcome(True, f"{user.email} is active again.")
 
 
-def reset_password(user_id: str, kind: str) -> Credential:
+def reset_password(user_id: str, kind: str) -> tuple[Auth, Credential]:
     with transaction() as session:
         user = _target(session, user_id)
         _not_self(user, "reset the password of (use your account page for your own)")
@@ -194,7 +170,7 @@ def reset_password(user_id: str, kind: str) -> Credential:
         ended = end_sessions_of(user.id)
         record(AuditAction.STAFF_PASSWORD_RESET, entity_type=EntityType.AUTH, entity_id=user.id,
                metadata={"label": user.email, "handover": credential.kind, "sessions_ended": ended})
-        return credential
+        return user, credential
 
 
 def end_sessions(user_id: str) -> Outcome:
@@ -211,7 +187,7 @@ def invite_user(token: str) -> Auth | None:
     if not token or len(token) > 200:
         return None
     row = db.session.scalars(sa.select(Verification).where(
-        Verification.identifier.startswith(INVITE_PREFIX), Verification.value == _digest(token),
+        Verification.identifier.startswith(INVITE_PREFIX), Verification.value == token_digest(token),
         Verification.expires_at > utcnow())).first()
     if row is None:
         return None
@@ -227,7 +203,7 @@ def accept_invite(token: str, password: str, repeated: str) -> Auth:
         user = invite_user(token)
         if user is None or user.role not in STAFF_ROLES:
             raise NotFound("This invite link is not valid any more; ask a superadmin for a new one.")
-        _set_password(session, user, password)
+        set_password(session, user, password)
         session.execute(sa.delete(Verification).where(Verification.identifier == INVITE_PREFIX + user.id))
         record(AuditAction.STAFF_PASSWORD_SET, entity_type=EntityType.AUTH, entity_id=user.id,
                actor=Actor(user.id, user.role), metadata={"label": user.email})

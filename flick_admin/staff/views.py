@@ -169,11 +169,8 @@ class StaffView(SecureView):
     @fresh_factor
     def reset(self, user_id: str):
         validated(FlaskForm())
-        credential = services.reset_password(user_id[:200], request.form.get("handover", "invite"))
-        from flick_admin.db import Auth
-        from flick_admin.extensions import db
-
-        self._handover(db.session.get(Auth, user_id[:200]).email, credential)
+        user, credential = services.reset_password(user_id[:200], request.form.get("handover", "invite"))
+        self._handover(user.email, credential)
         flash("Password reset; the old one no longer works and their sessions ended.", "success")
         return redirect(url_for(".index"), code=303)
 

@@ -11,10 +11,11 @@ import sqlalchemy as sa
 from flick_admin.audit.actions import AuditAction
 from flick_admin.audit.context import Actor, parse_request_id
 from flick_admin.audit.recorder import record
-from flick_admin.auth.services import StaffError, create_staff
+from flick_admin.auth.services import create_staff
 from flick_admin.db import Auth, Log, Session
 from flick_admin.db.enums import EntityType
 from flick_admin.db.transaction import NoUnitOfWork, transaction
+from flick_admin.refusals import InvalidInput
 from tests import factories
 from tests.conftest import make_app
 
@@ -159,5 +160,5 @@ def test_create_staff_validates_input(app, dbs):
         for args in [("not-an-email", "moderator", "long enough pass"),
                      ("a@b.co", "owner", "long enough pass"),
                      ("a@b.co", "moderator", "short")]:
-            with pytest.raises(StaffError):
+            with pytest.raises(InvalidInput):
                 create_staff(*args)

@@ -108,6 +108,19 @@ def test_roles_that_must_enrol_are_sent_to_enrolment(database_url, connection, d
     assert free.get("/posts/").status_code == 200
 
 
+def test_the_enrolment_gate_costs_no_extra_statement(database_url, connection, dbs, count_queries):
+    app = make_app(database_url, REQUIRE_2FA_ROLES="admin")
+    admin, moderator = factories.StaffFactory(role="admin", two_factor_enabled=True), factories.StaffFactory()
+    counts = []
+    for user in (admin, moderator):
+        client = app.test_client()
+        client.set_cookie(app.config["AUTH_COOKIE_NAME"], factories.open_session_for(user))
+        with count_queries() as counted:
+            assert client.get("/posts/").status_code == 200
+        counts.append(counted.n)
+    assert counts[0] == counts[1], counts
+
+
 def test_turning_the_second_factor_off(client, dbs, login_as):
     login_as("moderator")
     secret, _ = enrol(client)

@@ -26,6 +26,12 @@ def populated(scratch_app):
     return scratch_app
 
 
+def _verification_rows(app) -> list[dict]:
+    with app.app_context():
+        return db.session.scalars(sa.select(Log.metadata_).where(
+            Log.action == "system:verified:backup").order_by(Log.occured_at)).all()
+
+
 def _leftover_scratch_databases() -> list[str]:
     admin = sa.create_engine(PG_ADMIN_URL)
     with admin.connect() as conn:
@@ -75,6 +81,9 @@ def test_a_damaged_dump_fails_clearly_and_leaves_nothing_behind(populated, tmp_p
     assert truncated.exit_code == 1 and "does NOT verify" in truncated.output
     assert "✗" in truncated.output
     assert _leftover_scratch_databases() == []
+    failed = _verification_rows(app)
+    assert [row["ok"] for row in failed] == [False, False]
+    assert any("(damaged)" in line for line in failed[0]["lines"])
 
 
 def test_missing_manifest_is_refused(populated, tmp_path):
@@ -82,3 +91,6 @@ def test_missing_manifest_is_refused(populated, tmp_path):
     dump.write_bytes(b"PGDMP not really")
     result = populated.test_cli_runner().invoke(args=["backup", "verify", str(dump)])
     assert result.exit_code == 1 and "manifest" in result.output
+    [row] = _verification_rows(populated)
+    assert row["ok"] is False and row["label"] == "alone.dump"
+    assert row["lines"] == [line for line in result.output.splitlines() if line.startswith("✗")]
