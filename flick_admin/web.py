@@ -2,22 +2,46 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from flask import Flask, current_app, redirect, request
 
 from flick_admin.db.base import utcnow
 
+MAX_NEXT = 2000
+
+
+def _local_path(value: str) -> bool:
+    r"""A path on this site as a browser reads it: one leading slash, then no second slash or
+    backslash (browsers read ``/\\host`` as ``//host``), and no control, format or blank
+    character but the plain space anywhere (browsers drop tabs and newlines, so ``/\t/host`` is ``//host``)."""
+    if not value.startswith("/") or value[1:2] in ("/", "\\"):
+        return False
+    return not any(ch == "\\" or (unicodedata.category(ch)[0] in "CZ" and ch != " ") for ch in value)
+
 
 def safe_next(target: str | None, default: str) -> str:
-    """Follow only same-site paths (never another host, never a scheme)."""
-    if target:
-        parts = urlsplit(target)
-        if (not parts.scheme and not parts.netloc and target.startswith("/")
-                and not target.startswith("//") and "\\" not in target):
-            return target
-    return default
+    """Follow only same-site paths: never another host, never a scheme.
+
+    The raw value and its percent-decoded path (decoded until it stops changing, so
+    ``/%2F%2Fhost`` and ``/%252F…`` count as what they decode to) must both be a local
+    path, and the raw value must parse to no scheme and no host."""
+    if not target or len(target) > MAX_NEXT:
+        return default
+    path = re.split(r"[?#]", target, maxsplit=1)[0]
+    decoded = path
+    for _ in range(4):
+        once = unquote(decoded)
+        if once == decoded:
+            break
+        decoded = once
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not _local_path(target) or not _local_path(decoded):
+        return default
+    return target
 
 
 def back_to(default: str):
