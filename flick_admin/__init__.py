@@ -57,6 +57,11 @@ def _bind_extensions(app: Flask) -> None:
     limiter.init_app(app)
 
     import flick_admin.auth.loader  # noqa: F401  (registers the request loader)
+    from flask_sqlalchemy.session import Session as AppSession
+
+    from flick_admin.audit import recorder
+
+    recorder.install(AppSession)
 
 
 def _register_views(app: Flask) -> None:

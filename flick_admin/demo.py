@@ -13,6 +13,7 @@ from datetime import UTC, timedelta
 import click
 import sqlalchemy as sa
 
+from flick_admin.audit import chain
 from flick_admin.db import (
     Auth, BannedWord, Bookmark, Branch, College, CollegeBranch, CollegeRequest, Comment,
     ContentReport, Feedback, Log, PlatformUser, Post, Vote,
@@ -276,7 +277,7 @@ def load(size: int, seed: int = 7, staff: list[tuple[str, str]] | None = None) -
                              created_at=ago(rng.uniform(0, 90)), updated_at=ago(1))
                         for _ in range(max(5, size // 5))])
                     # A month of earlier staff work, so the overview has something to show.
-                    # (Imported history: these rows are not part of the verified chain.)
+                    # (Chained like every row Flick Admin writes, in the order they are added.)
                     history = []
                     for days_back in range(30):
                         for _ in range(rng.randint(0, 12) if staff else 0):
@@ -292,10 +293,12 @@ def load(size: int, seed: int = 7, staff: list[tuple[str, str]] | None = None) -
                                 reason=rng.choice(["Spam or scam", "Harassment or bullying",
                                                    "Off-topic or low quality", "Report reviewed"]),
                                 metadata_={"label": label, "demo_history": True}))
-                    if history:
-                        session.execute(sa.insert(Log), history)
+                    history_rows = [Log(**row) for row in history]
+                    session.add_all(history_rows)
+                    for row in history_rows:
+                        chain.remember(session, row)
                     # Rows Flick's own server writes for students' actions.
-                    session.execute(sa.insert(Log), [
+                    session.execute(sa.insert(Log).execution_options(**{chain.FLICK_SERVER_ROWS: True}), [
                         dict(id=uuid.uuid4(), occured_at=p["created_at"].replace(tzinfo=UTC),
                              actor_id=None, actor_type="user", action="user:created:post",
                              entity_type="post", entity_id=str(p["id"]))

@@ -6,6 +6,12 @@ Links are added when the unit of work commits (``seal``), after every other lock
 takes, under one lock for the whole chain — so the order is strict and no deadlock can
 form around it. Changing a chained row's content, deleting it, or reordering links breaks
 the chain at that exact row, and ``verify`` names it.
+
+A ``logs`` row that Flick Admin's own code writes without ``record()`` (an ORM object added
+to the session, a bulk INSERT) is refused before it reaches the database (``install``, called
+by the app factory). What no guard can stop — a script or a database shell inserting rows —
+``verify`` still finds: a row that only Flick Admin writes (a Flick Admin action, or an actor
+type Flick's server never uses) and that carries no chain link is reported by id.
 """
 
 from __future__ import annotations
@@ -21,9 +27,40 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from flick_admin.audit.actions import AuditAction
 from flick_admin.db.audit import AuditChainLink, AuditCheckpoint, Log
 
 GENESIS = "0" * 64
+UNCHAINED_SHOWN = 20
+
+# Every action Flick's own server writes (its ``log_action`` enum and its TypeScript list).
+# Flick Admin writes some of these too; the rest of its vocabulary only Flick Admin writes.
+FLICK_SERVER_ACTIONS = frozenset("""
+user:upvoted:post user:upvoted:comment user:downvoted:post user:downvoted:comment
+user:deleted:vote:on:comment user:deleted:vote:on:post user:switched:vote:on:comment
+user:switched:vote:on:post user:created:post user:updated:post user:created:comment
+user:updated:comment user:deleted:post user:deleted:comment user:reported:content
+user:accepted:terms user:initialized:account auth:created:account auth:otp:verify:success
+auth:otp:verify:failed auth:otp:send user:finished:onboarding user:logged:in:self
+user:logged:out:self user:created:feedback user:updated:feedback user:deleted:feedback
+user:forgot:password user:initialized:forgot-password admin:banned:user admin:unbanned:user
+admin:suspended:user admin:created:college admin:deleted:college admin:updated:college
+admin:blocked:content admin:unblocked:content admin:shadow:banned:content
+admin:shadow:unbanned:content admin:updated:content admin:deleted:report
+admin:bulk-deleted:reports admin:updated:report:status admin:updated:feedback:status
+admin:deleted:feedback system:created:admin:account admin:logged:out:self
+admin:initialized:account admin:verified:otp admin:removed:authorized:device
+admin:reset:email:otp admin:deleted:admin:account admin:updated:admin:account
+admin:fetched:all:admin:accounts system:logged:error system:logged:in system:logged:out
+other:action user:session:terminated:all user:logged:in:new:device user:session:terminated:other
+""".split())
+OWN_ACTIONS = tuple(sorted(a.value for a in AuditAction if a.value not in FLICK_SERVER_ACTIONS))
+# Roles only Flick Admin's staff have; Flick's server never writes them as an actor type.
+OWN_ACTOR_TYPES = ("auditor", "moderator")
+
+
+class UnchainedWrite(RuntimeError):
+    """An audit row was about to be written without ``record()``: it would carry no chain link."""
 PENDING_KEY = "flick_admin.audit_pending"
 CHAIN_LOCK = "flick_admin:audit-chain"
 VERIFY_BATCH = 5000
@@ -98,10 +135,11 @@ def lock_chain(session: Session) -> None:
 
 def seal(session: Session) -> int:
     """Chain the audit rows this unit wrote. Runs just before the unit commits."""
-    pending = session.info.pop(PENDING_KEY, [])
+    pending = session.info.get(PENDING_KEY, [])
     if not pending:
         return 0
-    session.flush()
+    session.flush()  # rows added with flush=False reach the database while still pending
+    session.info.pop(PENDING_KEY, None)
     # Rows undone by a rolled-back savepoint are no longer persistent: skip them.
     rows = [r for r in pending if sa.inspect(r).persistent]
     if not rows:
@@ -117,6 +155,37 @@ def seal(session: Session) -> int:
     return len(rows)
 
 
+# --- the guard against rows written past record() ------------------------------------------
+
+def _refuse_unrecorded_rows(session: Session, flush_context, instances) -> None:
+    pending = {id(row) for row in session.info.get(PENDING_KEY, [])}
+    for obj in session.new:
+        if isinstance(obj, Log) and id(obj) not in pending:
+            raise UnchainedWrite("A logs row was added to the session without record(); audit rows "
+                                 "are written only by record(), inside transaction(), so that each "
+                                 "gets its chain link.")
+
+
+# Set on a bulk INSERT of rows that stand for Flick's own server's rows (demo data only).
+FLICK_SERVER_ROWS = "flick_admin_flick_server_rows"
+
+
+def _refuse_bulk_inserts(state) -> None:
+    statement = state.statement
+    if (state.is_insert and getattr(getattr(statement, "table", None), "name", None) == Log.__tablename__
+            and not state.execution_options.get(FLICK_SERVER_ROWS)):
+        raise UnchainedWrite("An INSERT into logs bypassed record(); audit rows are written only by "
+                             "record(), inside transaction(), so that each gets its chain link.")
+
+
+def install(session_class: type[Session]) -> None:
+    """Refuse, on sessions of ``session_class`` (the app's), audit rows not written by record()."""
+    for name, listener in (("before_flush", _refuse_unrecorded_rows),
+                           ("do_orm_execute", _refuse_bulk_inserts)):
+        if not sa.event.contains(session_class, name, listener):
+            sa.event.listen(session_class, name, listener)
+
+
 # --- verification ---------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -128,13 +197,23 @@ class Verdict:
     log_id: uuid.UUID | None = None
     first_seq: int | None = None
     last_seq: int | None = None
+    # Rows only Flick Admin writes that carry no chain link (the first few, and how many).
+    unchained: tuple[uuid.UUID, ...] = ()
+    unchained_total: int = 0
 
     @property
     def summary(self) -> str:
         if self.intact:
             span = f" (links {self.first_seq}–{self.last_seq})" if self.checked else ""
             return f"intact, {self.checked:,} rows{span}"
-        return f"BROKEN at link {self.seq}: {self.problem}"
+        parts = [f"at link {self.seq}: {self.problem}"] if self.seq is not None else []
+        if self.unchained_total:
+            more = self.unchained_total - len(self.unchained)
+            parts.append(
+                f"{self.unchained_total:,} Flick Admin audit row(s) carry no chain link (written past "
+                f"record()): {', '.join(str(i) for i in self.unchained)}"
+                + (f" and {more:,} more" if more > 0 else ""))
+        return ("BROKEN " if self.seq is not None else "BROKEN: ") + "; ".join(parts)
 
 
 LOG_COLUMNS = (Log.id, Log.occured_at, Log.actor_id, Log.actor_type, Log.action,
@@ -160,8 +239,29 @@ def _links(session: Session, start_after: int) -> Iterator[Any]:
         last = batch[-1].seq
 
 
+def unchained_rows(session: Session, shown: int = UNCHAINED_SHOWN) -> tuple[tuple[uuid.UUID, ...], int]:
+    """Rows only Flick Admin writes that have no chain link: (the first ``shown`` ids, how many)."""
+    own = sa.and_(
+        sa.or_(Log.action.in_(OWN_ACTIONS), Log.actor_type.in_(OWN_ACTOR_TYPES)),
+        ~sa.exists().where(AuditChainLink.log_id == Log.id))
+    ids = tuple(session.scalars(sa.select(Log.id).where(own).order_by(Log.occured_at, Log.id).limit(shown)))
+    if len(ids) < shown:
+        return ids, len(ids)
+    return ids, int(session.scalar(sa.select(sa.func.count()).select_from(Log).where(own)))
+
+
 def verify(session: Session) -> Verdict:
-    """Walk the chain from the latest purge checkpoint (or the start) to its tip."""
+    """Walk the chain from the latest purge checkpoint (or the start) to its tip, then look
+    for Flick Admin rows that carry no link at all."""
+    verdict = _walk(session)
+    ids, total = unchained_rows(session)
+    if not total:
+        return verdict
+    return Verdict(False, verdict.checked, verdict.problem, verdict.seq, verdict.log_id,
+                   verdict.first_seq, verdict.last_seq, unchained=ids, unchained_total=total)
+
+
+def _walk(session: Session) -> Verdict:
     checkpoint = session.execute(
         sa.select(AuditCheckpoint.last_seq, AuditCheckpoint.last_hash)
         .order_by(AuditCheckpoint.last_seq.desc()).limit(1)).first()

@@ -22,9 +22,17 @@ from flick_admin.db.base import utcnow_tz
 from flick_admin.db.enums import EntityType
 from flick_admin.db.transaction import after_rollback_hooks, before_commit_hooks, require_unit
 
-# Every unit that recorded audit rows chains them as the last thing before it commits.
-before_commit_hooks.append(chain.seal)
-after_rollback_hooks.append(chain.forget)
+
+
+def install(session_class) -> None:
+    """Called by the app factory (never as a side effect of an import): every unit that
+    recorded audit rows chains them as the last thing before it commits, and the app's
+    sessions refuse audit rows that did not come through ``record()``."""
+    if chain.seal not in before_commit_hooks:
+        before_commit_hooks.append(chain.seal)
+    if chain.forget not in after_rollback_hooks:
+        after_rollback_hooks.append(chain.forget)
+    chain.install(session_class)
 
 MAX_REASON = 2000
 
