@@ -40,6 +40,21 @@ def staff_create(email: str, role: str, name: str | None, password_stdin: bool) 
     click.echo(f"Created {role} {user.email} (id {user.id}).")
 
 
+@staff_cli.command("rotate-2fa-key")
+def staff_rotate_2fa_key() -> None:
+    """Re-encrypt every second-factor secret with TOTP_ENCRYPTION_KEY (old keys in
+    TOTP_ENCRYPTION_OLD_KEYS still read); then the old keys can be removed."""
+    from flick_admin.auth.totp_keys import KeyMismatch
+    from flick_admin.auth.two_factor import rotate_key
+
+    try:
+        done = rotate_key()
+    except KeyMismatch as exc:
+        raise click.ClickException(f"{exc} Nothing was changed.") from exc
+    click.echo(f"Re-encrypted {done.rows} second-factor secret(s) with the current key"
+               + (f" ({done.were_plain} were stored in the clear)." if done.were_plain else "."))
+
+
 @click.command("adopt")
 @with_appcontext
 @click.option("--check", is_flag=True, help="Only report differences; stamp nothing.")

@@ -21,7 +21,8 @@ ENV_KEYS = frozenset(
      "SESSION_LIFETIME_HOURS", "AUTH_COOKIE_NAME", "COOKIE_SECURE", "PAGE_SIZE",
      "OVERVIEW_CACHE_SECONDS", "METRICS_TOKEN", "METRICS_ALLOW",
      "METRICS_CACHE_SECONDS", "SESSION_IDLE_MINUTES", "REQUIRE_2FA_ROLES", "FRESH_2FA_MINUTES",
-     "RATELIMIT_STORAGE_URI", "RATELIMIT_ENABLED", "LOGIN_LIMIT_PER_ADDRESS", "LOGIN_LIMIT_PER_ACCOUNT"}
+     "RATELIMIT_STORAGE_URI", "RATELIMIT_ENABLED", "LOGIN_LIMIT_PER_ADDRESS", "LOGIN_LIMIT_PER_ACCOUNT",
+     "TOTP_ENCRYPTION_KEY", "TOTP_ENCRYPTION_OLD_KEYS"}
 )
 
 
@@ -98,6 +99,11 @@ def load(env: dict[str, str] | None = None) -> dict[str, object]:
             r.strip() for r in env.get("REQUIRE_2FA_ROLES", "" if development else "admin,superadmin")
             .split(",") if r.strip()),
         "FRESH_2FA_MINUTES": _int(env, "FRESH_2FA_MINUTES", 10),
+        # Second-factor secrets are encrypted at rest with a key derived from this one
+        # (SECRET_KEY when unset); old keys still decrypt until `staff rotate-2fa-key` ran.
+        "TOTP_ENCRYPTION_KEY": env.get("TOTP_ENCRYPTION_KEY") or None,
+        "TOTP_ENCRYPTION_OLD_KEYS": tuple(
+            k.strip() for k in env.get("TOTP_ENCRYPTION_OLD_KEYS", "").split(",") if k.strip()),
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI") or "memory://",
         "RATELIMIT_ENABLED": _bool(env.get("RATELIMIT_ENABLED"), True),
         "LOGIN_LIMIT_PER_ADDRESS": env.get("LOGIN_LIMIT_PER_ADDRESS", "20 per 10 minutes"),

@@ -62,3 +62,4 @@ class AuditAction(StrEnum):
     TWO_FACTOR_ENABLED = "admin:enabled:two-factor"
     TWO_FACTOR_DISABLED = "admin:disabled:two-factor"
     REAUTHENTICATED = "admin:verified:otp"
+    TWO_FACTOR_KEY_ROTATED = "system:rotated:two-factor-key"

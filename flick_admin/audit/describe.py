@@ -26,10 +26,12 @@ VERBS = {
     "admin:exported:audit-log": "exported the audit log",
     "admin:verified:audit-log": "verified the audit log",
     "admin:purged:audit-log": "purged the audit log",
+    "system:rotated:two-factor-key": "re-encrypted the second-factor secrets",
 }
 # Actions whose object is the actor's own session or the log itself: no target noun.
 NO_OBJECT = {"admin:logged:in:self", "admin:logged:out:self", "admin:failed:login:self",
-             "admin:exported:audit-log", "admin:verified:audit-log", "admin:purged:audit-log"}
+             "admin:exported:audit-log", "admin:verified:audit-log", "admin:purged:audit-log",
+             "system:rotated:two-factor-key"}
 NOUNS = {"content-report": "report", "banned-word": "banned word", "college-request": "college request",
          "auth": "staff account", "audit-log": "audit log"}
 ENDPOINTS = {

@@ -1,7 +1,8 @@
 """TOTP second factor for staff, in Flick's ``two_factor`` table.
 
 The secret is the base32 TOTP key; ``backup_codes`` holds a JSON list of SHA-256 hashes of
-one-time backup codes (shown once, at enrolment). A code is accepted in the current 30 s
+one-time backup codes (shown once, at enrolment). Both are stored encrypted
+(``totp_keys``); a plain row from before encryption is encrypted on its first use. A code is accepted in the current 30 s
 window or the one before or after it, and each window's code only once
 (``admin_totp_steps`` keeps the last step used).
 """
@@ -14,15 +15,18 @@ import io
 import json
 import secrets
 import time
+from dataclasses import dataclass
 
 import pyotp
 import segno
 import sqlalchemy as sa
+from flask import current_app
 from markupsafe import Markup
 
 from flick_admin.audit.actions import AuditAction
 from flick_admin.audit.context import Actor
 from flick_admin.audit.recorder import record
+from flick_admin.auth import totp_keys
 from flick_admin.db.auth import Auth, TotpStep, TwoFactor
 from flick_admin.db.base import utcnow
 from flick_admin.db.enums import EntityType
@@ -90,20 +94,45 @@ def _use_step(user_id: str, step: int) -> bool:
     return True
 
 
+def _read(row: TwoFactor) -> tuple[str, list[str]] | None:
+    """The row's secret and backup-code hashes, decrypted; a row stored in the clear or under
+    an old key is written again under the current key (inside the caller's unit)."""
+    keys = totp_keys.keys()
+    try:
+        secret, stale_secret = keys.open(row.secret)
+        codes, stale_codes = keys.open(row.backup_codes)
+    except totp_keys.KeyMismatch:
+        current_app.logger.error("two-factor row of %s cannot be decrypted with the configured keys",
+                                 row.user_id)
+        return None
+    hashes = json.loads(codes or "[]")
+    if stale_secret or stale_codes:
+        _write(row, secret, hashes)
+    return secret, hashes
+
+
+def _write(row: TwoFactor, secret: str, hashes: list[str]) -> None:
+    keys = totp_keys.keys()
+    row.secret, row.backup_codes = keys.seal(secret), keys.seal(json.dumps(hashes))
+
+
 def check_code(user: Auth, code: str) -> str | None:
     """"totp" or "backup" when ``code`` is right (a backup code is used up), else None.
     Must run inside the unit that records the sign-in."""
     row = record_of(user.id)
     if row is None:
         return None
-    step = matching_step(row.secret, code)
+    found = _read(row)
+    if found is None:
+        return None
+    secret, hashes = found
+    step = matching_step(secret, code)
     if step is not None:
         return "totp" if _use_step(user.id, step) else None
-    hashes = json.loads(row.backup_codes or "[]")
     digest = _hash(code or "")
     if digest in hashes:
         hashes.remove(digest)
-        row.backup_codes = json.dumps(hashes)
+        _write(row, secret, hashes)
         return "backup"
     return None
 
@@ -118,8 +147,9 @@ def enable(user: Auth, secret: str, code: str) -> list[str]:
     with transaction() as session:
         _use_step(user.id, step)
         session.execute(sa.delete(TwoFactor).where(TwoFactor.user_id == user.id))
-        session.add(TwoFactor(id=secrets.token_urlsafe(16), user_id=user.id, secret=secret,
-                              backup_codes=json.dumps([_hash(c) for c in codes])))
+        row = TwoFactor(id=secrets.token_urlsafe(16), user_id=user.id)
+        _write(row, secret, [_hash(c) for c in codes])
+        session.add(row)
         target = session.get(Auth, user.id)
         target.two_factor_enabled, target.updated_at = True, utcnow()
         record(AuditAction.TWO_FACTOR_ENABLED, entity_type=EntityType.AUTH, entity_id=user.id,
@@ -138,3 +168,27 @@ def disable(user: Auth, code: str) -> None:
         record(AuditAction.TWO_FACTOR_DISABLED, entity_type=EntityType.AUTH, entity_id=user.id,
                before={"two_factor_enabled": True}, after={"two_factor_enabled": False},
                actor=Actor(user.id, user.role), metadata={"label": user.email})
+
+
+@dataclass(frozen=True)
+class Rotation:
+    rows: int
+    were_plain: int
+
+
+def rotate_key() -> Rotation:
+    """Re-encrypt every second-factor row with the current key (reading it with the current
+    or an old key, or in the clear); all rows or none, with one audit row."""
+    keys = totp_keys.keys()
+    with transaction() as session:
+        rows = session.scalars(sa.select(TwoFactor).order_by(TwoFactor.id).with_for_update()).all()
+        plain = 0
+        for row in rows:
+            plain += not totp_keys.is_sealed(row.secret)
+            secret, _ = keys.open(row.secret)  # KeyMismatch rolls the whole rotation back
+            codes, _ = keys.open(row.backup_codes)
+            _write(row, secret, json.loads(codes or "[]"))
+        record(AuditAction.TWO_FACTOR_KEY_ROTATED, entity_type=EntityType.AUTH,
+               metadata={"rows": len(rows), "were_plain": plain,
+                         "label": f"{len(rows)} second-factor secret(s) re-encrypted"})
+    return Rotation(len(rows), plain)

@@ -29,7 +29,7 @@ UPDATE_COLUMNS = {
     "banned_words": ("word", "severity", "strict_mode", "updated_at"),
     "feedbacks": ("status", "updated_at"),
     "account": ("password", "updated_at"),
-    "two_factor": ("backup_codes",),
+    "two_factor": ("secret", "backup_codes"),
     "admin_totp_steps": ("last_step",),
 }
 DELETE_ON = ("session", "colleges", "branches", "college_branches", "banned_words", "feedbacks",

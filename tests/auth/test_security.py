@@ -39,7 +39,8 @@ def test_enrolment_stores_the_secret_and_hashed_backup_codes(client, dbs, login_
     assert len(codes) == 10
     dbs.expire_all()
     row = dbs.scalars(sa.select(TwoFactor).where(TwoFactor.user_id == user.id)).one()
-    assert row.secret == secret and codes[0] not in row.backup_codes
+    assert row.secret.startswith("fa1:") and secret not in row.secret  # encrypted at rest
+    assert row.backup_codes.startswith("fa1:") and codes[0] not in row.backup_codes
     assert dbs.get(Auth, user.id).two_factor_enabled is True
     assert len(audit_rows(dbs, action="admin:enabled:two-factor")) == 1
 
