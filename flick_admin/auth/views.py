@@ -58,6 +58,9 @@ def login():
             else:
                 target = safe_next(request.args.get("next"), url_for("admin.index"))
                 if isinstance(outcome, services.NeedsSecondFactor):
+                    # A new client session for the half-signed-in state: nothing planted
+                    # before the password (a CSRF token, a pending state) survives it.
+                    session.clear()
                     session[PENDING] = {"user": outcome.user_id, "until": time.time() + PENDING_SECONDS,
                                         "next": target}
                     return redirect(url_for("auth.second_factor"), code=303)
@@ -91,13 +94,20 @@ def second_factor():
                 error, status = str(failed), 401
             else:
                 session.pop(PENDING, None)
-                if signed.second_factor == "backup":
-                    flash("You signed in with a backup code; it cannot be used again.", "warning")
-                return _signed_in(signed, pending.get("next") or url_for("admin.index"))
+                target = pending.get("next") or url_for("admin.index")
+                notice = ("You signed in with a backup code; it cannot be used again."
+                          if signed.second_factor == "backup" else None)
+                return _signed_in(signed, target, notice=notice)
     return render_page("auth/code.html", status=status, form=form, error=error)
 
 
-def _signed_in(signed, target: str):
+def _signed_in(signed, target: str, *, notice: str | None = None):
+    """Sign-in issues new identifiers: a new dashboard session (its token fresh from
+    ``open_session``) and a new client session, so no CSRF token or state from before the
+    sign-in is still valid after it (no session fixation)."""
+    session.clear()
+    if notice:
+        flash(notice, "warning")
     g.staff_session = signed.session
     mark_fresh()
     response = redirect(target, code=303)

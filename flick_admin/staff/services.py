@@ -129,9 +129,12 @@ def change_role(user_id: str, role: str) -> Outcome:
             _keep_a_superadmin(session, user)
         before = user.role
         user.role, user.updated_at = role, utcnow()
+        # The member signs in again under the new role: no session carries the old one on.
+        ended = end_sessions_of(user.id)
         record(AuditAction.STAFF_ROLE_CHANGED, entity_type=EntityType.AUTH, entity_id=user.id,
-               before={"role": before}, after={"role": role}, metadata={"label": user.email})
-        return Outcome(True, f"{user.email} is now {role}.")
+               before={"role": before}, after={"role": role},
+               metadata={"label": user.email, "sessions_ended": ended})
+        return Outcome(True, f"{user.email} is now {role}; {ended} session(s) ended.")
 
 
 def deactivate(user_id: str, reason: str | None) -> Outcome:
