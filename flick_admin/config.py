@@ -22,7 +22,7 @@ ENV_KEYS = frozenset(
      "OVERVIEW_CACHE_SECONDS", "METRICS_TOKEN", "METRICS_ALLOW",
      "METRICS_CACHE_SECONDS", "SESSION_IDLE_MINUTES", "REQUIRE_2FA_ROLES", "FRESH_2FA_MINUTES",
      "RATELIMIT_STORAGE_URI", "RATELIMIT_ENABLED", "LOGIN_LIMIT_PER_ADDRESS", "LOGIN_LIMIT_PER_ACCOUNT",
-     "TOTP_ENCRYPTION_KEY", "TOTP_ENCRYPTION_OLD_KEYS"}
+     "TOTP_ENCRYPTION_KEY", "TOTP_ENCRYPTION_OLD_KEYS", "RATELIMIT_ALLOW_MEMORY"}
 )
 
 
@@ -76,6 +76,16 @@ def load(env: dict[str, str] | None = None) -> dict[str, object]:
             )
         secret = secrets.token_hex(32)
 
+    limiter_storage = env.get("RATELIMIT_STORAGE_URI") or "memory://"
+    throttling = _bool(env.get("RATELIMIT_ENABLED"), True)
+    if (not development and throttling and limiter_storage.startswith("memory")
+            and not _bool(env.get("RATELIMIT_ALLOW_MEMORY"), False)):
+        raise ConfigError(
+            "RATELIMIT_STORAGE_URI is per-process memory: every gunicorn worker would count failed "
+            "sign-ins on its own, so the limits would multiply by the number of workers. Set "
+            "RATELIMIT_STORAGE_URI=redis://… (shared by every worker), or RATELIMIT_ALLOW_MEMORY=1 "
+            "when Flick Admin really runs as a single process.")
+
     url = normalise_database_url(env.get("DATABASE_URL") or DEFAULT_SQLITE_URL)
     replica = env.get("DATABASE_REPLICA_URL")
     binds = {}
@@ -104,8 +114,8 @@ def load(env: dict[str, str] | None = None) -> dict[str, object]:
         "TOTP_ENCRYPTION_KEY": env.get("TOTP_ENCRYPTION_KEY") or None,
         "TOTP_ENCRYPTION_OLD_KEYS": tuple(
             k.strip() for k in env.get("TOTP_ENCRYPTION_OLD_KEYS", "").split(",") if k.strip()),
-        "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI") or "memory://",
-        "RATELIMIT_ENABLED": _bool(env.get("RATELIMIT_ENABLED"), True),
+        "RATELIMIT_STORAGE_URI": limiter_storage,
+        "RATELIMIT_ENABLED": throttling,
         "LOGIN_LIMIT_PER_ADDRESS": env.get("LOGIN_LIMIT_PER_ADDRESS", "20 per 10 minutes"),
         "LOGIN_LIMIT_PER_ACCOUNT": env.get("LOGIN_LIMIT_PER_ACCOUNT", "8 per 15 minutes"),
         "SESSION_COOKIE_NAME": "flick_admin_csrf",

@@ -20,7 +20,7 @@ def test_development_gets_a_random_secret_and_sqlite_by_default():
     assert len(settings["SECRET_KEY"]) >= 32
     assert settings["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///")
     assert settings["COOKIE_SECURE"] is False
-    assert load({"SECRET_KEY": "x"})["COOKIE_SECURE"] is True
+    assert load({"SECRET_KEY": "x", "RATELIMIT_ALLOW_MEMORY": "1"})["COOKIE_SECURE"] is True
 
 
 @pytest.mark.parametrize(("given", "used"), [
@@ -35,7 +35,7 @@ def test_plain_postgresql_urls_use_psycopg3(given, used):
 
 def test_bad_numbers_in_the_environment_are_explained():
     with pytest.raises(ConfigError, match="TRUSTED_PROXY_COUNT"):
-        load({"SECRET_KEY": "x", "TRUSTED_PROXY_COUNT": "two"})
+        load({"SECRET_KEY": "x", "RATELIMIT_ALLOW_MEMORY": "1", "TRUSTED_PROXY_COUNT": "two"})
 
 
 def test_unknown_pages_get_the_dashboard_404(client, dbs, login_as):
@@ -65,7 +65,22 @@ def test_static_assets_are_served_locally(client, dbs):
 
 
 def test_second_factor_is_required_of_admins_in_production_only_by_default():
-    assert load({"SECRET_KEY": "x"})["REQUIRE_2FA_ROLES"] == {"admin", "superadmin"}
+    shared = {"SECRET_KEY": "x", "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0"}
+    assert load(shared)["REQUIRE_2FA_ROLES"] == {"admin", "superadmin"}
     assert load({"FLICK_ADMIN_ENV": "development"})["REQUIRE_2FA_ROLES"] == frozenset()
-    assert load({"SECRET_KEY": "x", "REQUIRE_2FA_ROLES": "moderator, admin"})["REQUIRE_2FA_ROLES"] == {
+    assert load({**shared, "REQUIRE_2FA_ROLES": "moderator, admin"})["REQUIRE_2FA_ROLES"] == {
         "moderator", "admin"}
+
+
+def test_production_refuses_per_process_throttling_unless_allowed():
+    with pytest.raises(ConfigError, match="RATELIMIT_STORAGE_URI is per-process memory"):
+        load({"SECRET_KEY": "x"})
+    with pytest.raises(ConfigError, match="RATELIMIT_ALLOW_MEMORY"):
+        create_app({"FLICK_ADMIN_ENV": "production", "SECRET_KEY": "x",
+                    "RATELIMIT_STORAGE_URI": "memory://"})
+    shared = load({"SECRET_KEY": "x", "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0"})
+    assert shared["RATELIMIT_STORAGE_URI"].startswith("redis://")
+    single = load({"SECRET_KEY": "x", "RATELIMIT_ALLOW_MEMORY": "1"})
+    assert single["RATELIMIT_STORAGE_URI"] == "memory://"
+    assert load({"SECRET_KEY": "x", "RATELIMIT_ENABLED": "0"})["RATELIMIT_ENABLED"] is False
+    assert load({"FLICK_ADMIN_ENV": "development"})["RATELIMIT_STORAGE_URI"] == "memory://"
