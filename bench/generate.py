@@ -22,6 +22,7 @@ from contextlib import contextmanager
 import sqlalchemy as sa
 
 from flick_admin.config import normalise_database_url
+from flick_admin.db.quoting import ident
 
 BIG_TABLES = ("auth", "platform_user", "posts", "comments", "content_reports", "logs")
 TOPICS = ("Ask Flick", "Serious Discussion", "Career Advice", "Showcase", "Off-topic",
@@ -88,7 +89,7 @@ def generate(url: str, scale: float = 1.0, chain_rows: int = 1_000_000) -> dict[
             {"t": list(BIG_TABLES)}).all()
         with step(f"drop {len(saved)} secondary indexes"):
             for name, _ in saved:
-                conn.exec_driver_sql(f'DROP INDEX IF EXISTS "{name}"')
+                conn.exec_driver_sql(f"DROP INDEX IF EXISTS {ident(name)}")
         _load(conn, c)
         with step(f"rebuild {len(saved)} secondary indexes"):
             for _, definition in saved:
@@ -279,8 +280,8 @@ def main(argv: list[str] | None = None) -> int:
         target = sa.engine.make_url(url)
         admin = sa.create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)')
-            conn.exec_driver_sql(f'CREATE DATABASE "{target.database}"')
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {ident(target.database)} WITH (FORCE)")
+            conn.exec_driver_sql(f"CREATE DATABASE {ident(target.database)}")
         admin.dispose()
     started = time.perf_counter()
     generate(url, args.scale, args.chain)

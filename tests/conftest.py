@@ -19,6 +19,8 @@ import sqlalchemy as sa
 from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import orm
 
+from flick_admin.db.quoting import ident
+
 BACKEND = os.environ.get("FLICK_TEST_DB", "postgresql").lower()
 PG_ADMIN_URL = os.environ.get(
     "TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -49,7 +51,7 @@ def database_url() -> Iterator[str]:
     admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+            conn.exec_driver_sql(f"CREATE DATABASE {ident(name)}")
     except sa.exc.OperationalError as exc:
         pytest.exit(f"PostgreSQL is required for this run and is not reachable: {exc}", 2)
     url = admin.url.set(database=name).render_as_string(hide_password=False)
@@ -57,7 +59,7 @@ def database_url() -> Iterator[str]:
         yield url
     finally:
         with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {ident(name)} WITH (FORCE)")
         admin.dispose()
 
 
@@ -166,12 +168,12 @@ def scratch_database() -> Iterator[str]:
     name = f"flick_admin_scratch_{uuid.uuid4().hex[:10]}"
     admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        conn.exec_driver_sql(f"CREATE DATABASE {ident(name)}")
     try:
         yield admin.url.set(database=name).render_as_string(hide_password=False)
     finally:
         with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {ident(name)} WITH (FORCE)")
         admin.dispose()
 
 

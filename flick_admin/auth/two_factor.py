@@ -9,6 +9,7 @@ window or the one before or after it, and each window's code only once
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import io
@@ -40,6 +41,14 @@ BACKUP_CODES = 10
 
 def new_secret() -> str:
     return pyotp.random_base32()
+
+
+def valid_secret(secret: str | None) -> bool:
+    """A base32 TOTP key of at least 128 bits (what ``new_secret`` makes)."""
+    try:
+        return bool(secret) and len(base64.b32decode(secret, casefold=True)) >= 16
+    except (ValueError, TypeError):
+        return False
 
 
 def provisioning_uri(secret: str, email: str) -> str:
@@ -140,6 +149,8 @@ def check_code(user: Auth, code: str) -> str | None:
 def enable(user: Auth, secret: str, code: str) -> list[str]:
     """Finish enrolment: the code proves the app has the secret. Returns the backup codes
     (shown once; only their hashes are kept)."""
+    if not valid_secret(secret):
+        raise InvalidInput("This enrolment has expired; open the page again to get a new QR code.")
     step = matching_step(secret, code)
     if step is None:
         raise InvalidInput("That code does not match; check the time on your phone and try again.")

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from flick_admin.audit.actions import AuditAction
 from flick_admin.audit.recorder import record
 from flick_admin.db.enums import EntityType
+from flick_admin.db.quoting import compose, run
 from flick_admin.db.transaction import transaction
 
 MANIFEST_SUFFIX = ".manifest.json"
@@ -56,7 +57,7 @@ def _tables(conn) -> list[str]:
 
 
 def _counts(conn, tables: list[str]) -> dict[str, int]:
-    return {t: conn.execute(sa.text(f'SELECT count(*) FROM "{t}"')).scalar() for t in tables}
+    return {t: run(conn, compose("SELECT count(*) FROM {table}", table=t))[0] for t in tables}
 
 
 @dataclass
@@ -89,7 +90,7 @@ def create(engine: Engine, output: Path, echo: Echo = print) -> Created:
             tail: list[str] = []
             for line in process.stderr:  # pg_dump reports each table it dumps
                 tail = (tail + [line.rstrip()])[-20:]
-                found = re.search(r'dumping contents of table "public\.([^"]+)"', line)
+                found = re.search(r'dumping contents of table "public\.(.+)"$', line.rstrip())
                 if found:
                     done += 1
                     echo(f"  [{done}/{len(tables)}] {found.group(1)} ({counts.get(found.group(1), 0):,} rows)")
@@ -145,7 +146,9 @@ def _toc_tables(path: Path) -> set[str]:
     if listing.returncode != 0:
         raise BackupError("pg_restore cannot read the dump's table of contents: "
                           + (listing.stderr.strip().splitlines() or ["unknown error"])[-1])
-    return set(re.findall(r"TABLE DATA public (\S+) ", listing.stdout))
+    # "<id>; <catalog> <oid> TABLE DATA public <name> <owner>": the name is printed as it is
+    # (unquoted, spaces and all), the owner is the last word.
+    return set(re.findall(r"^\d+; \d+ \d+ TABLE DATA public (.+) \S+$", listing.stdout, re.MULTILINE))
 
 
 def verify(engine: Engine, path: Path, echo: Echo = print) -> Verdict:
@@ -172,7 +175,7 @@ def verify(engine: Engine, path: Path, echo: Echo = print) -> Verdict:
     admin = sa.create_engine(engine.url.set(database="postgres"), isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
-            conn.exec_driver_sql(f'CREATE DATABASE "{scratch}"')
+            run(conn, compose("CREATE DATABASE {name}", name=scratch))
         target = engine.url.set(database=scratch)
         echo(f"Restoring into scratch database {scratch} …")
         restore = subprocess.run(["pg_restore", "--no-owner", "--no-privileges", "--exit-on-error",
@@ -184,7 +187,7 @@ def verify(engine: Engine, path: Path, echo: Echo = print) -> Verdict:
         _check_restored(target, manifest, verdict)
     finally:
         with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
+            run(conn, compose("DROP DATABASE IF EXISTS {name} WITH (FORCE)", name=scratch))
         admin.dispose()
         verdict.lines.append(f"· scratch database {scratch} dropped")
     return verdict

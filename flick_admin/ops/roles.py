@@ -14,18 +14,20 @@ from __future__ import annotations
 
 import re
 
+from flick_admin.db.quoting import ident, idents
+
 READ_ALL = "SELECT"
 INSERT_ON = ("logs", "admin_audit_chain", "session", "auth", "account", "colleges", "branches",
              "college_branches", "banned_words", "two_factor", "verification", "admin_totp_steps")
 UPDATE_COLUMNS = {
-    "posts": ('"isBanned"', '"isShadowBanned"', '"updatedAt"'),
-    "comments": ('"isBanned"', '"updatedAt"'),
+    "posts": ("isBanned", "isShadowBanned", "updatedAt"),
+    "comments": ("isBanned", "updatedAt"),
     "content_reports": ("status", "updated_at"),
     "auth": ("banned", "ban_reason", "ban_expires", "updated_at", "role", "name", "two_factor_enabled"),
     "session": ("updated_at", "expires_at"),
-    "colleges": ("name", '"emailDomain"', "city", "state", "profile", '"updatedAt"'),
-    "branches": ("name", "code", '"updatedAt"'),
-    "college_requests": ("status", '"resolvedCollegeId"', '"resolvedAt"', '"updatedAt"'),
+    "colleges": ("name", "emailDomain", "city", "state", "profile", "updatedAt"),
+    "branches": ("name", "code", "updatedAt"),
+    "college_requests": ("status", "resolvedCollegeId", "resolvedAt", "updatedAt"),
     "banned_words": ("word", "severity", "strict_mode", "updated_at"),
     "feedbacks": ("status", "updated_at"),
     "account": ("password", "updated_at"),
@@ -35,17 +37,19 @@ UPDATE_COLUMNS = {
 DELETE_ON = ("session", "colleges", "branches", "college_branches", "banned_words", "feedbacks",
              "two_factor", "verification")
 ADMIN_TABLES = ("admin_audit_chain", "admin_audit_checkpoints", "admin_totp_steps", "alembic_version")
+TRAIL = ("logs", "admin_audit_chain", "admin_audit_checkpoints")
 NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
-def _ident(name: str) -> str:
+def _role(name: str) -> str:
+    """A role or database name: plain names only (a-z, 0-9, _), quoted by psycopg."""
     if not NAME.match(name):
         raise ValueError(f"{name!r} is not a plain role or database name (a-z, 0-9, _)")
-    return f'"{name}"'
+    return ident(name)
 
 
 def statements(database: str, app_role: str, migrator_role: str, flick_owner: str) -> list[str]:
-    db, app, mig, owner = (_ident(x) for x in (database, app_role, migrator_role, flick_owner))
+    db, app, mig, owner = (_role(x) for x in (database, app_role, migrator_role, flick_owner))
     out = [
         "-- Roles (LOGIN; set their passwords with ALTER ROLE … PASSWORD, or use certificates)",
         f"DO $$ BEGIN CREATE ROLE {mig} LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$",
@@ -55,18 +59,18 @@ def statements(database: str, app_role: str, migrator_role: str, flick_owner: st
         f"GRANT USAGE, CREATE ON SCHEMA public TO {mig}",
         f"GRANT {owner} TO {mig}",
     ]
-    out += [f"ALTER TABLE IF EXISTS {t} OWNER TO {mig}" for t in ADMIN_TABLES]
+    out += [f"ALTER TABLE IF EXISTS {ident(t)} OWNER TO {mig}" for t in ADMIN_TABLES]
     out += [
         "-- Application role: exactly what the dashboard does",
         f"GRANT USAGE ON SCHEMA public TO {app}",
         f"GRANT {READ_ALL} ON ALL TABLES IN SCHEMA public TO {app}",
         f"ALTER DEFAULT PRIVILEGES FOR ROLE {mig} IN SCHEMA public GRANT SELECT ON TABLES TO {app}",
-        f"GRANT INSERT ON {', '.join(INSERT_ON)} TO {app}",
+        f"GRANT INSERT ON {idents(INSERT_ON)} TO {app}",
     ]
-    out += [f"GRANT UPDATE ({', '.join(cols)}) ON {table} TO {app}" for table, cols in UPDATE_COLUMNS.items()]
+    out += [f"GRANT UPDATE ({idents(cols)}) ON {ident(table)} TO {app}" for table, cols in UPDATE_COLUMNS.items()]
     out += [
-        f"GRANT DELETE ON {', '.join(DELETE_ON)} TO {app}",
-        f"REVOKE UPDATE, DELETE, TRUNCATE ON logs, admin_audit_chain, admin_audit_checkpoints FROM {app}",
+        f"GRANT DELETE ON {idents(DELETE_ON)} TO {app}",
+        f"REVOKE UPDATE, DELETE, TRUNCATE ON {idents(TRAIL)} FROM {app}",
         "-- Optional, for the health page to see other sessions' queries:",
         f"-- GRANT pg_read_all_stats TO {app}",
     ]

@@ -24,6 +24,7 @@ from flick_admin.db.migration_helpers import (
     uuid_default,
 )
 from flick_admin.db.migration_helpers import enum_type as _enum_type
+from flick_admin.db.quoting import ident, literal
 
 revision = "0001_flick_baseline"
 down_revision = None
@@ -40,8 +41,8 @@ def upgrade() -> None:
     uuid = uuid_default()
     if is_postgres():
         for name, labels in FLICK_ENUMS.items():
-            quoted = ", ".join("'" + label.replace("'", "''") + "'" for label in labels)
-            op.execute(f'CREATE TYPE "{name}" AS ENUM ({quoted})')
+            quoted = ", ".join(literal(label) for label in labels)
+            op.execute(f"CREATE TYPE {ident(name)} AS ENUM ({quoted})")
 
     op.create_table(
         "auth",
@@ -363,7 +364,7 @@ def downgrade() -> None:
         op.drop_table(table)
     if is_postgres():
         for name in FLICK_ENUMS:
-            op.execute(f'DROP TYPE "{name}"')
+            op.execute(f"DROP TYPE {ident(name)}")
 
 
 TABLES = (

@@ -12,6 +12,7 @@ Revises: 0001_flick_baseline
 from alembic import op
 
 from flick_admin.db.migration_helpers import is_postgres
+from flick_admin.db.quoting import ident, literal
 
 revision = "0002_admin_enum_values"
 down_revision = "0001_flick_baseline"
@@ -29,7 +30,7 @@ def upgrade() -> None:
         return
     for type_name, labels in ADDED.items():
         for label in labels:
-            op.execute(f"ALTER TYPE \"{type_name}\" ADD VALUE IF NOT EXISTS '{label}'")
+            op.execute(f"ALTER TYPE {ident(type_name)} ADD VALUE IF NOT EXISTS {literal(label)}")
 
 
 def downgrade() -> None:

@@ -11,6 +11,7 @@ Revises: 0002_admin_enum_values
 from alembic import op
 
 from flick_admin.db.migration_helpers import is_postgres
+from flick_admin.db.quoting import ident
 
 revision = "0003_moderation_indexes"
 down_revision = "0002_admin_enum_values"
@@ -37,12 +38,12 @@ def upgrade() -> None:
     if is_postgres():
         with op.get_context().autocommit_block():
             for name, table, keys in INDEXES:
-                op.execute(f'CREATE INDEX CONCURRENTLY IF NOT EXISTS "{name}" ON "{table}" ({keys})')
+                op.execute(f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {ident(name)} ON {ident(table)} ({keys})")
     else:
         for name, table, keys in INDEXES:
-            op.execute(f'CREATE INDEX IF NOT EXISTS "{name}" ON "{table}" ({keys})')
+            op.execute(f"CREATE INDEX IF NOT EXISTS {ident(name)} ON {ident(table)} ({keys})")
 
 
 def downgrade() -> None:
     for name, _table, _keys in INDEXES:
-        op.execute(f'DROP INDEX IF EXISTS "{name}"')
+        op.execute(f"DROP INDEX IF EXISTS {ident(name)}")

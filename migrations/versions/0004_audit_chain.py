@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from flick_admin.db.migration_helpers import is_postgres, now_default
+from flick_admin.db.quoting import ident
 
 revision = "0004_audit_chain"
 down_revision = "0003_moderation_indexes"
@@ -70,27 +71,27 @@ def upgrade() -> None:
     if is_postgres():
         with op.get_context().autocommit_block():
             for name, keys in LOG_INDEXES:
-                op.execute(f'CREATE INDEX CONCURRENTLY IF NOT EXISTS "{name}" ON logs ({keys})')
+                op.execute(f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {ident(name)} ON logs ({keys})")
             # Rows of one batch, found from an entry page.
             op.execute("CREATE INDEX CONCURRENTLY IF NOT EXISTS ix_admin_logs_batch "
                        "ON logs ((metadata ->> 'batch_id'))")
         op.execute(GUARD)
         for table in ("logs", "admin_audit_chain", "admin_audit_checkpoints"):
             op.execute(
-                f"CREATE TRIGGER admin_audit_append_only BEFORE UPDATE OR DELETE ON {table} "
+                f"CREATE TRIGGER admin_audit_append_only BEFORE UPDATE OR DELETE ON {ident(table)} "
                 "FOR EACH ROW EXECUTE FUNCTION admin_audit_append_only()")
     else:
         for name, keys in LOG_INDEXES:
-            op.execute(f'CREATE INDEX IF NOT EXISTS "{name}" ON logs ({keys})')
+            op.execute(f"CREATE INDEX IF NOT EXISTS {ident(name)} ON logs ({keys})")
 
 
 def downgrade() -> None:
     if is_postgres():
         for table in ("logs", "admin_audit_chain", "admin_audit_checkpoints"):
-            op.execute(f"DROP TRIGGER IF EXISTS admin_audit_append_only ON {table}")
+            op.execute(f"DROP TRIGGER IF EXISTS admin_audit_append_only ON {ident(table)}")
         op.execute("DROP FUNCTION IF EXISTS admin_audit_append_only()")
     for name, _keys in LOG_INDEXES:
-        op.execute(f'DROP INDEX IF EXISTS "{name}"')
+        op.execute(f"DROP INDEX IF EXISTS {ident(name)}")
     op.execute("DROP INDEX IF EXISTS ix_admin_logs_batch")
     op.drop_table("admin_audit_checkpoints")
     op.drop_table("admin_audit_chain")

@@ -13,6 +13,7 @@ Revises: 0004_audit_chain
 from alembic import op
 
 from flick_admin.db.migration_helpers import is_postgres
+from flick_admin.db.quoting import ident
 
 revision = "0005_search_indexes"
 down_revision = "0004_audit_chain"
@@ -52,21 +53,21 @@ END $$
 def upgrade() -> None:
     if not is_postgres():
         for name, table, keys in PLAIN:
-            op.execute(f'CREATE INDEX IF NOT EXISTS "{name}" ON "{table}" ({keys})')
+            op.execute(f"CREATE INDEX IF NOT EXISTS {ident(name)} ON {ident(table)} ({keys})")
         return
     op.execute(TRY_EXTENSION)
     bind = op.get_bind()
     with op.get_context().autocommit_block():
         for name, table, keys in PLAIN + PREFIX:
-            op.execute(f'CREATE INDEX CONCURRENTLY IF NOT EXISTS "{name}" ON "{table}" ({keys})')
+            op.execute(f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {ident(name)} ON {ident(table)} ({keys})")
         has_trgm = bind.exec_driver_sql(
             "SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'").scalar() is not None
         if has_trgm:
             for name, table, column in TRIGRAM:
-                op.execute(f'CREATE INDEX CONCURRENTLY IF NOT EXISTS "{name}" ON "{table}" '
-                           f'USING gin ("{column}" gin_trgm_ops)')
+                op.execute(f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {ident(name)} ON {ident(table)} "
+                           f"USING gin ({ident(column)} gin_trgm_ops)")
 
 
 def downgrade() -> None:
     for name, _table, _keys in PLAIN + PREFIX + TRIGRAM:
-        op.execute(f'DROP INDEX IF EXISTS "{name}"')
+        op.execute(f"DROP INDEX IF EXISTS {ident(name)}")

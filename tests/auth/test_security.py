@@ -253,3 +253,10 @@ def test_cookies_are_secure_over_https(client, dbs):
                            base_url="https://admin.flick.example")
     cookie = response.headers["Set-Cookie"]
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_enabling_without_an_enrolment_in_progress_is_a_clear_400(client, dbs, login_as):
+    login_as("moderator")  # never opened the enrolment page: no secret in the session
+    response = client.post("/account/two-factor", data={"action": "enable", "code": "123456"})
+    assert response.status_code == 400 and "open the page again" in response.get_data(as_text=True)
+    assert dbs.scalar(sa.select(sa.func.count()).select_from(TwoFactor)) == 0

@@ -19,6 +19,7 @@ from sqlalchemy import orm
 from werkzeug.serving import make_server
 
 from flick_admin.db import Auth, CollegeRequest, TwoFactor
+from flick_admin.db.quoting import ident
 from flick_admin.demo import DEMO_PASSWORD
 from flick_admin.extensions import db
 from tests.conftest import make_app
@@ -66,10 +67,10 @@ def browser_database():
     name = f"flick_admin_browser_{uuid.uuid4().hex[:8]}"
     admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        conn.exec_driver_sql(f"CREATE DATABASE {ident(name)}")
     yield admin.url.set(database=name).render_as_string(hide_password=False)
     with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {ident(name)} WITH (FORCE)")
     admin.dispose()
 
 

@@ -7,6 +7,7 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
+from flick_admin.db.quoting import ident
 from flick_admin.ops import health
 from tests import factories
 from tests.conftest import BACKEND, make_app
@@ -44,7 +45,7 @@ def test_sections_degrade_to_not_available_under_a_weak_role(app, database_url):
     with app.app_context():
         engine = app.extensions["sqlalchemy"].engines[None]
         with engine.connect() as conn:
-            conn.execute(sa.text(f'CREATE ROLE "{role}" LOGIN'))
+            conn.exec_driver_sql(f"CREATE ROLE {ident(role)} LOGIN")
             conn.commit()
         weak = sa.create_engine(sa.engine.make_url(database_url).set(username=role))
         try:
@@ -52,7 +53,7 @@ def test_sections_degrade_to_not_available_under_a_weak_role(app, database_url):
         finally:
             weak.dispose()
             with engine.connect() as conn:
-                conn.execute(sa.text(f'DROP ROLE "{role}"'))
+                conn.exec_driver_sql(f"DROP ROLE {ident(role)}")
                 conn.commit()
     by_title = {s.title: s for s in report.sections}
     migrations = by_title["Migrations and schema"]

@@ -15,6 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 from flick_admin.db import Log, Post
+from flick_admin.db.quoting import ident
 from flick_admin.ops import roles
 from tests import factories
 from tests.conftest import audit_rows
@@ -39,8 +40,8 @@ def as_app_role(connection):
 def test_cli_prints_the_script(app):
     result = app.test_cli_runner().invoke(args=["db-roles", "--app-role", "x_app", "--migrator-role", "x_mig"])
     assert result.exit_code == 0
-    assert 'GRANT UPDATE ("isBanned", "isShadowBanned", "updatedAt") ON posts TO "x_app";' in result.output
-    assert 'REVOKE UPDATE, DELETE, TRUNCATE ON logs' in result.output
+    assert 'GRANT UPDATE ("isBanned", "isShadowBanned", "updatedAt") ON "posts" TO "x_app";' in result.output
+    assert 'REVOKE UPDATE, DELETE, TRUNCATE ON "logs"' in result.output
     bad = app.test_cli_runner().invoke(args=["db-roles", "--app-role", 'x"; DROP TABLE logs; --'])
     assert bad.exit_code != 0
 
@@ -54,7 +55,7 @@ def test_main_flows_run_under_the_application_role(app, client, dbs, connection,
     factories.SessionFactory(user=student.auth)
     request_row = factories.CollegeRequestFactory(email_domain="newly.edu")
     feedback = factories.FeedbackFactory()
-    connection.exec_driver_sql(f'SET LOCAL ROLE "{as_app_role}"')
+    connection.exec_driver_sql(f"SET LOCAL ROLE {ident(as_app_role)}")
 
     signed = client.post("/login", data={"email": moderator.email, "password": factories.STAFF_PASSWORD})
     assert signed.status_code == 303
@@ -95,7 +96,7 @@ def test_main_flows_run_under_the_application_role(app, client, dbs, connection,
 ])
 def test_the_application_role_cannot_rewrite_the_trail(connection, dbs, as_app_role, statement):
     factories.LogFactory()
-    connection.exec_driver_sql(f'SET LOCAL ROLE "{as_app_role}"')
+    connection.exec_driver_sql(f"SET LOCAL ROLE {ident(as_app_role)}")
     savepoint = connection.begin_nested()
     with pytest.raises(sa.exc.ProgrammingError, match="permission denied"):
         connection.exec_driver_sql(statement)
