@@ -76,6 +76,7 @@ def _register_views(app: Flask) -> None:
 
     admin = shell.build_admin(app)
     moderation_views.register(admin)
+    college_views.register_words(admin)
     college_views.register(admin)
     audit_views.register(admin)
     ops_views.register(admin)

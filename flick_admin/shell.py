@@ -33,9 +33,20 @@ class SecureView(BaseView):
     """Deny by default: a view (or method) with no declared permission is refused."""
 
     permission: Requirement | None = None
+    # Shown in the navigation only to those who hold this (default: ``permission``): an
+    # area that is admin work stays out of a moderator's menu, though its pages can be read.
+    menu_permission: Requirement | None = None
+
+    def __init__(self, *args: Any, menu_permission: Requirement | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        if menu_permission is not None:
+            self.menu_permission = menu_permission
 
     def is_accessible(self) -> bool:
         return self.permission is not None and has_permission(self.permission)
+
+    def is_visible(self) -> bool:
+        return has_permission(self.menu_permission or self.permission) if self.permission else False
 
     def _handle_view(self, name: str, **kwargs: Any):
         method = getattr(self, name, None)

@@ -10,6 +10,7 @@ from urllib.parse import unquote, urlsplit
 from flask import Flask, current_app, redirect, request
 
 from flick_admin.db.base import utcnow
+from flick_admin.db.enums import reason_label
 
 MAX_NEXT = 2000
 
@@ -68,6 +69,32 @@ def ago(value: datetime | None, now: datetime | None = None) -> str:
     return "now"
 
 
+AGE_UNITS = (("y", 31536000), ("mo", 2592000), ("d", 86400), ("h", 3600), ("min", 60))
+
+
+def age(value: datetime | None, now: datetime | None = None) -> str:
+    """A readable age: "3 h ago", "2 d ago", "just now" (the exact time goes on hover)."""
+    if value is None:
+        return ""
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    now = now or datetime.now(UTC).replace(tzinfo=None)
+    seconds = int((now - value).total_seconds())
+    if seconds < 0:
+        return "in the future"
+    for unit, size in AGE_UNITS:
+        if seconds >= size:
+            return f"{seconds // size} {unit} ago"
+    return "just now"
+
+
+def iso(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    value = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+    return value.isoformat(timespec="seconds")
+
+
 def when(value: datetime | None) -> str:
     if value is None:
         return ""
@@ -79,4 +106,10 @@ def when(value: datetime | None) -> str:
 def register_filters(app: Flask) -> None:
     app.jinja_env.filters["ago"] = ago
     app.jinja_env.filters["when"] = when
+    app.jinja_env.filters["age"] = age
+    app.jinja_env.filters["iso"] = iso
+    app.jinja_env.filters["reason_label"] = reason_label
+    from flick_admin.audit.describe import action_label
+
+    app.jinja_env.filters["action_label"] = action_label
     app.jinja_env.globals["now_naive"] = utcnow

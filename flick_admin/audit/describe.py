@@ -83,3 +83,61 @@ def target_url(entity_type: str, entity_id: str | None) -> str | None:
         return url_for(endpoint, **{arg: entity_id})
     except (BuildError, ValueError):
         return None
+
+
+# Short phrases for the action picker, one per action Flick Admin writes.
+ACTION_LABELS = {
+    "admin:logged:in:self": "signed in", "admin:logged:out:self": "signed out",
+    "admin:failed:login:self": "failed sign-in",
+    "system:created:admin:account": "created a staff account (command line)",
+    "admin:blocked:content": "banned content", "admin:unblocked:content": "unbanned content",
+    "admin:shadow:banned:content": "shadow-banned content",
+    "admin:shadow:unbanned:content": "lifted a shadow ban",
+    "admin:updated:report:status": "changed a report's status",
+    "admin:banned:user": "banned a user", "admin:suspended:user": "suspended a user",
+    "admin:unbanned:user": "lifted a user's ban",
+    "admin:created:college": "created a college", "admin:updated:college": "edited a college",
+    "admin:deleted:college": "deleted a college",
+    "admin:created:branch": "created a branch", "admin:updated:branch": "edited a branch",
+    "admin:deleted:branch": "deleted a branch",
+    "admin:approved:college-request": "approved a college request",
+    "admin:rejected:college-request": "rejected a college request",
+    "admin:created:banned-word": "added a banned word", "admin:updated:banned-word": "edited a banned word",
+    "admin:deleted:banned-word": "deleted a banned word",
+    "admin:updated:feedback:status": "changed feedback's status", "admin:deleted:feedback": "deleted feedback",
+    "admin:exported:audit-log": "exported the audit log", "admin:verified:audit-log": "verified the audit log",
+    "admin:purged:audit-log": "purged old audit rows",
+    "system:created:backup": "made a backup", "system:verified:backup": "verified a backup",
+    "admin:created:admin:account": "created a staff account",
+    "admin:updated:admin:account": "changed a staff role",
+    "admin:deactivated:admin:account": "deactivated a staff account",
+    "admin:reactivated:admin:account": "reactivated a staff account",
+    "admin:reset:admin:password": "reset a staff password",
+    "admin:ended:admin:sessions": "ended a staff member's sessions",
+    "admin:set:own:password": "set their password (invite)",
+    "admin:revoked:own:session": "signed out one of their sessions",
+    "admin:logged:out:everywhere": "signed out everywhere",
+    "admin:enabled:two-factor": "turned on the second factor",
+    "admin:disabled:two-factor": "turned off the second factor",
+    "admin:verified:otp": "confirmed their second factor",
+    "system:rotated:two-factor-key": "re-encrypted the second-factor secrets",
+}
+
+
+def action_label(action: str) -> str:
+    """An action as a short phrase for pickers: "banned content", "signed in"."""
+    return ACTION_LABELS.get(action) or verb(action)
+
+
+def row_label(row: Any, looked_up: dict | None = None) -> str:
+    """The target's readable name: the stored label, a name looked up for the page, or
+    what it is ("a post") — never a bare id as the main text."""
+    label = target_label(row)
+    if label:
+        return label
+    if looked_up and row.entity_id:
+        kind = "user" if row.entity_type in ("user", "auth") else row.entity_type
+        found = looked_up.get((kind, row.entity_id))
+        if found:
+            return found
+    return "(no name recorded)"

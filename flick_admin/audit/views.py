@@ -32,7 +32,10 @@ def action_groups() -> list[tuple[str, list[str]]]:
         area = {"content": "Content", "report": "Reports", "user": "Users", "college": "Colleges",
                 "branch": "Colleges", "college-request": "Colleges", "banned-word": "Colleges",
                 "feedback": "Feedback", "self": "Sign-in", "audit-log": "Audit log",
-                "account": "Staff"}.get(parts[-1], "Other")
+                "account": "Staff", "password": "Staff", "sessions": "Staff",
+                "session": "Own account", "everywhere": "Own account", "two-factor": "Own account",
+                "otp": "Own account", "two-factor-key": "Operations",
+                "backup": "Operations"}.get(parts[-1], "Other")
         if parts[-2:] == ["report", "status"]:
             area = "Reports"
         if parts[-1] == "status" and "feedback" in parts:
@@ -64,8 +67,9 @@ class AuditView(SecureView):
     @requires(Permission.AUDIT_READ)
     def index(self):
         filters = AuditFilters.parse(request.args)
+        page = queries.log_list(filters, page_size())
         return self.render(
-            "audit/list.html", filters=filters, page=queries.log_list(filters, page_size()),
+            "audit/list.html", filters=filters, page=page, labels=queries.labels_for(page.rows),
             describe=describe, staff=queries.staff_for_picker(), groups=action_groups(),
             actor_types=[a.value for a in ActorType], entity_types=[e.value for e in EntityType],
             can_export=has_permission(Permission.AUDIT_EXPORT),

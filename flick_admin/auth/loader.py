@@ -11,14 +11,16 @@ from flick_admin.extensions import login_manager
 
 @login_manager.request_loader
 def load_staff_from_cookie(_request):
-    row = find_live_session(request.cookies.get(current_app.config["AUTH_COOKIE_NAME"]))
-    if row is None:
+    found = find_live_session(request.cookies.get(current_app.config["AUTH_COOKIE_NAME"]))
+    if found is None:
         return None
+    row, pending = found
     user = row.user
     # Role and ban are read from the database on every request: a demotion or a ban
     # takes effect at once.
     if user.role not in STAFF_ROLES or user.ban_in_force():
         return None
     g.staff_session = row
+    g.pending_reports = pending
     touch(row)
     return user

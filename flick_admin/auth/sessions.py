@@ -48,21 +48,36 @@ def open_session(user: Auth) -> tuple[str, Session]:
     return raw, row
 
 
-def find_live_session(raw_token: str | None) -> Session | None:
-    """The unexpired dashboard session for a cookie token, with its user loaded."""
+PENDING_CAP = 100
+
+
+def pending_reports_capped():
+    """How many reports wait, counted to PENDING_CAP at most (the navigation's badge): a
+    few index entries, read in the same statement as the session."""
+    from flick_admin.db import ContentReport
+
+    waiting = (sa.select(sa.literal(1)).select_from(ContentReport)
+               .where(ContentReport.status == "pending").limit(PENDING_CAP).subquery())
+    return sa.select(sa.func.count()).select_from(waiting).scalar_subquery()
+
+
+def find_live_session(raw_token: str | None) -> tuple[Session, int] | None:
+    """The unexpired dashboard session for a cookie token, with its user loaded, and the
+    navigation's count of waiting reports."""
     if not raw_token or len(raw_token) > 200:
         return None
     now = utcnow()
     idle = timedelta(minutes=int(current_app.config["SESSION_IDLE_MINUTES"]))
     stmt = (
-        sa.select(Session)
+        sa.select(Session, pending_reports_capped().label("pending"))
         .where(Session.token == token_digest(raw_token))
         .where(Session.id.startswith(SESSION_ID_PREFIX))
         .where(Session.expires_at > now)        # absolute lifetime
         .where(Session.updated_at > now - idle)  # idle timeout
         .options(sa.orm.joinedload(Session.user))
     )
-    return db.session.scalars(stmt).first()
+    found = db.session.execute(stmt).first()
+    return None if found is None else (found[0], int(found[1] or 0))
 
 
 TOUCH_EVERY = timedelta(seconds=60)

@@ -370,11 +370,17 @@ class FeedbackView(SecureView):
 def register(admin) -> None:
     category = "Colleges"
     admin.add_view(CollegesView(name="Colleges", endpoint="colleges", url="/colleges",
-                                category=category))
+                                category=category, menu_permission=Permission.COLLEGES_MANAGE))
     admin.add_view(BranchesView(name="Branches", endpoint="branches", url="/branches",
-                                category=category))
+                                category=category, menu_permission=Permission.COLLEGES_MANAGE))
     admin.add_view(RequestsView(name="College requests", endpoint="college_requests",
-                                url="/college-requests", category=category))
+                                url="/college-requests", category=category,
+                                menu_permission=Permission.COLLEGES_MANAGE))
+    admin.add_view(FeedbackView(name="Feedback", endpoint="feedback", url="/feedback",
+                                menu_permission=Permission.FEEDBACK_MANAGE))
+
+
+def register_words(admin) -> None:
+    """Banned words sit with moderation: moderators read them, admins change them."""
     admin.add_view(WordsView(name="Banned words", endpoint="banned_words", url="/banned-words",
-                             category=category))
-    admin.add_view(FeedbackView(name="Feedback", endpoint="feedback", url="/feedback"))
+                             category="Moderation"))

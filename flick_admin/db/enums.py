@@ -132,3 +132,24 @@ class CollegeRequestStatus(StrEnum):
 
 
 TOPICS: tuple[str, ...] = FLICK_ENUMS["topic_enum"]
+
+
+# The reasons Flick's app offers a reporter (``content_reports.reason``), as staff read them.
+REPORT_REASON_LABELS: dict[str, str] = {
+    "INAPPROPRIATE": "Inappropriate",
+    "SPAM": "Spam",
+    "HARASSMENT": "Harassment",
+    "VIOLENCE": "Violence",
+    "HATE_SPEECH": "Hate speech",
+    "TERRORISM": "Terrorism",
+    "SELF_HARM": "Self-harm",
+    "CHILD_ABUSE": "Child abuse",
+    "EXTREMISM": "Extremism",
+    "OTHER": "Other",
+}
+
+
+def reason_label(code: str | None) -> str:
+    if not code:
+        return ""
+    return REPORT_REASON_LABELS.get(code) or code.replace("_", " ").strip().capitalize()

@@ -10,7 +10,7 @@ from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
-from flick_admin.db.enums import TOPICS, ReportStatus
+from flick_admin.db.enums import REPORT_REASON_LABELS, TOPICS, ReportStatus
 from flick_admin.listing import (
     Filters,
     choice_arg,
@@ -21,10 +21,7 @@ from flick_admin.listing import (
 )
 from flick_admin.refusals import InvalidInput
 
-REPORT_REASONS = (
-    "INAPPROPRIATE", "SPAM", "HARASSMENT", "VIOLENCE", "HATE_SPEECH", "TERRORISM",
-    "SELF_HARM", "CHILD_ABUSE", "EXTREMISM", "OTHER",
-)
+REPORT_REASONS = tuple(REPORT_REASON_LABELS)
 
 
 POST_STATES = ("", "visible", "banned", "shadow", "hidden")

@@ -291,6 +291,7 @@ class ReportGroup:
     latest: Any
     reasons: list[tuple[str, int]]
     target: Any  # the post or comment row, or None when it is gone
+    messages: list[str] = ()  # the newest reporters' own words
 
 
 def _college_of_report(stmt: sa.Select, report, college: str) -> sa.Select:
@@ -358,55 +359,92 @@ def _report_queue_by_first(f: ReportFilters, size: int) -> tuple[Page, list[Repo
     return page, _report_groups(page.rows, f)
 
 
+MESSAGES_SHOWN = 3
+SANCTION_ACTIONS = (AuditAction.USER_BANNED.value, AuditAction.USER_SUSPENDED.value)
+
+
+def _past_sanctions():
+    """How many bans and suspensions the author has had (by the audit rows of their user)."""
+    return (sa.select(sa.func.count()).select_from(Log)
+            .where(Log.entity_type == EntityType.USER.value, Log.entity_id == PlatformUser.auth_id,
+                   Log.action.in_(SANCTION_ACTIONS))
+            .correlate(PlatformUser).scalar_subquery())
+
+
+def report_targets(post_ids: list[uuid.UUID], comment_ids: list[uuid.UUID]) -> dict[uuid.UUID, Any]:
+    """The page's posts and comments, with author, college, the author's ban and past
+    sanctions: one statement for both kinds."""
+    author = [PlatformUser.username, PlatformUser.auth_id, College.name.label("college"),
+              Auth.banned.label("author_banned"), Auth.ban_expires.label("author_ban_expires"),
+              _past_sanctions().label("author_sanctions")]
+    selects = []
+    if post_ids:
+        selects.append(
+            sa.select(Post.id, Post.id.label("post_id"), Post.title.label("title"),
+                      sa.func.substr(Post.content, 1, EXCERPT).label("excerpt"),
+                      Post.is_banned.label("is_banned"), Post.is_shadow_banned.label("is_shadow_banned"),
+                      Post.created_at.label("created_at"), *author)
+            .outerjoin(PlatformUser, PlatformUser.id == Post.posted_by_id)
+            .outerjoin(Auth, Auth.id == PlatformUser.auth_id)
+            .outerjoin(College, College.id == PlatformUser.college_id)
+            .where(Post.id.in_(post_ids)))
+    if comment_ids:
+        selects.append(
+            sa.select(Comment.id, Comment.post_id, Post.title.label("title"),
+                      sa.func.substr(Comment.content, 1, EXCERPT).label("excerpt"),
+                      Comment.is_banned.label("is_banned"), sa.false().label("is_shadow_banned"),
+                      Comment.created_at.label("created_at"), *author)
+            .join(Post, Post.id == Comment.post_id)
+            .outerjoin(PlatformUser, PlatformUser.id == Comment.commented_by_id)
+            .outerjoin(Auth, Auth.id == PlatformUser.auth_id)
+            .outerjoin(College, College.id == PlatformUser.college_id)
+            .where(Comment.id.in_(comment_ids)))
+    if not selects:
+        return {}
+    stmt = selects[0] if len(selects) == 1 else sa.union_all(*selects)
+    return {row.id: row for row in reader().execute(stmt)}
+
+
 def _report_groups(rows: list[Any], f: ReportFilters) -> list[ReportGroup]:
     post_ids = [r.target_id for r in rows if r.type == "Post"]
     comment_ids = [r.target_id for r in rows if r.type == "Comment"]
-    targets: dict[uuid.UUID, Any] = {}
-    if post_ids:
-        for row in reader().execute(
-            sa.select(Post.id, Post.title, sa.func.substr(Post.content, 1, EXCERPT).label("excerpt"),
-                      Post.is_banned, Post.is_shadow_banned, Post.created_at,
-                      PlatformUser.username, PlatformUser.auth_id, College.name.label("college"))
-            .outerjoin(PlatformUser, PlatformUser.id == Post.posted_by_id)
-            .outerjoin(College, College.id == PlatformUser.college_id)
-            .where(Post.id.in_(post_ids))
-        ):
-            targets[row.id] = row
-    if comment_ids:
-        for row in reader().execute(
-            sa.select(Comment.id, Comment.post_id, Post.title.label("post_title"),
-                      sa.func.substr(Comment.content, 1, EXCERPT).label("excerpt"),
-                      Comment.is_banned, Comment.created_at, PlatformUser.username,
-                      PlatformUser.auth_id, College.name.label("college"))
-            .join(Post, Post.id == Comment.post_id)
-            .outerjoin(PlatformUser, PlatformUser.id == Comment.commented_by_id)
-            .outerjoin(College, College.id == PlatformUser.college_id)
-            .where(Comment.id.in_(comment_ids))
-        ):
-            targets[row.id] = row
+    targets = report_targets(post_ids, comment_ids)
     reasons: dict[uuid.UUID, list[tuple[str, int]]] = defaultdict(list)
     spans: dict[uuid.UUID, list[Any]] = {}
+    messages: dict[uuid.UUID, list[str]] = defaultdict(list)
     if rows:
+        # Every matching report of the page's targets in one pass: per reason its count
+        # (the first row of each reason carries it), the time span, and the newest few
+        # reporters' own words.
         target = sa.func.coalesce(ContentReport.post_id, ContentReport.comment_id)
         among = [column.in_(ids) for column, ids in ((ContentReport.post_id, post_ids),
                                                     (ContentReport.comment_id, comment_ids)) if ids]
-        for tid, reason, n, first, latest in reader().execute(
-            sa.select(target, ContentReport.reason, sa.func.count(),
-                      sa.func.min(ContentReport.created_at), sa.func.max(ContentReport.created_at))
-            .where(sa.or_(*among), *_report_filters(ContentReport, f))
-            .group_by(target, ContentReport.reason)
-            .order_by(sa.func.count().desc(), ContentReport.reason)
-        ):
-            reasons[tid].append((reason, n))
-            span = spans.setdefault(tid, [0, first, latest])
-            span[0] += n
-            span[1], span[2] = min(span[1], first), max(span[2], latest)
+        newest = sa.func.row_number().over(partition_by=target,
+                                           order_by=(ContentReport.created_at.desc(), ContentReport.id))
+        per_reason = sa.func.row_number().over(partition_by=(target, ContentReport.reason),
+                                               order_by=ContentReport.id)
+        inner = (sa.select(target.label("tid"), ContentReport.reason, ContentReport.message,
+                           sa.func.count().over(partition_by=(target, ContentReport.reason)).label("n"),
+                           sa.func.min(ContentReport.created_at).over(partition_by=target).label("first"),
+                           sa.func.max(ContentReport.created_at).over(partition_by=target).label("latest"),
+                           newest.label("newest"), per_reason.label("per_reason"))
+                 .where(sa.or_(*among), *_report_filters(ContentReport, f))).subquery()
+        for r in reader().execute(
+                sa.select(inner).where(sa.or_(inner.c.per_reason == 1, inner.c.newest <= MESSAGES_SHOWN))
+                .order_by(inner.c.tid, inner.c.newest)):
+            span = spans.setdefault(r.tid, [0, r.first, r.latest])
+            if r.per_reason == 1:
+                reasons[r.tid].append((r.reason, r.n))
+                span[0] += r.n
+            if r.newest <= MESSAGES_SHOWN and (r.message or "").strip():
+                messages[r.tid].append(r.message.strip()[:EXCERPT])
     groups = []
     for r in rows:
         count, first, latest = spans.get(r.target_id, [0, None, None])
+        ordered = sorted(reasons.get(r.target_id, []), key=lambda item: (-item[1], item[0]))
         groups.append(ReportGroup("post" if r.type == "Post" else "comment", r.target_id, count,
-                                  first, latest, reasons.get(r.target_id, []),
-                                  targets.get(r.target_id)))
+                                  first, latest, ordered, targets.get(r.target_id),
+                                  messages.get(r.target_id, [])))
     return groups
 
 

@@ -200,6 +200,25 @@ def _set_reports(
 
 # --- posts and comments ---------------------------------------------------------------------
 
+def _settle_decided(session: Session, kind: TargetKind, action: ContentAction,
+                    decided: list[tuple[int, uuid.UUID]], outcomes: dict[int, Outcome],
+                    reason: str, batch_id: uuid.UUID | None) -> None:
+    """Banning what is already banned changes nothing on the item, but the reports still
+    pending on it (filed after the ban, or before a ban made outside Flick Admin) are
+    settled by the decision: they leave the queue, each with its audit row."""
+    if not decided or action not in (ContentAction.BAN, ContentAction.SHADOW_BAN):
+        return
+    settled = _set_reports(session, kind=kind, target_ids=[i for _, i in decided],
+                           from_statuses=(ReportStatus.PENDING,), to_status=ReportStatus.RESOLVED,
+                           reason=reason, batch_id=batch_id)
+    for index, target_id in decided:
+        count = settled.get(target_id, 0)
+        if count:
+            outcomes[index] = Outcome(
+                True, f"This {kind} was already {DONE_WORDS[action]}; {count} pending report(s) resolved.",
+                count)
+
+
 POST_DONE = {ContentAction.BAN: "Post banned", ContentAction.SHADOW_BAN: "Post shadow-banned",
              ContentAction.UNBAN: "Post unbanned", ContentAction.UNSHADOW_BAN: "Shadow ban lifted"}
 
@@ -213,6 +232,7 @@ def _moderate_posts(session: Session, items: list[tuple[int, Target]], action: C
     rows = _locked_rows(session, Post, [t.id for _, t in items])
     outcomes: dict[int, Outcome] = {}
     changed: list[tuple[int, Post, dict, dict]] = []
+    decided_before: list[tuple[int, uuid.UUID]] = []
     for index, target in items:
         post = rows.get(target.id)
         if post is None:
@@ -224,6 +244,7 @@ def _moderate_posts(session: Session, items: list[tuple[int, Target]], action: C
         }[action]
         if already:
             outcomes[index] = Outcome(False, f"This post is already {DONE_WORDS[action]}; nothing was changed.")
+            decided_before.append((index, post.id))
             continue
         current = post_state(post)
         if target.state is not None and target.state != current:
@@ -245,6 +266,7 @@ def _moderate_posts(session: Session, items: list[tuple[int, Target]], action: C
         old, new = changed_fields(before, {"isBanned": bool(post.is_banned),
                                            "isShadowBanned": bool(post.is_shadow_banned)})
         changed.append((index, post, old, new))
+    _settle_decided(session, TargetKind.POST, action, decided_before, outcomes, reason, batch_id)
     if not changed:
         return outcomes
     session.flush()
@@ -276,6 +298,7 @@ def _moderate_comments(session: Session, items: list[tuple[int, Target]], action
     rows = _locked_rows(session, Comment, [t.id for _, t in items])
     outcomes: dict[int, Outcome] = {}
     changed: list[tuple[int, Comment]] = []
+    decided_before: list[tuple[int, uuid.UUID]] = []
     banning = action is ContentAction.BAN
     for index, target in items:
         comment = rows.get(target.id)
@@ -284,6 +307,7 @@ def _moderate_comments(session: Session, items: list[tuple[int, Target]], action
         banned = bool(comment.is_banned)
         if banned == banning:
             outcomes[index] = Outcome(False, f"This comment is already {DONE_WORDS[action]}; nothing was changed.")
+            decided_before.append((index, comment.id))
             continue
         if target.state is not None and target.state != comment_state(comment):
             raise refuse(index, target, StaleState(
@@ -292,6 +316,7 @@ def _moderate_comments(session: Session, items: list[tuple[int, Target]], action
                 f"({_last_change(session, EntityType.COMMENT, str(comment.id))}). Nothing was written."))
         comment.is_banned, comment.updated_at = banning, utcnow()
         changed.append((index, comment))
+    _settle_decided(session, TargetKind.COMMENT, action, decided_before, outcomes, reason, batch_id)
     if not changed:
         return outcomes
     session.flush()
@@ -415,15 +440,24 @@ class SanctionKind(StrEnum):
     SUSPEND = "suspend"
 
 
-def _check_may_sanction(target: Auth) -> None:
+def sanction_refusal(target: Auth) -> str | None:
+    """Why the signed-in staff member may not sanction ``target`` (None: they may). The
+    user page asks this to decide whether to offer the forms; the services enforce it."""
     actor = current_actor()
     if actor.id is not None and actor.id == target.id:
-        raise NotAllowed("Nobody can sanction their own account.")
+        return "Nobody can sanction their own account."
     if target.role in STAFF_ROLES:
         if actor.type == StaffRole.MODERATOR or actor.type not in ROLE_RANK:
-            raise NotAllowed("Moderators cannot sanction staff accounts.")
+            return "Moderators cannot sanction staff accounts."
         if ROLE_RANK[actor.type] <= ROLE_RANK[target.role]:
-            raise NotAllowed("You cannot sanction a staff member of your rank or higher.")
+            return "You cannot sanction a staff member of your rank or higher."
+    return None
+
+
+def _check_may_sanction(target: Auth) -> None:
+    refusal = sanction_refusal(target)
+    if refusal is not None:
+        raise NotAllowed(refusal)
 
 
 def _ban_fields(user: Auth) -> dict[str, Any]:

@@ -36,8 +36,10 @@ from flick_admin.moderation.forms import (
     validated,
 )
 from flick_admin.moderation.services import Target, TargetKind
-from flick_admin.shell import SecureView
-from flick_admin.web import back_to, page_size
+from flick_admin.outcomes import clean_reason
+from flick_admin.refusals import InvalidInput
+from flick_admin.shell import SecureView, render_page
+from flick_admin.web import back_to, page_size, safe_next
 
 
 def _flash(outcome) -> None:
@@ -48,11 +50,39 @@ def _can_moderate() -> bool:
     return has_permission(Permission.CONTENT_MODERATE)
 
 
+# Decisions a page asks to confirm (its forms carry confirm=ask; with JavaScript the
+# "Undo" toast stands in for this step and sends confirm=yes once its seconds are up).
+CONFIRMED = {"ban": ("Ban", "Ban"), "shadow_ban": ("Shadow-ban", "Shadow-ban"),
+             "ignore": ("Ignore the reports on", "Ignore the reports")}
+
+
+def _confirmation(targets: list[Target], action: str, reason: str, action_url: str, default_back: str):
+    """The confirm step, or None when the form is already confirmed (or needs none)."""
+    if request.form.get("confirm") != "ask" or action not in CONFIRMED:
+        return None
+    reason = clean_reason(reason)  # a missing reason is said now, not after confirming
+    if not targets:
+        raise InvalidInput("Select at least one item.")
+    found = queries.report_targets([t.id for t in targets if t.kind is TargetKind.POST],
+                                   [t.id for t in targets if t.kind is TargetKind.COMMENT])
+    items = [{"kind": t.kind.value,
+              "title": found[t.id].title if t.id in found else "(deleted)"} for t in targets]
+    verb, button = CONFIRMED[action]
+    fields = [(k, v) for k, v in request.form.items(multi=True) if k not in ("confirm", "csrf_token")]
+    return render_page("moderation/confirm.html", verb=verb, button=button, items=items,
+                       reason=reason, fields=fields, action_url=action_url,
+                       back=safe_next(request.form.get("next"), default_back))
+
+
 def _act(kind: TargetKind, target_id: uuid.UUID, default_back: str):
     """One action from a row or a page: the form, one service call, a flash, a 303 back."""
     form = validated(ActionForm())
     target = Target(kind, target_id, form.state.data or None)
-    _flash(services.moderate(target, form.action.data or "", form.reason()))
+    action = form.action.data or ""
+    asked = _confirmation([target], action, form.reason(), request.path, default_back)
+    if asked is not None:
+        return asked
+    _flash(services.moderate(target, action, form.reason()))
     return back_to(default_back)
 
 
@@ -80,8 +110,12 @@ class ReportsView(SecureView):
     def bulk(self):
         form = validated(BulkForm())
         targets = parse_targets(request.form.getlist("target"))
+        asked = _confirmation(targets, form.action.data or "", form.reason(), request.path,
+                              url_for(".index"))
+        if asked is not None:
+            return asked
         outcome = services.moderate_batch(targets, form.action.data or "", form.reason())
-        flash(f"Batch {outcome.batch_id}: {outcome.message}", "success")
+        flash(outcome.message, "success" if outcome.changed else "info")
         return back_to(url_for(".index"))
 
 
@@ -156,7 +190,8 @@ class UsersView(SecureView):
         if found is None:
             abort(404, "That user does not exist.")
         return self.render("moderation/user.html", d=found, state=services.user_state(found.auth),
-                           can_moderate=_can_moderate(), sanction_form=SanctionForm(),
+                           can_moderate=_can_moderate(), refusal=services.sanction_refusal(found.auth),
+                           sanction_form=SanctionForm(),
                            lift_form=LiftForm())
 
     @expose("/<user_id>/sanction", methods=["POST"])
@@ -179,6 +214,7 @@ class UsersView(SecureView):
 
 def register(admin) -> None:
     admin.add_view(ReportsView(name="Reports", endpoint="reports", url="/reports"))
-    admin.add_view(PostsView(name="Posts", endpoint="posts", url="/posts"))
-    admin.add_view(CommentsView(name="Comments", endpoint="comments", url="/comments"))
-    admin.add_view(UsersView(name="Users", endpoint="users", url="/users"))
+    admin.add_view(PostsView(name="Posts", endpoint="posts", url="/posts", category="Moderation"))
+    admin.add_view(CommentsView(name="Comments", endpoint="comments", url="/comments",
+                                category="Moderation"))
+    admin.add_view(UsersView(name="Users", endpoint="users", url="/users", category="Moderation"))

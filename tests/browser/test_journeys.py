@@ -148,15 +148,61 @@ def test_work_the_report_queue_with_the_keyboard(page, server):
     page.keyboard.press("?")
     page.keyboard.press("j")
     assert page.locator("tr.kb-row").first.get_attribute("class").count("kb-active") == 1
-    page.keyboard.press("i")  # no reason yet: the reason picker is focused, nothing is sent
+    page.keyboard.press("i")  # no reason yet: the panel's reason picker is focused, nothing is sent
     assert page.url == base + "/reports/"
-    page.locator("tr.kb-active select[name=reason_choice]").select_option("Report reviewed: no violation")
+    assert page.evaluate("document.activeElement.id") == "decide-reason"
+    page.select_option("#decide-reason", "Report reviewed: no violation")
     page.keyboard.press("Escape")
+    page.keyboard.press("i")  # the current row is selected and the decision waits behind "Undo"
+    toast = page.locator("#undo-toast")
+    assert toast.is_visible() and "Ignoring the reports on 1 item" in toast.inner_text()
+    shot(page, "2a-undo-toast")
+    page.keyboard.press("u")
+    assert "Cancelled" in toast.inner_text()
+    page.wait_for_timeout(6000)
+    assert page.url == base + "/reports/"  # undone: nothing was sent
+    assert page.locator("tr.kb-row").first.inner_text() == first_text
     page.keyboard.press("i")
-    page.wait_for_load_state("load")
-    assert "report(s) ignored" in flash(page)
+    page.wait_for_url(re.compile(r".*/reports/.*"), timeout=15_000)
+    page.wait_for_selector(".alert")
+    assert "1 item(s) changed" in flash(page)
     assert page.locator("tr.kb-row").first.inner_text() != first_text
     shot(page, "2-report-queue-keyboard")
+
+
+def test_the_queue_is_dense_and_decides_without_javascript_too(browser, server):
+    _, base = server
+    context = browser.new_context(viewport={"width": 1920, "height": 1080})
+    page = context.new_page()
+    sign_in(page, base, "moderator@flick.demo")
+    page.goto(base + "/reports/")
+    rows = page.locator("tr.kb-row")
+    heights = [rows.nth(i).bounding_box()["height"] for i in range(min(rows.count(), 10))]
+    top = rows.first.bounding_box()["y"]
+    # About 40 rows fit on a 1,080 px screen under the navigation, filters and panel.
+    assert max(heights) <= 24 and top + 40 * max(heights) <= 1080, (top, heights)
+    assert page.locator("#decide").count() == 1 and page.locator("tr.kb-row form").count() == 0
+    text = page.inner_text("[data-testid=report-queue]")
+    assert not re.search(r"\b(HATE_SPEECH|SELF_HARM|CHILD_ABUSE|INAPPROPRIATE)\b", text)
+    assert re.search(r"\d+ (min|h|d|mo) ago", text)
+    shot(page, "7-dense-queue-1080p")
+    context.close()
+
+    plain = browser.new_context(viewport={"width": 1280, "height": 900}, java_script_enabled=False)
+    page = plain.new_page()
+    sign_in(page, base, "moderator@flick.demo")
+    page.goto(base + "/reports/")
+    title = page.locator("tr.kb-row").first.locator("td.cell-text a").inner_text()
+    page.locator("tr.kb-row").first.locator("input[data-select]").check()
+    page.select_option("#decide-reason", "Spam or scam")
+    page.click("#decide button[value=ban]")
+    page.wait_for_load_state("load")
+    assert "Ban 1 item?" in page.inner_text("h1") and title[:30] in page.inner_text("[data-testid=confirm-items]")
+    shot(page, "8-confirm-without-javascript")
+    page.click("[data-testid=confirm]")
+    page.wait_for_load_state("load")
+    assert "1 item(s) changed" in flash(page)
+    plain.close()
 
 
 def test_ban_a_post_with_a_reason_then_find_and_export_it(page, server):
@@ -169,17 +215,21 @@ def test_ban_a_post_with_a_reason_then_find_and_export_it(page, server):
     form.locator("select[name=reason_choice]").select_option("Spam or scam")
     form.locator("textarea[name=reason_text]").fill("browser journey link farm")
     form.locator("button[value=ban]").click()
-    page.wait_for_load_state("load")
+    assert "Banning 1 item" in page.inner_text("#undo-toast")
+    page.wait_for_selector(".alert", timeout=15_000)
     assert "Post banned" in flash(page)
     shot(page, "3-post-banned")
 
     page.goto(base + "/audit/")
-    page.select_option("select[name=action]", "admin:blocked:content")
+    page.click("[data-testid=action-picker] summary")
+    page.fill("[data-facet-search]", "banned content")
+    page.check("input[name=action][value='admin:blocked:content']")
     page.fill("input[name=q]", "link farm")
-    page.click("[data-testid=audit-filter] button")
+    page.click("[data-testid=audit-filter] button.btn-primary")
     page.wait_for_load_state("load")
     rows = page.locator("[data-testid=audit-row]")
     assert rows.count() == 1 and title[:40] in rows.first.inner_text()
+    assert "admin:blocked:content" not in rows.first.inner_text()
     shot(page, "4-found-in-audit-log")
 
 

@@ -25,15 +25,22 @@ def test_queue_groups_reports_by_target_with_text_author_counts_and_reasons(clie
     post = factories.PostFactory(author=author, title="Buy followers", content="cheap followers here")
     now = utcnow()
     factories.ReportFactory(post=post, reason="SPAM", created_at=now - timedelta(days=3))
-    factories.ReportFactory(post=post, reason="SPAM", created_at=now - timedelta(days=1))
+    factories.ReportFactory(post=post, reason="SPAM", created_at=now - timedelta(days=1),
+                            message="they keep posting this link")
     factories.ReportFactory(post=post, reason="HARASSMENT", created_at=now - timedelta(hours=2))
     comment_report = factories.ReportFactory(on_comment=True, reason="HATE_SPEECH",
                                              created_at=now - timedelta(days=5))
     page = client.get("/reports/").get_data(as_text=True)
     assert page.count('class="kb-row"') == 2
     assert "Buy followers" in page and "cheap followers here" in page and "loud_author" in page
-    assert "SPAM&times;2" in page and "HARASSMENT" in page
-    assert "3d · 2h" in page
+    # Human labels for Flick's reason codes, readable ages with the exact time on hover.
+    assert "Spam ×2" in page and "Harassment" in page and "Hate speech" in page
+    assert "HATE_SPEECH" not in page.split('name="reason"')[0] + page.split("</select>", 2)[-1]
+    assert ">3 d ago</time> · <time" in page and ">2 h ago</time>" in page
+    assert 'title="' + (now - timedelta(days=3)).strftime("%Y-%m-%d %H:%M") + ' UTC"' in page
+    # The reporters' own words, and one shared decision panel instead of a form per row.
+    assert "<q>they keep posting this link</q>" in page
+    assert page.count('id="decide"') == 1 and page.count('class="row-action"') == 0
     # Oldest first by default: the comment (5 days) comes before the post (3 days).
     assert page.index(comment_report.comment.content) < page.index("Buy followers")
 

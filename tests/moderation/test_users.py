@@ -163,7 +163,7 @@ def test_user_page_shows_profile_content_reports_history_and_sessions(client, db
     client.post(f"/users/{student.auth_id}/sanction", data={"kind": "suspend", "days": "2", **REASON})
     page = client.get(f"/users/{student.auth_id}").get_data(as_text=True)
     for text in ("profile_kid", student.auth.email, "my first post", "my first comment",
-                 "HATE_SPEECH", "VIOLENCE", "admin:suspended:user", "suspended until"):
+                 "Hate speech", "Violence", "suspended a user", "suspended until"):
         assert text in page, text
     assert 'data-testid="sessions">0<' in page
 
