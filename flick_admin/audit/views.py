@@ -86,7 +86,7 @@ class AuditView(SecureView):
         after = log.after if isinstance(log.after, dict) else {}
         keys = list(dict.fromkeys([*before.keys(), *after.keys()]))
         return self.render("audit/entry.html", e=found, log=log, describe=describe, keys=keys,
-                           before=before, after=after)
+                           before=before, after=after, labels=queries.labels_for([log]))
 
     @expose("/export.<any(csv,jsonl):fmt>")
     @requires(Permission.AUDIT_EXPORT)
