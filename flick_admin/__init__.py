@@ -65,8 +65,10 @@ def _bind_extensions(app: Flask) -> None:
 
 
 def _register_views(app: Flask) -> None:
-    from flick_admin import cli, errors, shell, web
+    from flick_admin import cli
     from flick_admin.auth.views import bp as auth_bp
+    from flick_admin.home.views import HomeView, SearchView
+    from flick_admin.ui import errors, shell, web
     from flick_admin.audit import views as audit_views
     from flick_admin.colleges import views as college_views
     from flick_admin.moderation import views as moderation_views
@@ -74,13 +76,14 @@ def _register_views(app: Flask) -> None:
     from flick_admin.ops import views as ops_views
     from flick_admin.staff import views as staff_views
 
-    admin = shell.build_admin(app)
+    admin = shell.build_admin(app, HomeView(name="Home", url="/", endpoint="admin"))
     moderation_views.register(admin)
     college_views.register_words(admin)
     college_views.register(admin)
     audit_views.register(admin)
     ops_views.register(admin)
     staff_views.register(admin)
+    admin.add_view(SearchView(name="Search", endpoint="search", url="/search"))
     probes.init_app(app)
     web.register_filters(app)
     app.register_blueprint(auth_bp)
@@ -107,9 +110,9 @@ def second_factor_gate(endpoint: str):
 
 def _install_guards(app: Flask) -> None:
     from flick_admin.audit.context import request_id
-    from flick_admin.auth.permissions import PUBLIC_ATTR, has_permission, required_for
+    from flick_admin.permissions import PUBLIC_ATTR, has_permission, required_for
     from flick_admin.extensions import login_manager
-    from flick_admin.shell import forbidden_page
+    from flick_admin.ui.shell import forbidden_page
 
     @app.before_request
     def refuse_nul_characters():

@@ -110,7 +110,7 @@ def demo(size: int, serve: bool, host: str, port: int) -> None:
     """Migrate the database, load demo data and demo staff, and serve the dashboard."""
     from flask_migrate import upgrade
 
-    from flick_admin import demo as demo_data
+    from flick_admin.ops import demo as demo_data
 
     click.echo(f"Database: {db.engine.url.render_as_string(hide_password=True)}")
     upgrade(directory=current_app.extensions["migrate"].directory)

@@ -3,20 +3,18 @@
 from flask_limiter import Limiter
 from flask_login import LoginManager
 from flask_migrate import Migrate
-from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 
-from flick_admin.db.base import Base
+from flick_admin.db.extension import db
+from flick_admin.request_facts import client_ip
 
-db = SQLAlchemy(model_class=Base)
+__all__ = ["csrf", "db", "limiter", "login_manager", "migrate"]
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 
 
 def _client_key() -> str:
-    from flick_admin.audit.context import client_ip
-
     return client_ip() or "unknown"
 
 

@@ -77,6 +77,28 @@ class Filters:
             out[key] = value.isoformat() if isinstance(value, date) else str(value)
         return out
 
+    # Filters that are the page itself rather than a narrowing (the queue's status tab).
+    CHIPLESS = frozenset({"after", "before", "status", "sort"})
+
+    def chips(self) -> list[tuple[str, str, dict[str, Any]]]:
+        """The active filters as (name, value shown, URL arguments without it): each one a
+        removable chip above the list."""
+        out = []
+        for f in fields(self):
+            if f.name in self.CHIPLESS:
+                continue
+            value = getattr(self, f.name)
+            if value in (None, "", False, ()) or value == f.default:
+                continue
+            if isinstance(value, tuple):
+                for item in value:
+                    rest = tuple(v for v in value if v != item)
+                    out.append((f.name, str(item), self.query(**{f.name: rest or None}, after=None, before=None)))
+                continue
+            shown = "yes" if value is True else (value.isoformat() if isinstance(value, date) else str(value))
+            out.append((f.name, shown, self.query(**{f.name: None}, after=None, before=None)))
+        return out
+
 
 def cursor_args(args: MultiDict) -> dict[str, str | None]:
     return {"after": args.get("after") or None, "before": args.get("before") or None}

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from flick_admin import overview
+from flick_admin.home import overview
 from tests import factories
 
 NOW = datetime.now(UTC).replace(hour=12, minute=0, second=0, microsecond=0)

@@ -63,3 +63,4 @@ class AuditAction(StrEnum):
     TWO_FACTOR_DISABLED = "admin:disabled:two-factor"
     REAUTHENTICATED = "admin:verified:otp"
     TWO_FACTOR_KEY_ROTATED = "system:rotated:two-factor-key"
+    PREFERENCES_UPDATED = "admin:updated:own:preferences"

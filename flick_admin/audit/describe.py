@@ -27,11 +27,12 @@ VERBS = {
     "admin:verified:audit-log": "verified the audit log",
     "admin:purged:audit-log": "purged the audit log",
     "system:rotated:two-factor-key": "re-encrypted the second-factor secrets",
+    "admin:updated:own:preferences": "changed their display settings",
 }
 # Actions whose object is the actor's own session or the log itself: no target noun.
 NO_OBJECT = {"admin:logged:in:self", "admin:logged:out:self", "admin:failed:login:self",
              "admin:exported:audit-log", "admin:verified:audit-log", "admin:purged:audit-log",
-             "system:rotated:two-factor-key"}
+             "system:rotated:two-factor-key", "admin:updated:own:preferences"}
 NOUNS = {"content-report": "report", "banned-word": "banned word", "college-request": "college request",
          "auth": "staff account", "audit-log": "audit log"}
 ENDPOINTS = {
@@ -121,6 +122,7 @@ ACTION_LABELS = {
     "admin:disabled:two-factor": "turned off the second factor",
     "admin:verified:otp": "confirmed their second factor",
     "system:rotated:two-factor-key": "re-encrypted the second-factor secrets",
+    "admin:updated:own:preferences": "changed their display settings",
 }
 
 

@@ -15,7 +15,7 @@ from flick_admin.audit.actions import AuditAction
 from flick_admin.db import Auth, College, Comment, Log, PlatformUser, Post
 from flick_admin.db.audit import AuditChainLink
 from flick_admin.db.enums import ActorType, EntityType
-from flick_admin.auth.permissions import STAFF_ROLES
+from flick_admin.permissions import STAFF_ROLES
 from flick_admin.extensions import db
 from flick_admin.listing import Filters, choice_arg, cursor_args, text_arg, uuid_arg
 from flick_admin.listing import contains_pattern

@@ -17,11 +17,11 @@ from flask_wtf import FlaskForm
 from flick_admin.audit import describe, queries, services
 from flick_admin.audit.actions import AuditAction
 from flick_admin.audit.queries import EXPORT_COLUMNS, AuditFilters
-from flick_admin.auth.permissions import Permission, has_permission, requires
+from flick_admin.permissions import Permission, has_permission, requires
 from flick_admin.db.enums import ActorType, EntityType
-from flick_admin.moderation.forms import validated
-from flick_admin.shell import SecureView
-from flick_admin.web import page_size
+from flick_admin.forms import validated
+from flick_admin.ui.shell import SecureView
+from flick_admin.ui.web import page_size
 
 
 def action_groups() -> list[tuple[str, list[str]]]:
@@ -153,3 +153,5 @@ class AuditView(SecureView):
 
 def register(admin) -> None:
     admin.add_view(AuditView(name="Audit log", endpoint="audit", url="/audit"))
+    # Timelines on every page name actions the way the audit log does.
+    admin.app.jinja_env.filters["action_label"] = describe.action_label

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import current_app, g, request
 
-from flick_admin.auth.permissions import STAFF_ROLES
+from flick_admin.permissions import STAFF_ROLES
 from flick_admin.auth.sessions import find_live_session, touch
 from flick_admin.extensions import login_manager
 
@@ -14,7 +14,7 @@ def load_staff_from_cookie(_request):
     found = find_live_session(request.cookies.get(current_app.config["AUTH_COOKIE_NAME"]))
     if found is None:
         return None
-    row, pending = found
+    row, pending, preferences = found
     user = row.user
     # Role and ban are read from the database on every request: a demotion or a ban
     # takes effect at once.
@@ -22,5 +22,6 @@ def load_staff_from_cookie(_request):
         return None
     g.staff_session = row
     g.pending_reports = pending
+    g.preferences = preferences
     touch(row)
     return user

@@ -13,7 +13,7 @@ from flick_admin.audit.context import Actor
 from flick_admin.audit.recorder import record
 from flick_admin.auth import two_factor
 from flick_admin.auth.passwords import dummy_hash, hash_password, verify_password
-from flick_admin.auth.permissions import STAFF_ROLES
+from flick_admin.permissions import STAFF_ROLES
 from flick_admin.auth.sessions import open_session
 from flick_admin.db.auth import Account, Auth, Session
 from flick_admin.db.base import utcnow

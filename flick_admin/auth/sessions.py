@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from flick_admin.audit.context import client_ip, user_agent
-from flick_admin.db.auth import Auth, Session
+from flick_admin.db.auth import Auth, Session, StaffPreferences
 from flick_admin.db.base import utcnow
 from flick_admin.db.transaction import require_unit
 from flick_admin.extensions import db
@@ -61,15 +61,17 @@ def pending_reports_capped():
     return sa.select(sa.func.count()).select_from(waiting).scalar_subquery()
 
 
-def find_live_session(raw_token: str | None) -> tuple[Session, int] | None:
-    """The unexpired dashboard session for a cookie token, with its user loaded, and the
-    navigation's count of waiting reports."""
+def find_live_session(raw_token: str | None) -> tuple[Session, int, StaffPreferences | None] | None:
+    """The unexpired dashboard session for a cookie token, with its user loaded, the
+    navigation's count of waiting reports and the member's display preferences — one
+    statement for everything a page needs to know about who is looking."""
     if not raw_token or len(raw_token) > 200:
         return None
     now = utcnow()
     idle = timedelta(minutes=int(current_app.config["SESSION_IDLE_MINUTES"]))
     stmt = (
-        sa.select(Session, pending_reports_capped().label("pending"))
+        sa.select(Session, pending_reports_capped().label("pending"), StaffPreferences)
+        .outerjoin(StaffPreferences, StaffPreferences.user_id == Session.user_id)
         .where(Session.token == token_digest(raw_token))
         .where(Session.id.startswith(SESSION_ID_PREFIX))
         .where(Session.expires_at > now)        # absolute lifetime
@@ -77,7 +79,7 @@ def find_live_session(raw_token: str | None) -> tuple[Session, int] | None:
         .options(sa.orm.joinedload(Session.user))
     )
     found = db.session.execute(stmt).first()
-    return None if found is None else (found[0], int(found[1] or 0))
+    return None if found is None else (found[0], int(found[1] or 0), found[2])
 
 
 TOUCH_EVERY = timedelta(seconds=60)

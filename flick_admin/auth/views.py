@@ -7,14 +7,14 @@ import time
 from flask import Blueprint, current_app, flash, g, redirect, request, session, url_for
 from flask_login import current_user
 
-from flick_admin.auth import services
+from flick_admin.auth import invites, services
 from flick_admin.auth.account import mark_fresh
 from flick_admin.auth.forms import ConfirmForm, LoginForm
-from flick_admin.auth.permissions import SIGNED_IN, public, requires
+from flick_admin.permissions import SIGNED_IN, public, requires
 from flick_admin.extensions import limiter
 from flick_admin.refusals import ActionRefused, InvalidInput
-from flick_admin.shell import render_page
-from flick_admin.web import safe_next
+from flick_admin.ui.shell import render_page
+from flick_admin.ui.web import safe_next
 
 bp = Blueprint("auth", __name__)
 PENDING = "pending_2fa"
@@ -135,9 +135,7 @@ def logout():
 @limiter.limit(_limit("LOGIN_LIMIT_PER_ADDRESS"), methods=["POST"], deduct_when=_failed,
                scope="login-address")
 def invite(token: str):
-    from flick_admin.staff import services as staff
-
-    user = staff.invite_user(token)
+    user = invites.invite_user(token)
     if user is None:
         return render_page("errors/generic.html", status=404, title="Invite not valid",
                            message="This invite link is not valid any more; ask a superadmin for a new one.")
@@ -147,7 +145,7 @@ def invite(token: str):
         try:
             if not form.validate_on_submit():
                 raise InvalidInput("The form expired; try again.")
-            staff.accept_invite(token, request.form.get("password", ""), request.form.get("repeat", ""))
+            invites.accept_invite(token, request.form.get("password", ""), request.form.get("repeat", ""))
         except ActionRefused as refused:
             error, status = refused.message, refused.status
         else:

@@ -13,7 +13,7 @@ from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_wtf import FlaskForm
 
-from flick_admin.auth.permissions import Permission, has_permission, requires
+from flick_admin.permissions import Permission, has_permission, requires
 from flick_admin.colleges import queries, services, words
 from flick_admin.colleges.wordcheck import hits
 from flick_admin.db.enums import EntityType, Severity
@@ -21,8 +21,8 @@ from flick_admin.feedback import services as feedback
 from flick_admin.moderation.forms import LiftForm, validated
 from flick_admin.moderation.queries import entity_history
 from flick_admin.refusals import ActionRefused, InvalidInput
-from flick_admin.shell import SecureView
-from flick_admin.web import page_size
+from flick_admin.ui.shell import SecureView
+from flick_admin.ui.web import page_size
 
 MAX_UPLOAD = 1024 * 1024
 

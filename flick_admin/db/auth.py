@@ -126,3 +126,14 @@ class TotpStep(Base):
 
     user_id: Mapped[str] = mapped_column(sa.ForeignKey("auth.id", ondelete="CASCADE"), primary_key=True)
     last_step: Mapped[int] = mapped_column(sa.BigInteger)
+
+
+class StaffPreferences(Base):
+    """A staff member's time zone and theme (Flick Admin's own table)."""
+
+    __tablename__ = "admin_staff_preferences"
+
+    user_id: Mapped[str] = mapped_column(sa.ForeignKey("auth.id", ondelete="CASCADE"), primary_key=True)
+    time_zone: Mapped[str] = mapped_column(sa.Text, server_default="UTC")
+    theme: Mapped[str] = mapped_column(sa.Text, server_default="system")
+    updated_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)

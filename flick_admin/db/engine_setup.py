@@ -11,7 +11,7 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from flick_admin.extensions import db
+from flick_admin.db.extension import db
 
 
 def configure(app: Flask) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from flask import Flask, g
 from sqlalchemy.orm import Session
 
-from flick_admin.extensions import db
+from flick_admin.db.extension import db
 
 BIND = "replica"
 

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 
 from sqlalchemy.orm import Session
 
-from flick_admin.extensions import db
+from flick_admin.db.extension import db
 
 _DEPTH = "flick_admin.unit_depth"
 

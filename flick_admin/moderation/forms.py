@@ -12,6 +12,7 @@ from wtforms.validators import Length, NumberRange, Optional
 from flick_admin.db.base import utcnow
 from flick_admin.refusals import InvalidInput
 from flick_admin.moderation.services import MAX_BATCH, Target, TargetKind
+from flick_admin.forms import validated  # noqa: F401  (moderation's forms are checked with it)
 from flick_admin.outcomes import MAX_REASON
 
 STANDARD_REASONS = (
@@ -101,15 +102,3 @@ class SanctionForm(ReasonMixin, FlaskForm):
 
 class LiftForm(ReasonMixin, FlaskForm):
     state = HiddenField()
-
-
-
-def validated(form: FlaskForm) -> FlaskForm:
-    """The form, or a clear 400 naming what is wrong with it."""
-    if form.validate_on_submit():
-        return form
-    if "csrf_token" in form.errors:
-        raise InvalidInput("The form expired or came from elsewhere; reload the page and try again.")
-    problems = "; ".join(f"{getattr(form, name).label.text}: {', '.join(errors)}"
-                         for name, errors in form.errors.items())
-    raise InvalidInput(problems or "The form was not filled in correctly.")

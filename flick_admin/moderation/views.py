@@ -12,9 +12,9 @@ import uuid
 from flask import abort, flash, request, url_for
 from flask_admin import expose
 
-from flick_admin.auth.permissions import Permission, has_permission, requires
+from flick_admin.permissions import Permission, has_permission, requires
 from flick_admin.db.enums import TOPICS
-from flick_admin.moderation import queries, services
+from flick_admin.moderation import queries, report_queue, sanctions, services
 from flick_admin.moderation.filters import (
     COMMENT_STATES,
     POST_SORTS,
@@ -38,8 +38,8 @@ from flick_admin.moderation.forms import (
 from flick_admin.moderation.services import Target, TargetKind
 from flick_admin.outcomes import clean_reason
 from flick_admin.refusals import InvalidInput
-from flick_admin.shell import SecureView, render_page
-from flick_admin.web import back_to, page_size, safe_next
+from flick_admin.ui.shell import SecureView, render_page
+from flick_admin.ui.web import back_to, page_size, safe_next
 
 
 def _flash(outcome) -> None:
@@ -63,7 +63,7 @@ def _confirmation(targets: list[Target], action: str, reason: str, action_url: s
     reason = clean_reason(reason)  # a missing reason is said now, not after confirming
     if not targets:
         raise InvalidInput("Select at least one item.")
-    found = queries.report_targets([t.id for t in targets if t.kind is TargetKind.POST],
+    found = report_queue.report_targets([t.id for t in targets if t.kind is TargetKind.POST],
                                    [t.id for t in targets if t.kind is TargetKind.COMMENT])
     items = [{"kind": t.kind.value,
               "title": found[t.id].title if t.id in found else "(deleted)"} for t in targets]
@@ -93,7 +93,7 @@ class ReportsView(SecureView):
     @requires(Permission.CONTENT_READ)
     def index(self):
         filters = ReportFilters.parse(request.args)
-        page, groups = queries.report_queue(filters, page_size())
+        page, groups = report_queue.report_queue(filters, page_size())
         return self.render(
             "moderation/reports.html", filters=filters, page=page, groups=groups,
             reasons=REPORT_REASONS, sorts=REPORT_SORTS, can_moderate=_can_moderate(),
@@ -190,7 +190,7 @@ class UsersView(SecureView):
         if found is None:
             abort(404, "That user does not exist.")
         return self.render("moderation/user.html", d=found, state=services.user_state(found.auth),
-                           can_moderate=_can_moderate(), refusal=services.sanction_refusal(found.auth),
+                           can_moderate=_can_moderate(), refusal=sanctions.sanction_refusal(found.auth),
                            sanction_form=SanctionForm(),
                            lift_form=LiftForm())
 
@@ -198,8 +198,8 @@ class UsersView(SecureView):
     @requires(Permission.CONTENT_MODERATE)
     def sanction(self, user_id: str):
         form = validated(SanctionForm())
-        kind = services.SanctionKind.BAN if form.kind.data == "ban" else services.SanctionKind.SUSPEND
-        outcome = services.sanction_user(user_id[:200], kind, form.reason(), form.end(),
+        kind = sanctions.SanctionKind.BAN if form.kind.data == "ban" else sanctions.SanctionKind.SUSPEND
+        outcome = sanctions.sanction_user(user_id[:200], kind, form.reason(), form.end(),
                                          expected=form.state.data or None)
         _flash(outcome)
         return back_to(url_for(".detail", user_id=user_id))
@@ -208,7 +208,7 @@ class UsersView(SecureView):
     @requires(Permission.CONTENT_MODERATE)
     def lift(self, user_id: str):
         form = validated(LiftForm())
-        _flash(services.lift_sanction(user_id[:200], form.reason(), expected=form.state.data or None))
+        _flash(sanctions.lift_sanction(user_id[:200], form.reason(), expected=form.state.data or None))
         return back_to(url_for(".detail", user_id=user_id))
 
 

@@ -20,8 +20,8 @@ from prometheus_client import CollectorRegistry, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 
 from flick_admin.audit.context import client_ip
-from flick_admin.auth.permissions import public
-from flick_admin.auth.permissions import STAFF_ROLES
+from flick_admin.permissions import public
+from flick_admin.permissions import STAFF_ROLES
 from flick_admin.extensions import db
 
 bp = Blueprint("probes", __name__)
@@ -92,7 +92,7 @@ class DatabaseCollector:
 
     def _read(self) -> list:
         from flick_admin.db import ContentReport, Log
-        from flick_admin.overview import kind_of
+        from flick_admin.home.overview import kind_of
 
         pending = GaugeMetricFamily("flick_admin_pending_reports", "Content reports waiting for a decision.")
         oldest = GaugeMetricFamily("flick_admin_oldest_pending_report_age_seconds",

@@ -18,7 +18,8 @@ from flick_admin.db.quoting import ident, idents
 
 READ_ALL = "SELECT"
 INSERT_ON = ("logs", "admin_audit_chain", "session", "auth", "account", "colleges", "branches",
-             "college_branches", "banned_words", "two_factor", "verification", "admin_totp_steps")
+             "college_branches", "banned_words", "two_factor", "verification", "admin_totp_steps",
+             "admin_staff_preferences")
 UPDATE_COLUMNS = {
     "posts": ("isBanned", "isShadowBanned", "updatedAt"),
     "comments": ("isBanned", "updatedAt"),
@@ -33,10 +34,12 @@ UPDATE_COLUMNS = {
     "account": ("password", "updated_at"),
     "two_factor": ("secret", "backup_codes"),
     "admin_totp_steps": ("last_step",),
+    "admin_staff_preferences": ("time_zone", "theme", "updated_at"),
 }
 DELETE_ON = ("session", "colleges", "branches", "college_branches", "banned_words", "feedbacks",
              "two_factor", "verification")
-ADMIN_TABLES = ("admin_audit_chain", "admin_audit_checkpoints", "admin_totp_steps", "alembic_version")
+ADMIN_TABLES = ("admin_audit_chain", "admin_audit_checkpoints", "admin_totp_steps",
+                "admin_staff_preferences", "alembic_version")
 TRAIL = ("logs", "admin_audit_chain", "admin_audit_checkpoints")
 NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import request
 from flask_admin import expose
 
-from flick_admin.auth.permissions import Permission, requires
+from flick_admin.permissions import Permission, requires
 from flick_admin.ops import health
-from flick_admin.shell import SecureView
+from flick_admin.ui.shell import SecureView
 
 
 class HealthView(SecureView):

@@ -10,14 +10,15 @@ from flask_admin import expose
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
-from flick_admin.auth import account, two_factor
-from flick_admin.auth.permissions import SIGNED_IN, Permission, requires
+from flick_admin.auth import account, preferences, two_factor
+from flick_admin.permissions import SIGNED_IN, Permission, requires
 from flick_admin.db.enums import StaffRole
-from flick_admin.moderation.forms import LiftForm, validated
+from flick_admin.forms import validated
+from flick_admin.moderation.forms import LiftForm
 from flick_admin.refusals import ActionRefused
-from flick_admin.shell import SecureView
+from flick_admin.ui.shell import SecureView
 from flick_admin.staff import services
-from flick_admin.web import safe_next
+from flick_admin.ui.web import safe_next
 
 ENROL_SECRET = "enrol_secret"
 
@@ -49,8 +50,20 @@ class AccountView(SecureView):
     @expose("/")
     @requires(SIGNED_IN)
     def index(self):
+        mine = g.get("preferences")
         return self.render("account/index.html", sessions=account.own_sessions(_me()),
-                           current_id=g.staff_session.id, enrolled=two_factor.enrolled(_me()))
+                           current_id=g.staff_session.id, enrolled=two_factor.enrolled(_me()),
+                           zones=preferences.zones(), themes=preferences.THEMES,
+                           time_zone=mine.time_zone if mine else preferences.DEFAULT_ZONE,
+                           theme=mine.theme if mine else "system")
+
+    @expose("/preferences", methods=["POST"])
+    @requires(SIGNED_IN)
+    def preferences(self):
+        validated(FlaskForm())
+        outcome = preferences.update(_me(), request.form.get("time_zone"), request.form.get("theme"))
+        flash(outcome.message, "success" if outcome.changed else "info")
+        return redirect(url_for(".index"), code=303)
 
     @expose("/sessions/<session_id>/revoke", methods=["POST"])
     @requires(SIGNED_IN)

@@ -11,14 +11,14 @@ import uuid
 import pytest
 from flask_admin import expose
 
-from flick_admin.auth.permissions import (
+from flick_admin.permissions import (
     ROLE_PERMISSIONS,
     SIGNED_IN,
     Permission,
     requires,
 )
 from flick_admin.db.enums import StaffRole
-from flick_admin.shell import SecureView
+from flick_admin.ui.shell import SecureView
 from tests.conftest import make_app
 
 PUBLIC = "public"
@@ -88,6 +88,9 @@ MATRIX: dict[str, tuple[str, str, int]] = {
     "account.everywhere": (SIGNED_IN, "POST", 303),
     "account.two_factor": (SIGNED_IN, "GET", 200),
     "account.reauth": (SIGNED_IN, "GET", 200),
+    "account.preferences": (SIGNED_IN, "POST", 400),
+    "search.index": (Permission.CONTENT_READ, "GET", 200),
+    "search.suggest": (Permission.CONTENT_READ, "GET", 200),
     # Staff management: superadmins only; changes first ask for a fresh factor (303).
     "staff.index": (Permission.STAFF_MANAGE, "GET", 200),
     "staff.create": (Permission.STAFF_MANAGE, "POST", 303),
@@ -187,7 +190,7 @@ def test_views_that_declare_nothing_are_refused_to_everyone(database_url, connec
     from tests import factories
 
     app = make_app(database_url)
-    admin = app.extensions["flick_admin.shell"]
+    admin = app.extensions["flick_admin.ui.shell"]
     admin.add_view(UndeclaredView(name="Undeclared", endpoint="undeclared"))
     admin.add_view(PartlyDeclaredView(name="Partly", endpoint="partly"))
 

@@ -20,7 +20,7 @@ from werkzeug.serving import make_server
 
 from flick_admin.db import Auth, CollegeRequest, TwoFactor
 from flick_admin.db.quoting import ident
-from flick_admin.demo import DEMO_PASSWORD
+from flick_admin.ops.demo import DEMO_PASSWORD
 from flick_admin.extensions import db
 from tests.conftest import make_app
 

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from flick_admin.web import safe_next
+from flick_admin.ui.web import safe_next
 from tests import factories
 
 DEFAULT = "/"

@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import UTC, datetime
+from functools import lru_cache
 from urllib.parse import unquote, urlsplit
+from zoneinfo import ZoneInfo
 
-from flask import Flask, current_app, redirect, request
+from flask import Flask, current_app, g, has_request_context, redirect, request
 
 from flick_admin.db.base import utcnow
 from flick_admin.db.enums import reason_label
@@ -54,32 +56,34 @@ def page_size() -> int:
     return int(current_app.config["PAGE_SIZE"])
 
 
-def ago(value: datetime | None, now: datetime | None = None) -> str:
-    if value is None:
-        return ""
+AGE_UNITS = (("y", 31536000), ("mo", 2592000), ("d", 86400), ("h", 3600), ("min", 60))
+
+
+def _seconds_since(value: datetime, now: datetime | None) -> int:
     if value.tzinfo is not None:
         value = value.astimezone(UTC).replace(tzinfo=None)
     now = now or datetime.now(UTC).replace(tzinfo=None)
-    seconds = int((now - value).total_seconds())
+    return int((now - value).total_seconds())
+
+
+def ago(value: datetime | None, now: datetime | None = None) -> str:
+    """A compact age for dense places: "3h", "2d", "now"."""
+    if value is None:
+        return ""
+    seconds = _seconds_since(value, now)
     if seconds < 0:
         return "in the future"
-    for unit, size in (("y", 31536000), ("mo", 2592000), ("d", 86400), ("h", 3600), ("m", 60)):
+    for unit, size in AGE_UNITS:
         if seconds >= size:
-            return f"{seconds // size}{unit}"
+            return f"{seconds // size}{unit[0] if unit == 'min' else unit}"
     return "now"
-
-
-AGE_UNITS = (("y", 31536000), ("mo", 2592000), ("d", 86400), ("h", 3600), ("min", 60))
 
 
 def age(value: datetime | None, now: datetime | None = None) -> str:
     """A readable age: "3 h ago", "2 d ago", "just now" (the exact time goes on hover)."""
     if value is None:
         return ""
-    if value.tzinfo is not None:
-        value = value.astimezone(UTC).replace(tzinfo=None)
-    now = now or datetime.now(UTC).replace(tzinfo=None)
-    seconds = int((now - value).total_seconds())
+    seconds = _seconds_since(value, now)
     if seconds < 0:
         return "in the future"
     for unit, size in AGE_UNITS:
@@ -95,12 +99,44 @@ def iso(value: datetime | None) -> str:
     return value.isoformat(timespec="seconds")
 
 
+@lru_cache(maxsize=512)
+def zone(name: str | None) -> ZoneInfo:
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ValueError, KeyError, OSError):
+        return ZoneInfo("UTC")
+
+
+def staff_zone() -> ZoneInfo:
+    """The signed-in staff member's time zone (UTC until they choose one)."""
+    preferences = g.get("preferences") if has_request_context() else None
+    return zone(preferences.time_zone if preferences is not None else None)
+
+
+def local(value: datetime) -> datetime:
+    value = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+    return value.astimezone(staff_zone())
+
+
 def when(value: datetime | None) -> str:
+    """The exact time in the staff member's time zone."""
     if value is None:
         return ""
-    if value.tzinfo is not None:
-        value = value.astimezone(UTC)
-    return value.strftime("%Y-%m-%d %H:%M")
+    return local(value).strftime("%Y-%m-%d %H:%M")
+
+
+def zone_label(value: datetime | None = None) -> str:
+    """"UTC", or the zone's abbreviation at that moment ("IST", "CET")."""
+    tz = staff_zone()
+    if tz.key == "UTC":
+        return "UTC"
+    moment = local(value) if value is not None else datetime.now(tz)
+    return moment.tzname() or tz.key
+
+
+def theme() -> str:
+    preferences = g.get("preferences") if has_request_context() else None
+    return preferences.theme if preferences is not None else "system"
 
 
 def register_filters(app: Flask) -> None:
@@ -109,7 +145,7 @@ def register_filters(app: Flask) -> None:
     app.jinja_env.filters["age"] = age
     app.jinja_env.filters["iso"] = iso
     app.jinja_env.filters["reason_label"] = reason_label
-    from flick_admin.audit.describe import action_label
+    app.jinja_env.filters["zone_label"] = zone_label
+    app.jinja_env.globals["staff_theme"] = theme
 
-    app.jinja_env.filters["action_label"] = action_label
     app.jinja_env.globals["now_naive"] = utcnow

@@ -9,22 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, request
-from flask_admin import Admin, AdminIndexView, BaseView, expose
+from flask import current_app
+from flask_admin import Admin, AdminIndexView, BaseView
 from flask_admin.theme import Bootstrap4Theme
 from flask_login import current_user
 
-from flick_admin.auth.permissions import (
-    SIGNED_IN,
-    Requirement,
-    has_permission,
-    permissions_of,
-    required_for,
-    requires,
-)
-from flick_admin import overview
 from flick_admin.extensions import login_manager
-from flick_admin.refusals import InvalidInput
+from flick_admin.permissions import Requirement, has_permission, required_for
 
 APP_NAME = "Flick Admin"
 
@@ -61,40 +52,22 @@ class SecureView(BaseView):
         return None
 
 
-class HomeView(AdminIndexView):
-    permission = SIGNED_IN
-
-    def is_accessible(self) -> bool:
-        return has_permission(SIGNED_IN)
-
-    _handle_view = SecureView._handle_view
-
-    @expose("/")
-    @requires(SIGNED_IN)
-    def index(self):
-        raw = request.args.get("period", "7")
-        if raw not in {str(p) for p in overview.PERIODS}:
-            raise InvalidInput(f"Unknown period {raw[:10]!r}; choose 1, 7, 30 or 90 days.")
-        data = overview.cached(int(raw), current_app.config["OVERVIEW_CACHE_SECONDS"])
-        return self.render("home.html", o=data, overview=overview,
-                           permissions=sorted(p.value for p in permissions_of(current_user.role)))
-
-
-def build_admin(app) -> Admin:
+def build_admin(app, index_view: AdminIndexView) -> Admin:
+    """The frame; ``index_view`` is the home page (a view of the ``home`` package)."""
     admin = Admin(
         app,
         name=APP_NAME,
         url="/",
-        index_view=HomeView(name="Home", url="/", endpoint="admin"),
+        index_view=index_view,
         theme=Bootstrap4Theme(base_template="layout.html", swatch="default", fluid=True),
     )
-    app.extensions["flick_admin.shell"] = admin
+    app.extensions["flick_admin.ui.shell"] = admin
     return admin
 
 
 def render_page(template: str, *, status: int = 200, **context: Any):
     """Render any page (sign-in, errors) in the shell's layout, with the right status."""
-    admin: Admin = current_app.extensions["flick_admin.shell"]
+    admin: Admin = current_app.extensions["flick_admin.ui.shell"]
     return admin.index_view.render(template, **context), status
 
 

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from markupsafe import Markup, escape
 
 from flick_admin.db import Auth, CollegeRequest, ContentReport, Log
-from flick_admin.auth.permissions import STAFF_ROLES
+from flick_admin.permissions import STAFF_ROLES
 from flick_admin.db.replica import reader
 
 KINDS = ("content", "reports", "users", "colleges", "other")

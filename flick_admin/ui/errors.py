@@ -12,7 +12,7 @@ from werkzeug.exceptions import HTTPException
 from flick_admin.extensions import db
 from flick_admin.refusals import ActionRefused
 from flick_admin.pagination import BadCursor
-from flick_admin.shell import render_page
+from flick_admin.ui.shell import render_page
 
 log = logging.getLogger(__name__)
 

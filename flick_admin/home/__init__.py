@@ -1,0 +1,1 @@
+"""The home page: the overview of the moderation work."""

@@ -1,0 +1,186 @@
+"""The report queue: one row per reported post or comment, with what a moderator needs to
+decide it at a glance — the text, the reporters' own words, the author's past sanctions,
+the reasons and the ages — in a constant number of statements per page."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from flick_admin.db import Auth, College, Comment, ContentReport, Log, PlatformUser, Post
+from flick_admin.db.enums import EntityType
+from flick_admin.db.replica import reader
+from flick_admin.moderation.filters import ReportFilters
+from flick_admin.moderation.queries import EXCERPT, SANCTION_ACTIONS, college_match
+from flick_admin.pagination import Page, paginate
+
+
+@dataclass
+class ReportGroup:
+    kind: str  # "post" or "comment"
+    target_id: uuid.UUID
+    count: int
+    first: Any
+    latest: Any
+    reasons: list[tuple[str, int]]
+    target: Any  # the post or comment row, or None when it is gone
+    messages: list[str] = ()  # the newest reporters' own words
+
+
+def _college_of_report(stmt: sa.Select, report, college: str) -> sa.Select:
+    """Reports on content by students of the matching colleges: the college's students'
+    posts and comments first (small sets, by index), then their reports."""
+    students = (sa.select(PlatformUser.id).join(College, College.id == PlatformUser.college_id)
+                .where(college_match(college)))
+    return stmt.where(sa.or_(
+        report.post_id.in_(sa.select(Post.id).where(Post.posted_by_id.in_(students))),
+        report.comment_id.in_(sa.select(Comment.id).where(Comment.commented_by_id.in_(students))),
+    ))
+
+
+def _report_filters(report, f: ReportFilters) -> list:
+    conditions = [report.status == f.status]
+    if f.type:
+        conditions.append(report.type == ("Post" if f.type == "post" else "Comment"))
+    if f.reason:
+        conditions.append(report.reason == f.reason)
+    return conditions
+
+
+def report_queue(f: ReportFilters, size: int) -> tuple[Page, list[ReportGroup]]:
+    """One row per reported target. Oldest first (the default) walks the reports in time
+    order and keeps each target's first report, so a page costs the same however many
+    reports wait; the other orders aggregate every matching report."""
+    if f.sort == "oldest":
+        return _report_queue_by_first(f, size)
+    target = sa.func.coalesce(ContentReport.post_id, ContentReport.comment_id)
+    grouped = (
+        sa.select(ContentReport.type.label("type"), target.label("target_id"),
+                  sa.func.count().label("n"), sa.func.max(ContentReport.created_at).label("latest"))
+        .where(*_report_filters(ContentReport, f))
+        .group_by(ContentReport.type, target)
+    )
+    if f.college:
+        grouped = _college_of_report(grouped, ContentReport, f.college)
+    g = grouped.subquery()
+    stmt = sa.select(g.c.type, g.c.target_id)
+    keys = [g.c.latest, g.c.target_id] if f.sort == "newest" else [g.c.n, g.c.target_id]
+    page = paginate(stmt, keys, descending=True, size=size, after=f.after, before=f.before)
+    return page, _report_groups(page.rows, f)
+
+
+def _report_queue_by_first(f: ReportFilters, size: int) -> tuple[Page, list[ReportGroup]]:
+    report = ContentReport
+    earlier = sa.orm.aliased(ContentReport)
+
+    def has_earlier(column: str):
+        return sa.exists().where(
+            getattr(earlier, column) == getattr(report, column),
+            *_report_filters(earlier, f),
+            sa.tuple_(earlier.created_at, earlier.id) < sa.tuple_(report.created_at, report.id),
+        )
+
+    stmt = (
+        sa.select(report.type.label("type"),
+                  sa.func.coalesce(report.post_id, report.comment_id).label("target_id"))
+        .where(*_report_filters(report, f), ~has_earlier("post_id"), ~has_earlier("comment_id"))
+    )
+    if f.college:
+        stmt = _college_of_report(stmt, report, f.college)
+    page = paginate(stmt, [report.created_at, report.id], descending=False, size=size,
+                    after=f.after, before=f.before)
+    return page, _report_groups(page.rows, f)
+
+
+MESSAGES_SHOWN = 3
+
+
+def _past_sanctions():
+    """How many bans and suspensions the author has had (by the audit rows of their user)."""
+    return (sa.select(sa.func.count()).select_from(Log)
+            .where(Log.entity_type == EntityType.USER.value, Log.entity_id == PlatformUser.auth_id,
+                   Log.action.in_(SANCTION_ACTIONS))
+            .correlate(PlatformUser).scalar_subquery())
+
+
+def report_targets(post_ids: list[uuid.UUID], comment_ids: list[uuid.UUID]) -> dict[uuid.UUID, Any]:
+    """The page's posts and comments, with author, college, the author's ban and past
+    sanctions: one statement for both kinds."""
+    author = [PlatformUser.username, PlatformUser.auth_id, College.name.label("college"),
+              Auth.banned.label("author_banned"), Auth.ban_expires.label("author_ban_expires"),
+              _past_sanctions().label("author_sanctions")]
+    selects = []
+    if post_ids:
+        selects.append(
+            sa.select(Post.id, Post.id.label("post_id"), Post.title.label("title"),
+                      sa.func.substr(Post.content, 1, EXCERPT).label("excerpt"),
+                      Post.is_banned.label("is_banned"), Post.is_shadow_banned.label("is_shadow_banned"),
+                      Post.created_at.label("created_at"), *author)
+            .outerjoin(PlatformUser, PlatformUser.id == Post.posted_by_id)
+            .outerjoin(Auth, Auth.id == PlatformUser.auth_id)
+            .outerjoin(College, College.id == PlatformUser.college_id)
+            .where(Post.id.in_(post_ids)))
+    if comment_ids:
+        selects.append(
+            sa.select(Comment.id, Comment.post_id, Post.title.label("title"),
+                      sa.func.substr(Comment.content, 1, EXCERPT).label("excerpt"),
+                      Comment.is_banned.label("is_banned"), sa.false().label("is_shadow_banned"),
+                      Comment.created_at.label("created_at"), *author)
+            .join(Post, Post.id == Comment.post_id)
+            .outerjoin(PlatformUser, PlatformUser.id == Comment.commented_by_id)
+            .outerjoin(Auth, Auth.id == PlatformUser.auth_id)
+            .outerjoin(College, College.id == PlatformUser.college_id)
+            .where(Comment.id.in_(comment_ids)))
+    if not selects:
+        return {}
+    stmt = selects[0] if len(selects) == 1 else sa.union_all(*selects)
+    return {row.id: row for row in reader().execute(stmt)}
+
+
+def _report_groups(rows: list[Any], f: ReportFilters) -> list[ReportGroup]:
+    post_ids = [r.target_id for r in rows if r.type == "Post"]
+    comment_ids = [r.target_id for r in rows if r.type == "Comment"]
+    targets = report_targets(post_ids, comment_ids)
+    reasons: dict[uuid.UUID, list[tuple[str, int]]] = defaultdict(list)
+    spans: dict[uuid.UUID, list[Any]] = {}
+    messages: dict[uuid.UUID, list[str]] = defaultdict(list)
+    if rows:
+        # Every matching report of the page's targets in one pass: per reason its count
+        # (the first row of each reason carries it), the time span, and the newest few
+        # reporters' own words.
+        target = sa.func.coalesce(ContentReport.post_id, ContentReport.comment_id)
+        among = [column.in_(ids) for column, ids in ((ContentReport.post_id, post_ids),
+                                                    (ContentReport.comment_id, comment_ids)) if ids]
+        newest = sa.func.row_number().over(partition_by=target,
+                                           order_by=(ContentReport.created_at.desc(), ContentReport.id))
+        per_reason = sa.func.row_number().over(partition_by=(target, ContentReport.reason),
+                                               order_by=ContentReport.id)
+        inner = (sa.select(target.label("tid"), ContentReport.reason, ContentReport.message,
+                           sa.func.count().over(partition_by=(target, ContentReport.reason)).label("n"),
+                           sa.func.min(ContentReport.created_at).over(partition_by=target).label("first"),
+                           sa.func.max(ContentReport.created_at).over(partition_by=target).label("latest"),
+                           newest.label("newest"), per_reason.label("per_reason"))
+                 .where(sa.or_(*among), *_report_filters(ContentReport, f))).subquery()
+        for r in reader().execute(
+                sa.select(inner).where(sa.or_(inner.c.per_reason == 1, inner.c.newest <= MESSAGES_SHOWN))
+                .order_by(inner.c.tid, inner.c.newest)):
+            span = spans.setdefault(r.tid, [0, r.first, r.latest])
+            if r.per_reason == 1:
+                reasons[r.tid].append((r.reason, r.n))
+                span[0] += r.n
+            if r.newest <= MESSAGES_SHOWN and (r.message or "").strip():
+                messages[r.tid].append(r.message.strip()[:EXCERPT])
+    groups = []
+    for r in rows:
+        count, first, latest = spans.get(r.target_id, [0, None, None])
+        ordered = sorted(reasons.get(r.target_id, []), key=lambda item: (-item[1], item[0]))
+        groups.append(ReportGroup("post" if r.type == "Post" else "comment", r.target_id, count,
+                                  first, latest, ordered, targets.get(r.target_id),
+                                  messages.get(r.target_id, [])))
+    return groups
+
+

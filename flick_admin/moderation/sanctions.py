@@ -1,0 +1,127 @@
+"""User sanctions: ban (permanent) and suspend (until a date), and lifting them. Each one
+unit of work that locks the account, checks the state the moderator saw, ends the user's
+sessions and records the audit row. Staff accounts are sanctioned only by someone of a
+higher rank, and never through a moderator."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from flick_admin.audit.actions import AuditAction
+from flick_admin.audit.recorder import changed_fields, current_actor, record
+from flick_admin.auth.sessions import end_sessions_of
+from flick_admin.db import Auth, PlatformUser
+from flick_admin.db.base import utcnow
+from flick_admin.db.enums import EntityType, StaffRole
+from flick_admin.db.transaction import transaction
+from flick_admin.moderation.services import _last_change, _locked, user_state
+from flick_admin.outcomes import Outcome, clean_reason
+from flick_admin.permissions import ROLE_RANK, STAFF_ROLES
+from flick_admin.refusals import InvalidInput, NotAllowed, NotFound, StaleState
+
+
+class SanctionKind(StrEnum):
+    BAN = "ban"
+    SUSPEND = "suspend"
+
+
+def sanction_refusal(target: Auth) -> str | None:
+    """Why the signed-in staff member may not sanction ``target`` (None: they may). The
+    user page asks this to decide whether to offer the forms; the services enforce it."""
+    actor = current_actor()
+    if actor.id is not None and actor.id == target.id:
+        return "Nobody can sanction their own account."
+    if target.role in STAFF_ROLES:
+        if actor.type == StaffRole.MODERATOR or actor.type not in ROLE_RANK:
+            return "Moderators cannot sanction staff accounts."
+        if ROLE_RANK[actor.type] <= ROLE_RANK[target.role]:
+            return "You cannot sanction a staff member of your rank or higher."
+    return None
+
+
+def _check_may_sanction(target: Auth) -> None:
+    refusal = sanction_refusal(target)
+    if refusal is not None:
+        raise NotAllowed(refusal)
+
+
+def _ban_fields(user: Auth) -> dict[str, Any]:
+    return {"banned": bool(user.banned), "ban_reason": user.ban_reason,
+            "ban_expires": user.ban_expires.isoformat(timespec="seconds") if user.ban_expires else None}
+
+
+def _user_metadata(session: Session, user: Auth) -> dict[str, Any]:
+    profile = session.execute(
+        sa.select(PlatformUser.id, PlatformUser.username).where(PlatformUser.auth_id == user.id)
+    ).first()
+    return {"label": profile.username if profile else user.email, "email": user.email,
+            "platform_user_id": profile.id if profile else None}
+
+
+def sanction_user(auth_id: str, kind: SanctionKind, reason: str | None,
+                  until: datetime | None = None, expected: str | None = None) -> Outcome:
+    """Ban (permanent) or suspend (until a date). Ends the user's sessions at once."""
+    reason = clean_reason(reason)
+    kind = SanctionKind(kind)
+    now = utcnow()
+    if kind is SanctionKind.SUSPEND:
+        if until is None:
+            raise InvalidInput("A suspension needs an end date.")
+        if until <= now:
+            raise InvalidInput("A suspension must end in the future.")
+    else:
+        until = None
+    with transaction() as session:
+        user = _locked(session, Auth, auth_id)
+        if user is None:
+            raise NotFound("That user does not exist.")
+        _check_may_sanction(user)
+        if user.ban_in_force() and user.ban_expires == until:
+            word = "banned" if until is None else f"suspended until {until:%Y-%m-%d %H:%M}"
+            return Outcome(False, f"This user is already {word}; nothing was changed.")
+        current = user_state(user)
+        if expected is not None and expected != current:
+            raise StaleState(
+                "This user's ban changed after you opened the page "
+                f"({_last_change(session, EntityType.USER, user.id)}). Nothing was written."
+            )
+        before = _ban_fields(user)
+        user.banned, user.ban_reason, user.ban_expires = True, reason, until
+        user.updated_at = now
+        old, new = changed_fields(before, _ban_fields(user))
+        ended = end_sessions_of(user.id)
+        metadata = {**_user_metadata(session, user), "sessions_ended": ended}
+        record(AuditAction.USER_BANNED if until is None else AuditAction.USER_SUSPENDED,
+               entity_type=EntityType.USER, entity_id=user.id, before=old, after=new,
+               reason=reason, metadata=metadata)
+    what = "banned" if until is None else f"suspended until {until:%Y-%m-%d %H:%M} UTC"
+    return Outcome(True, f"User {what}; {ended} session(s) ended.")
+
+
+def lift_sanction(auth_id: str, reason: str | None, expected: str | None = None) -> Outcome:
+    reason = clean_reason(reason)
+    with transaction() as session:
+        user = _locked(session, Auth, auth_id)
+        if user is None:
+            raise NotFound("That user does not exist.")
+        _check_may_sanction(user)
+        if not user.ban_in_force():
+            return Outcome(False, "This user has no ban in force; nothing was changed.")
+        if expected is not None and expected != user_state(user):
+            raise StaleState(
+                "This user's ban changed after you opened the page "
+                f"({_last_change(session, EntityType.USER, user.id)}). Nothing was written."
+            )
+        before = _ban_fields(user)
+        user.banned, user.ban_reason, user.ban_expires = False, None, None
+        user.updated_at = utcnow()
+        old, new = changed_fields(before, _ban_fields(user))
+        record(AuditAction.USER_UNBANNED, entity_type=EntityType.USER, entity_id=user.id,
+               before=old, after=new, reason=reason, metadata=_user_metadata(session, user))
+    return Outcome(True, "Ban lifted.")
+

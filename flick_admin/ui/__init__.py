@@ -1,0 +1,1 @@
+"""The page frame every view sits in: layout, menu, safe redirects, error pages."""
