@@ -168,6 +168,10 @@ def build_cases(engine, baseline_app, depth: int = DEPTH) -> list[tuple[str, str
         ("log: reason words", "search", "/audit/" + q(q="harassment"), b("log", search="harassment")),
         ("log entry", "detail", f"/audit/entry/{log_id}", b("log").rstrip("/") + f"/details/?id={log_id}"),
         ("overview", "detail", "/", None),
+        ("palette: username prefix", "search", "/search/suggest" + q(q="student_424"), None),
+        ("palette: email prefix", "search", "/search/suggest" + q(q="student_4242@"), None),
+        ("palette: post id", "search", "/search/suggest" + q(q=str(reported)), None),
+        ("palette: college", "search", "/search/suggest" + q(q=college[:5]), None),
     ]
 
 
@@ -258,6 +262,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--depth", type=int, default=DEPTH, help="rows deep for the deep pages")
     parser.add_argument("--skip-baseline", action="store_true")
     parser.add_argument("--skip-export", action="store_true")
+    parser.add_argument("--only", action="append", default=[],
+                        help="measure only the pages whose name contains this (repeatable)")
     parser.add_argument("--export-probe", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.export_probe:
@@ -283,6 +289,8 @@ def main(argv: list[str] | None = None) -> int:
 
     rows: list[Row] = []
     for name, kind, our_url, base_url in build_cases(engine, base, args.depth):
+        if args.only and not any(part in name for part in args.only):
+            continue
         row = Row(name, kind)
         row.ours = measure(client, our_probe, our_url, args.runs)
         if base_url and not args.skip_baseline:
@@ -291,6 +299,13 @@ def main(argv: list[str] | None = None) -> int:
         print(_line(row), flush=True)
 
     extras: dict[str, object] = {}
+    if args.only:  # a partial run: just those pages, kept apart from the full run's results
+        RESULTS.mkdir(exist_ok=True)
+        (RESULTS / "partial.json").write_text(json.dumps(
+            {"when": datetime.now(UTC).isoformat(timespec="seconds"),
+             "rows": [asdict(r) | {"ratio": r.ratio} for r in rows]}, indent=2))
+        print("\n" + markdown(rows, extras))
+        return 0
     extras["bulk_500_posts_s"] = round(bulk_500(ours, engine), 3)
     seconds, checked, summary = verify_chain(ours)
     extras["verify_chain"] = {"rows": checked, "seconds": round(seconds, 1), "result": summary}
@@ -328,6 +343,8 @@ def markdown(rows: list[Row], extras: dict) -> str:
             f"{f'{b.p50_ms:.0f}' if b else '—'} | {b.statements if b else '—'} | "
             f"{f'{r.ratio:.0f}×' if r.ratio else '—'} | {'met' if ok else 'MISSED'} |")
     out.append("")
+    if not extras:
+        return "\n".join(out)
     out.append(f"- bulk ban of 500 posts (500 content rows + their report rows, one transaction): "
                f"{extras['bulk_500_posts_s']} s")
     v = extras["verify_chain"]

@@ -10,9 +10,12 @@ class ActionRefused(Exception):
     status = 400
     title = "Bad request"
 
-    def __init__(self, message: str):
+    def __init__(self, message: str, *, field: str | None = None):
         super().__init__(message)
         self.message = message
+        # The form field the refusal is about, when it is about one: the page shows the
+        # message next to that field and ties them together (aria-describedby).
+        self.field = field
 
 
 class InvalidInput(ActionRefused):

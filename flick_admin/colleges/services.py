@@ -41,16 +41,17 @@ def clean_domain(raw: str | None) -> str:
     if domain.startswith("@"):
         domain = domain[1:]
     if not DOMAIN_RE.match(domain):
-        raise InvalidInput(f"{(raw or '')[:80]!r} is not a valid email domain (for example iitb.ac.in).")
+        raise InvalidInput(f"{(raw or '')[:80]!r} is not a valid email domain (for example iitb.ac.in).",
+                           field="email_domain")
     return domain
 
 
-def clean_text(raw: str | None, label: str, *, minimum: int = 2) -> str:
+def clean_text(raw: str | None, label: str, *, minimum: int = 2, field: str | None = None) -> str:
     text = " ".join((raw or "").split())
     if len(text) < minimum:
-        raise InvalidInput(f"{label} needs at least {minimum} characters.")
+        raise InvalidInput(f"{label} needs at least {minimum} characters.", field=field)
     if len(text) > MAX_FIELD:
-        raise InvalidInput(f"{label} is too long (at most {MAX_FIELD} characters).")
+        raise InvalidInput(f"{label} is too long (at most {MAX_FIELD} characters).", field=field)
     return text
 
 
@@ -60,7 +61,7 @@ def clean_profile(raw: str | None) -> str:
         return DEFAULT_COLLEGE_PROFILE
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc or len(url) > MAX_URL:
-        raise InvalidInput("The profile image must be an http:// or https:// address.")
+        raise InvalidInput("The profile image must be an http:// or https:// address.", field="profile")
     return url
 
 
@@ -82,10 +83,10 @@ class CollegeInput:
             except ValueError:
                 raise InvalidInput(f"{str(raw)[:40]!r} is not a branch id.") from None
         return cls(
-            name=clean_text(name, "The name", minimum=3),
+            name=clean_text(name, "The name", minimum=3, field="name"),
             email_domain=clean_domain(email_domain),
-            city=clean_text(city, "The city"),
-            state=clean_text(state, "The state"),
+            city=clean_text(city, "The city", field="city"),
+            state=clean_text(state, "The state", field="state"),
             profile=clean_profile(profile),
             branch_ids=tuple(dict.fromkeys(ids)),
         )
@@ -112,7 +113,7 @@ def _claim_domain(session: Session, domain: str, *, except_id: uuid.UUID | None 
         .limit(1)
     ).first()
     if taken is not None:
-        raise Conflict(f"The domain {domain} already belongs to {taken.name}.")
+        raise Conflict(f"The domain {domain} already belongs to {taken.name}.", field="email_domain")
 
 
 def _set_branches(session: Session, college: College, branch_ids: tuple[uuid.UUID, ...]) -> None:
@@ -205,7 +206,7 @@ def delete_college(college_id: uuid.UUID, confirmation: str) -> str:
 def clean_code(raw: str | None) -> str:
     code = (raw or "").strip().upper()
     if not re.fullmatch(r"[A-Z0-9][A-Z0-9 &._-]{0,19}", code):
-        raise InvalidInput("The code is 1–20 letters, digits or . _ - & (for example CSE).")
+        raise InvalidInput("The code is 1–20 letters, digits or . _ - & (for example CSE).", field="code")
     return code
 
 
@@ -215,11 +216,11 @@ def _claim_code(session: Session, code: str, except_id: uuid.UUID | None = None)
         sa.select(Branch.name).where(sa.func.upper(Branch.code) == code)
         .where(Branch.id != except_id if except_id else sa.true()).limit(1)).first()
     if taken is not None:
-        raise Conflict(f"The code {code} is already used by {taken.name}.")
+        raise Conflict(f"The code {code} is already used by {taken.name}.", field="code")
 
 
 def create_branch(name: str | None, code: str | None) -> Branch:
-    name, code = clean_text(name, "The name"), clean_code(code)
+    name, code = clean_text(name, "The name", field="name"), clean_code(code)
     with transaction() as session:
         _claim_code(session, code)
         now = utcnow()
@@ -232,7 +233,7 @@ def create_branch(name: str | None, code: str | None) -> Branch:
 
 
 def update_branch(branch_id: uuid.UUID, name: str | None, code: str | None) -> bool:
-    name, code = clean_text(name, "The name"), clean_code(code)
+    name, code = clean_text(name, "The name", field="name"), clean_code(code)
     with transaction() as session:
         branch = session.scalars(sa.select(Branch).where(Branch.id == branch_id).with_for_update()).first()
         if branch is None:

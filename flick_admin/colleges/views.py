@@ -57,9 +57,9 @@ class CollegesView(SecureView):
                            page=queries.college_list(filters, page_size()), can_manage=_manage())
 
     def _form(self, *, status=200, error=None, values=None, college=None, selected=(), request_row=None,
-              action=None):
+              action=None, error_field=None):
         return self.render(
-            "colleges/form.html", error=error, values=values or {}, college=college,
+            "colleges/form.html", error=error, error_field=error_field, values=values or {}, college=college,
             branches=queries.all_branches(), selected={str(s) for s in selected},
             request_row=request_row, action=action or url_for(".create"),
         ), status
@@ -74,7 +74,7 @@ class CollegesView(SecureView):
             college = services.create_college(_college_input(request.form))
         except ActionRefused as refused:
             return self._form(status=refused.status, error=refused.message, values=request.form,
-                              selected=request.form.getlist("branches"))
+                              selected=request.form.getlist("branches"), error_field=refused.field)
         flash(f"College {college.name} created.", "success")
         return redirect(url_for(".detail", college_id=college.id), code=303)
 
@@ -99,6 +99,7 @@ class CollegesView(SecureView):
             if found is None:
                 abort(404, "That college does not exist.")
             return self.render("colleges/college.html", d=found, can_manage=True, error=refused.message,
+                               error_field=refused.field,
                                values=request.form, branches=queries.all_branches(),
                                selected=set(request.form.getlist("branches"))), refused.status
         _saved(changed, "College")
@@ -116,9 +117,9 @@ class CollegesView(SecureView):
 class BranchesView(SecureView):
     permission = Permission.CONTENT_READ
 
-    def _list_page(self, error=None, status=200):
+    def _list_page(self, error=None, status=200, error_field=None):
         return self.render("colleges/branches.html", rows=queries.branch_list(), can_manage=_manage(),
-                           error=error, values=request.form if error else {}), status
+                           error=error, error_field=error_field, values=request.form if error else {}), status
 
     def _detail_page(self, branch_id: uuid.UUID, error=None, status=200):
         found = queries.branch_detail(branch_id)
@@ -139,7 +140,7 @@ class BranchesView(SecureView):
             _checked()
             branch = services.create_branch(request.form.get("name"), request.form.get("code"))
         except ActionRefused as refused:
-            return self._list_page(error=refused.message, status=refused.status)
+            return self._list_page(error=refused.message, status=refused.status, error_field=refused.field)
         flash(f"Branch {branch.name} created.", "success")
         return redirect(url_for(".index"), code=303)
 
@@ -181,12 +182,13 @@ class RequestsView(SecureView):
                            page=queries.request_queue(filters, page_size()), can_manage=_manage(),
                            statuses=queries.REQUEST_STATUSES)
 
-    def _approval_page(self, req, *, error=None, status=200, values=None, selected=()):
+    def _approval_page(self, req, *, error=None, status=200, values=None, selected=(), error_field=None):
         existing = queries.college_by_domain(req.email_domain)
         values = values or {"name": req.name, "email_domain": req.email_domain, "city": req.city,
                             "state": req.state}
         return self.render(
             "colleges/request.html", req=req, existing=existing, error=error, values=values,
+            error_field=error_field,
             branches=queries.all_branches(), selected={str(s) for s in selected},
             can_manage=_manage(), reject_form=LiftForm(),
             history=entity_history(EntityType.COLLEGE_REQUEST, str(req.id)),
@@ -210,7 +212,7 @@ class RequestsView(SecureView):
             req = queries.request_detail(request_id)
             if req is None or refused.status == 404:
                 raise
-            return self._approval_page(req, error=refused.message, status=refused.status,
+            return self._approval_page(req, error=refused.message, status=refused.status, error_field=refused.field,
                                        values=request.form, selected=request.form.getlist("branches"))
         flash(f"Request approved: {college.name} is now on Flick.", "success")
         return redirect(url_for(".index"), code=303)

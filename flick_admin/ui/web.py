@@ -66,8 +66,7 @@ def _seconds_since(value: datetime, now: datetime | None) -> int:
     return int((now - value).total_seconds())
 
 
-def ago(value: datetime | None, now: datetime | None = None) -> str:
-    """A compact age for dense places: "3h", "2d", "now"."""
+def _age(value: datetime | None, now: datetime | None, compact: bool) -> str:
     if value is None:
         return ""
     seconds = _seconds_since(value, now)
@@ -75,21 +74,19 @@ def ago(value: datetime | None, now: datetime | None = None) -> str:
         return "in the future"
     for unit, size in AGE_UNITS:
         if seconds >= size:
-            return f"{seconds // size}{unit[0] if unit == 'min' else unit}"
-    return "now"
+            count = seconds // size
+            return f"{count}{'m' if unit == 'min' else unit}" if compact else f"{count} {unit} ago"
+    return "now" if compact else "just now"
+
+
+def ago(value: datetime | None, now: datetime | None = None) -> str:
+    """A compact age for dense places: "3h", "2d", "now"."""
+    return _age(value, now, compact=True)
 
 
 def age(value: datetime | None, now: datetime | None = None) -> str:
     """A readable age: "3 h ago", "2 d ago", "just now" (the exact time goes on hover)."""
-    if value is None:
-        return ""
-    seconds = _seconds_since(value, now)
-    if seconds < 0:
-        return "in the future"
-    for unit, size in AGE_UNITS:
-        if seconds >= size:
-            return f"{seconds // size} {unit} ago"
-    return "just now"
+    return _age(value, now, compact=False)
 
 
 def iso(value: datetime | None) -> str:

@@ -145,3 +145,15 @@ def test_moderators_and_auditors_cannot_change_colleges(client, dbs, login_as):
         page = client.get(f"/colleges/{college.id}").get_data(as_text=True)
         assert "Delete college" not in page
     assert audit_rows(dbs) == []
+
+
+def test_a_field_error_is_shown_next_to_its_field_and_tied_to_it(client, dbs, login_as):
+    login_as("admin")
+    response = client.post("/colleges/new", data={"name": "Field Error College", "email_domain": "not a domain",
+                                                  "city": "Pune", "state": "MH"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    field = page.split('id="email_domain"', 1)[1].split(">", 1)[0]
+    assert 'aria-invalid="true"' in field and 'aria-describedby="email_domain-error"' in field
+    assert '<div id="email_domain-error" class="invalid-feedback d-block">' in page
+    assert 'aria-invalid' not in page.split('id="city"', 1)[1].split(">", 1)[0]

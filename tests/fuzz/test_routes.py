@@ -102,7 +102,8 @@ def test_every_route_answers_sanely(app, client, dbs, login_as, world, data):
         params = data.draw(PARAMS, label=f"{endpoint} params")
         before = fingerprint(dbs)
         if method == "GET":
-            response = client.get(url, query_string=params)
+            # A drawn path may itself hold a "?": then it carries the query, not the params.
+            response = client.get(url, query_string=None if "?" in url else params)
         else:
             response = client.open(url, method=method, data=params)
         response.get_data()  # a streamed export finishes (and records itself) here

@@ -144,7 +144,7 @@ def test_lists_show_labeled_filters_and_a_capped_count(app, client, dbs, login_a
 
 
 def _menu(page: str) -> str:
-    return page.split('class="nav navbar-nav mr-auto"', 1)[1].split("</ul>", 1)[0]
+    return page.split('class="navbar-nav mr-auto"', 1)[1].split("</ul>", 1)[0]
 
 
 def test_the_navigation_fits_the_role_and_counts_waiting_reports(database_url, connection, dbs, login_as, client):
