@@ -91,3 +91,18 @@ def test_bad_preferences_are_refused_and_change_nothing(client, dbs, login_as):
     assert dbs.get(StaffPreferences, me.id) is None and audit_rows(dbs) == []
     again = client.post("/account/preferences", data={"time_zone": "UTC", "theme": "system"})
     assert again.status_code == 303 and audit_rows(dbs) == []  # unchanged: nothing written
+
+
+def test_admin_lists_have_chips_counts_and_labels_too(client, dbs, login_as):
+    login_as("admin")
+    factories.FeedbackFactory(status="new")
+    page = client.get("/feedback/", query_string={"status": "new"}).get_data(as_text=True)
+    assert "Status: new" in page and 'data-testid="result-count"' in page
+    for url in ("/colleges/", "/banned-words/", "/feedback/", "/college-requests/"):
+        html = client.get(url).get_data(as_text=True)
+        assert 'data-testid="result-count"' in html, url
+    words = client.get("/banned-words/", query_string={"severity": "mild"}).get_data(as_text=True)
+    assert "Severity: mild" in words
+    form = re.search(r'<form[^>]*aria-label="Filter colleges"[^>]*>(.*?)</form>',
+                     client.get("/colleges/").get_data(as_text=True), re.S).group(1)
+    assert form.count("<label") >= 2

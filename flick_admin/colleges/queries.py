@@ -228,6 +228,8 @@ class FeedbackFilters(Filters):
     status: str = ""
     type: str = ""
 
+    CHIPLESS = frozenset({"after", "before"})  # here the status is a filter, not a tab
+
     @classmethod
     def parse(cls, args: MultiDict) -> FeedbackFilters:
         return cls(status=choice_arg(args, "status", ("",) + STATUSES),
