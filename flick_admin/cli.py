@@ -130,12 +130,23 @@ audit_cli = AppGroup("audit", help="Verify and maintain the audit trail.")
 
 
 @audit_cli.command("verify")
-def audit_verify() -> None:
-    """Recompute the audit chain; exit 1 and name the first bad row when it is broken."""
+@click.option("--full", is_flag=True, help="Re-verify the whole chain, not only what came since the last check.")
+@click.option("--expect", "expect", default=None, metavar="SEQ:SHA256",
+              help="An anchor printed by an earlier run and kept outside the database; its link must still match.")
+def audit_verify(full: bool, expect: str | None) -> None:
+    """Recompute the audit chain (new rows since the last intact verification, or all with
+    --full); exit 1 and name the first bad row when it is broken. Prints the head to keep."""
+    from flick_admin.audit.chain import Anchor
     from flick_admin.audit.services import verify_and_record
 
-    verdict = verify_and_record()
+    try:
+        anchor = Anchor.parse(expect) if expect else None
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--expect") from exc
+    verdict = verify_and_record(full=full, expect=anchor)
     click.echo(verdict.summary)
+    if verdict.head is not None:
+        click.echo(f"head: {verdict.head}  (keep this outside the database; pass it as --expect next time)")
     if not verdict.intact:
         raise SystemExit(1)
 

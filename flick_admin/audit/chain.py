@@ -200,12 +200,18 @@ class Verdict:
     # Rows only Flick Admin writes that carry no chain link (the first few, and how many).
     unchained: tuple[uuid.UUID, ...] = ()
     unchained_total: int = 0
+    # The chain's tip after the check (keep it outside the database) and where the walk
+    # started when it resumed from an earlier verification.
+    head: Anchor | None = None
+    resumed_from: int | None = None
 
     @property
     def summary(self) -> str:
         if self.intact:
             span = f" (links {self.first_seq}–{self.last_seq})" if self.checked else ""
-            return f"intact, {self.checked:,} rows{span}"
+            since = (f", new since the verification through link {self.resumed_from}"
+                     if self.resumed_from else "")
+            return f"intact, {self.checked:,} rows{span}{since}"
         parts = [f"at link {self.seq}: {self.problem}"] if self.seq is not None else []
         if self.unchained_total:
             more = self.unchained_total - len(self.unchained)
@@ -250,28 +256,95 @@ def unchained_rows(session: Session, shown: int = UNCHAINED_SHOWN) -> tuple[tupl
     return ids, int(session.scalar(sa.select(sa.func.count()).select_from(Log).where(own)))
 
 
-def verify(session: Session) -> Verdict:
-    """Walk the chain from the latest purge checkpoint (or the start) to its tip, then look
-    for Flick Admin rows that carry no link at all."""
-    verdict = _walk(session)
+@dataclass(frozen=True)
+class Anchor:
+    """A link of the chain as an operator keeps it outside the database: ``SEQ:SHA256``."""
+
+    seq: int
+    hash: str
+
+    def __str__(self) -> str:
+        return f"{self.seq}:{self.hash}"
+
+    @classmethod
+    def parse(cls, text: str) -> Anchor:
+        seq, _, digest = (text or "").strip().partition(":")
+        if not seq.isdigit() or len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+            raise ValueError("an anchor is SEQ:SHA256, e.g. 1042:3f5a… (64 hex digits), as "
+                             "`audit verify` prints it")
+        return cls(int(seq), digest)
+
+
+def head(session: Session) -> Anchor | None:
+    seq, digest = tip(session)
+    return Anchor(seq, digest) if seq else None
+
+
+def _link_hash_at(session: Session, seq: int) -> str | None:
+    return session.scalar(sa.select(AuditChainLink.row_hash).where(AuditChainLink.seq == seq))
+
+
+def last_verified(session: Session) -> Anchor | None:
+    """Where the newest intact verification reached — itself a chained audit row."""
+    rows = session.execute(
+        sa.select(Log.metadata_).join(AuditChainLink, AuditChainLink.log_id == Log.id)
+        .where(Log.action == AuditAction.AUDIT_VERIFIED.value)
+        .order_by(AuditChainLink.seq.desc()).limit(20)).scalars()
+    for meta in rows:
+        if isinstance(meta, dict) and meta.get("intact") and meta.get("through_seq") and meta.get("head_hash"):
+            return Anchor(int(meta["through_seq"]), str(meta["head_hash"]))
+    return None
+
+
+def verify(session: Session, *, full: bool = True, expect: Anchor | None = None) -> Verdict:
+    """Walk the chain to its tip and look for Flick Admin rows that carry no link.
+
+    ``full`` walks from the latest purge checkpoint (or the start); otherwise the walk
+    resumes after the newest intact verification, whose link must still carry the hash it
+    had then. ``expect`` is an anchor kept outside the database: its link must still carry
+    that hash, so a database rewritten from an earlier row onwards is caught even when the
+    rewrite is self-consistent."""
+    start = None
+    if not full:
+        start = last_verified(session)
+        if start is not None:
+            now = _link_hash_at(session, start.seq)
+            if now != start.hash:
+                return Verdict(False, 0, f"link {start.seq} no longer carries the hash it had when it "
+                               "was verified: the chain was rewritten; run a full verification",
+                               seq=start.seq, head=head(session))
+    verdict = _walk(session, start)
+    if expect is not None and verdict.intact:
+        found = _link_hash_at(session, expect.seq)
+        if found != expect.hash:
+            problem = (f"link {expect.seq} does not exist any more (the chain is shorter than the "
+                       "anchor kept outside the database)" if found is None else
+                       f"link {expect.seq} carries another hash than the anchor kept outside the "
+                       "database: the history before it was rewritten")
+            verdict = Verdict(False, verdict.checked, problem, seq=expect.seq, head=verdict.head,
+                              resumed_from=verdict.resumed_from)
     ids, total = unchained_rows(session)
     if not total:
         return verdict
     return Verdict(False, verdict.checked, verdict.problem, verdict.seq, verdict.log_id,
-                   verdict.first_seq, verdict.last_seq, unchained=ids, unchained_total=total)
+                   verdict.first_seq, verdict.last_seq, unchained=ids, unchained_total=total,
+                   head=verdict.head, resumed_from=verdict.resumed_from)
 
 
-def _walk(session: Session) -> Verdict:
+def _walk(session: Session, start: Anchor | None = None) -> Verdict:
     checkpoint = session.execute(
         sa.select(AuditCheckpoint.last_seq, AuditCheckpoint.last_hash)
         .order_by(AuditCheckpoint.last_seq.desc()).limit(1)).first()
     expected_seq, prev = (int(checkpoint[0]), checkpoint[1]) if checkpoint else (0, GENESIS)
+    resumed = None
+    if start is not None and start.seq > expected_seq:
+        expected_seq, prev, resumed = start.seq, start.hash, start.seq
     first = None
     checked = 0
     for link in _links(session, expected_seq):
         first = first if first is not None else link.seq
         expected_seq += 1
-        where = {"seq": link.seq, "log_id": link.log_id}
+        where = {"seq": link.seq, "log_id": link.log_id, "resumed_from": resumed}
         if link.seq != expected_seq:
             return Verdict(False, checked, f"link {expected_seq} is missing (the chain jumps from "
                            f"{expected_seq - 1} to {link.seq}); a link was deleted", **where)
@@ -285,4 +358,6 @@ def _walk(session: Session) -> Verdict:
                            "its hash (edited)", **where)
         prev = link.row_hash
         checked += 1
-    return Verdict(True, checked, first_seq=first, last_seq=expected_seq if checked else None)
+    tip_anchor = Anchor(expected_seq, prev) if expected_seq else None
+    return Verdict(True, checked, first_seq=first, last_seq=expected_seq if checked else None,
+                   head=tip_anchor, resumed_from=resumed)

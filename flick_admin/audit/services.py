@@ -28,12 +28,20 @@ def record_export(*, filters: dict[str, Any], fmt: str, rows: int, sha256: str, 
                          "complete": complete, "label": f"{rows:,} rows as {fmt}"})
 
 
-def verify_and_record() -> chain.Verdict:
+def verify_and_record(*, full: bool = False, expect: chain.Anchor | None = None) -> chain.Verdict:
+    """Verify the chain — by default only what was added since the last intact verification
+    — and record it. An intact verification records the head it reached, so the next one
+    resumes there; the record is itself a chained row."""
     with transaction() as session:
-        verdict = chain.verify(session)
-        record(AuditAction.AUDIT_VERIFIED, entity_type=EntityType.AUDIT_LOG,
-               metadata={"intact": verdict.intact, "checked": verdict.checked,
-                         "broken_at": verdict.seq, "label": verdict.summary})
+        verdict = chain.verify(session, full=full, expect=expect)
+        head = verdict.head
+        metadata = {"intact": verdict.intact, "checked": verdict.checked, "broken_at": verdict.seq,
+                    "full": full, "resumed_from": verdict.resumed_from, "label": verdict.summary}
+        if verdict.intact and head is not None:
+            metadata.update(through_seq=head.seq, head_hash=head.hash)
+        if expect is not None:
+            metadata["expected"] = str(expect)
+        record(AuditAction.AUDIT_VERIFIED, entity_type=EntityType.AUDIT_LOG, metadata=metadata)
     return verdict
 
 

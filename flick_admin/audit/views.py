@@ -145,8 +145,9 @@ class AuditView(SecureView):
     def verify(self):
         if request.method == "POST":
             validated(FlaskForm())
-            verdict = services.verify_and_record()
-            flash(f"Audit chain: {verdict.summary}", "success" if verdict.intact else "danger")
+            verdict = services.verify_and_record(full=request.form.get("scope") == "full")
+            head = f" Head: {verdict.head}." if verdict.head else ""
+            flash(f"Audit chain: {verdict.summary}.{head}", "success" if verdict.intact else "danger")
             return redirect(url_for(".verify"), code=303)
         return self.render("audit/verify.html", history=queries.verifications())
 

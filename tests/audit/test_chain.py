@@ -212,5 +212,9 @@ def test_cli_verify_reports_and_fails_when_broken(app, dbs, connection):
     _disable_guard(connection)
     target = links(dbs)[0]
     connection.execute(sa.update(Log).where(Log.id == target.log_id).values(entity_id="other"))
-    broken = app.test_cli_runner().invoke(args=["audit", "verify"])
+    # The daily check covers only what came since the last intact verification …
+    daily = app.test_cli_runner().invoke(args=["audit", "verify"])
+    assert daily.exit_code == 0 and "new since the verification through link 2" in daily.output
+    # … a full one recomputes everything and finds the edit.
+    broken = app.test_cli_runner().invoke(args=["audit", "verify", "--full"])
     assert broken.exit_code == 1 and "BROKEN at link 1" in broken.output
