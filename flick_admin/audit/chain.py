@@ -20,7 +20,7 @@ import hashlib
 import json
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -57,13 +57,15 @@ other:action user:session:terminated:all user:logged:in:new:device user:session:
 OWN_ACTIONS = tuple(sorted(a.value for a in AuditAction if a.value not in FLICK_SERVER_ACTIONS))
 # Roles only Flick Admin's staff have; Flick's server never writes them as an actor type.
 OWN_ACTOR_TYPES = ("auditor", "moderator")
+PENDING_KEY = "flick_admin.audit_pending"
+CHAIN_LOCK = "flick_admin:audit-chain"
+VERIFY_BATCH = 5000
+# Set on a bulk INSERT of rows that stand for Flick's own server's rows (demo data only).
+FLICK_SERVER_ROWS = "flick_admin_flick_server_rows"
 
 
 class UnchainedWrite(RuntimeError):
     """An audit row was about to be written without ``record()``: it would carry no chain link."""
-PENDING_KEY = "flick_admin.audit_pending"
-CHAIN_LOCK = "flick_admin:audit-chain"
-VERIFY_BATCH = 5000
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -164,10 +166,6 @@ def _refuse_unrecorded_rows(session: Session, flush_context, instances) -> None:
             raise UnchainedWrite("A logs row was added to the session without record(); audit rows "
                                  "are written only by record(), inside transaction(), so that each "
                                  "gets its chain link.")
-
-
-# Set on a bulk INSERT of rows that stand for Flick's own server's rows (demo data only).
-FLICK_SERVER_ROWS = "flick_admin_flick_server_rows"
 
 
 def _refuse_bulk_inserts(state) -> None:
@@ -321,14 +319,11 @@ def verify(session: Session, *, full: bool = True, expect: Anchor | None = None)
                        "anchor kept outside the database)" if found is None else
                        f"link {expect.seq} carries another hash than the anchor kept outside the "
                        "database: the history before it was rewritten")
-            verdict = Verdict(False, verdict.checked, problem, seq=expect.seq, head=verdict.head,
-                              resumed_from=verdict.resumed_from)
+            verdict = replace(verdict, intact=False, problem=problem, seq=expect.seq, log_id=None)
     ids, total = unchained_rows(session)
     if not total:
         return verdict
-    return Verdict(False, verdict.checked, verdict.problem, verdict.seq, verdict.log_id,
-                   verdict.first_seq, verdict.last_seq, unchained=ids, unchained_total=total,
-                   head=verdict.head, resumed_from=verdict.resumed_from)
+    return replace(verdict, intact=False, unchained=ids, unchained_total=total)
 
 
 def _walk(session: Session, start: Anchor | None = None) -> Verdict:

@@ -22,6 +22,7 @@ from flick_admin.db.base import utcnow_tz
 from flick_admin.db.enums import EntityType
 from flick_admin.db.transaction import after_rollback_hooks, before_commit_hooks, require_unit
 
+MAX_REASON = 2000
 
 
 def install(session_class) -> None:
@@ -33,8 +34,6 @@ def install(session_class) -> None:
     if chain.forget not in after_rollback_hooks:
         after_rollback_hooks.append(chain.forget)
     chain.install(session_class)
-
-MAX_REASON = 2000
 
 
 def jsonable(value: Any) -> Any:

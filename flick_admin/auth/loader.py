@@ -6,6 +6,7 @@ from flask import current_app, g, request
 
 from flick_admin.permissions import STAFF_ROLES
 from flick_admin.auth.sessions import find_live_session, touch
+from flick_admin.db.auth import DEFAULT_PREFERENCES
 from flick_admin.extensions import login_manager
 
 
@@ -22,6 +23,6 @@ def load_staff_from_cookie(_request):
         return None
     g.staff_session = row
     g.pending_reports = pending
-    g.preferences = preferences
+    g.preferences = preferences.display() if preferences is not None else DEFAULT_PREFERENCES
     touch(row)
     return user

@@ -10,7 +10,7 @@ from zoneinfo import available_timezones
 from flick_admin.audit.actions import AuditAction
 from flick_admin.audit.context import Actor
 from flick_admin.audit.recorder import record
-from flick_admin.db.auth import Auth, StaffPreferences
+from flick_admin.db.auth import DEFAULT_PREFERENCES, Auth, StaffPreferences
 from flick_admin.db.base import utcnow
 from flick_admin.db.enums import EntityType
 from flick_admin.db.transaction import transaction
@@ -18,7 +18,6 @@ from flick_admin.outcomes import Outcome
 from flick_admin.refusals import InvalidInput
 
 THEMES = ("system", "light", "dark")
-DEFAULT_ZONE = "UTC"
 
 
 @lru_cache(maxsize=1)
@@ -34,8 +33,7 @@ def update(user: Auth, time_zone: str | None, theme: str | None) -> Outcome:
         raise InvalidInput("Choose a theme: follow the system, light or dark.")
     with transaction() as session:
         row = session.get(StaffPreferences, user.id, with_for_update=True)
-        before = {"time_zone": row.time_zone, "theme": row.theme} if row else {
-            "time_zone": DEFAULT_ZONE, "theme": "system"}
+        before = (row.display() if row is not None else DEFAULT_PREFERENCES)._asdict()
         after = {"time_zone": time_zone, "theme": theme}
         if before == after:
             return Outcome(False, "Your settings are unchanged.")

@@ -16,6 +16,7 @@ from flask import current_app
 
 from flick_admin.audit.context import client_ip, user_agent
 from flick_admin.db.auth import Auth, Session, StaffPreferences
+from flick_admin.db.reports import ContentReport
 from flick_admin.db.base import utcnow
 from flick_admin.db.transaction import require_unit
 from flick_admin.extensions import db
@@ -54,8 +55,6 @@ PENDING_CAP = 100
 def pending_reports_capped():
     """How many reports wait, counted to PENDING_CAP at most (the navigation's badge): a
     few index entries, read in the same statement as the session."""
-    from flick_admin.db import ContentReport
-
     waiting = (sa.select(sa.literal(1)).select_from(ContentReport)
                .where(ContentReport.status == "pending").limit(PENDING_CAP).subquery())
     return sa.select(sa.func.count()).select_from(waiting).scalar_subquery()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
+from functools import lru_cache
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
@@ -27,7 +28,9 @@ class KeyMismatch(RuntimeError):
     """A stored value cannot be decrypted with any configured key."""
 
 
+@lru_cache(maxsize=16)
 def _fernet(key: str) -> Fernet:
+    """The Fernet of a configured key (derived once per key and process)."""
     derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_INFO).derive(key.encode("utf-8"))
     return Fernet(base64.urlsafe_b64encode(derived))
 

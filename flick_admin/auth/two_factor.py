@@ -2,9 +2,9 @@
 
 The secret is the base32 TOTP key; ``backup_codes`` holds a JSON list of SHA-256 hashes of
 one-time backup codes (shown once, at enrolment). Both are stored encrypted
-(``totp_keys``); a plain row from before encryption is encrypted on its first use. A code is accepted in the current 30 s
-window or the one before or after it, and each window's code only once
-(``admin_totp_steps`` keeps the last step used).
+(``totp_keys``); a plain row from before encryption is encrypted on its first use. A code
+is accepted in the current 30 s window or the one before or after it, and each window's
+code only once (``admin_totp_steps`` keeps the last step used).
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import sqlalchemy as sa
 from flask_login import UserMixin
@@ -128,12 +128,26 @@ class TotpStep(Base):
     last_step: Mapped[int] = mapped_column(sa.BigInteger)
 
 
+class DisplayPreferences(NamedTuple):
+    """What a page needs of a staff member's preferences (read with the session)."""
+
+    time_zone: str
+    theme: str
+
+
+# Until a staff member chooses: times in UTC, the theme the system asks for.
+DEFAULT_PREFERENCES = DisplayPreferences("UTC", "system")
+
+
 class StaffPreferences(Base):
     """A staff member's time zone and theme (Flick Admin's own table)."""
 
     __tablename__ = "admin_staff_preferences"
 
     user_id: Mapped[str] = mapped_column(sa.ForeignKey("auth.id", ondelete="CASCADE"), primary_key=True)
-    time_zone: Mapped[str] = mapped_column(sa.Text, server_default="UTC")
-    theme: Mapped[str] = mapped_column(sa.Text, server_default="system")
+    time_zone: Mapped[str] = mapped_column(sa.Text, server_default=DEFAULT_PREFERENCES.time_zone)
+    theme: Mapped[str] = mapped_column(sa.Text, server_default=DEFAULT_PREFERENCES.theme)
     updated_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
+
+    def display(self) -> DisplayPreferences:
+        return DisplayPreferences(self.time_zone, self.theme)

@@ -50,12 +50,10 @@ class AccountView(SecureView):
     @expose("/")
     @requires(SIGNED_IN)
     def index(self):
-        mine = g.get("preferences")
         return self.render("account/index.html", sessions=account.own_sessions(_me()),
                            current_id=g.staff_session.id, enrolled=two_factor.enrolled(_me()),
                            zones=preferences.zones(), themes=preferences.THEMES,
-                           time_zone=mine.time_zone if mine else preferences.DEFAULT_ZONE,
-                           theme=mine.theme if mine else "system")
+                           time_zone=g.preferences.time_zone, theme=g.preferences.theme)
 
     @expose("/preferences", methods=["POST"])
     @requires(SIGNED_IN)

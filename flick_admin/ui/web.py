@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, g, has_request_context, redirect, request
 
+from flick_admin.db.auth import DEFAULT_PREFERENCES, DisplayPreferences
 from flick_admin.db.base import utcnow
 from flick_admin.db.enums import reason_label
 
@@ -96,18 +97,22 @@ def iso(value: datetime | None) -> str:
     return value.isoformat(timespec="seconds")
 
 
+def _preferences() -> DisplayPreferences:
+    """The signed-in staff member's display preferences (the defaults when signed out)."""
+    return g.get("preferences", DEFAULT_PREFERENCES) if has_request_context() else DEFAULT_PREFERENCES
+
+
 @lru_cache(maxsize=512)
-def zone(name: str | None) -> ZoneInfo:
+def zone(name: str) -> ZoneInfo:
     try:
-        return ZoneInfo(name or "UTC")
+        return ZoneInfo(name)
     except (ValueError, KeyError, OSError):
-        return ZoneInfo("UTC")
+        return ZoneInfo(DEFAULT_PREFERENCES.time_zone)
 
 
 def staff_zone() -> ZoneInfo:
     """The signed-in staff member's time zone (UTC until they choose one)."""
-    preferences = g.get("preferences") if has_request_context() else None
-    return zone(preferences.time_zone if preferences is not None else None)
+    return zone(_preferences().time_zone)
 
 
 def local(value: datetime) -> datetime:
@@ -132,8 +137,7 @@ def zone_label(value: datetime | None = None) -> str:
 
 
 def theme() -> str:
-    preferences = g.get("preferences") if has_request_context() else None
-    return preferences.theme if preferences is not None else "system"
+    return _preferences().theme
 
 
 def register_filters(app: Flask) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 
-import pyotp
 import pytest
 
 from tests import factories
