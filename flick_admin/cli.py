@@ -239,7 +239,44 @@ def backup_verify(file: str) -> None:
         raise SystemExit(1)
 
 
+tallies_cli = AppGroup("tallies", help="Keep the running tallies (report and student counts) exact.")
+
+
+@tallies_cli.command("catch-up")
+def tallies_catch_up() -> None:
+    """Add what Flick's server created since the last run (cron: every minute)."""
+    from flick_admin.tallies import catch_up
+
+    done = catch_up()
+    click.echo(f"reports tallied through {done.reports_through}, students through {done.students_through}")
+
+
+@tallies_cli.command("reconcile")
+def tallies_reconcile() -> None:
+    """Recount everything and list every difference from the tallies; exit 1 if any."""
+    from flick_admin.tallies import reconcile
+
+    found = reconcile()
+    for line in found.lines():
+        click.echo(line)
+    if not found.exact:
+        raise SystemExit(1)
+
+
+@tallies_cli.command("repair")
+@click.option("--reason", required=True, help="Why (kept in the repair's audit row).")
+def tallies_repair(reason: str) -> None:
+    """Rebuild every tally from a full count (audited with what was wrong)."""
+    from flick_admin.tallies import repair
+
+    found = repair(reason)
+    click.echo(f"Rebuilt the tallies; before the rebuild: "
+               f"{len(found.posts)} post, {len(found.reports)} report and "
+               f"{len(found.colleges)} college difference(s).")
+
+
 def register(app: Flask) -> None:
+    app.cli.add_command(tallies_cli)
     app.cli.add_command(staff_cli)
     app.cli.add_command(audit_cli)
     app.cli.add_command(adopt)

@@ -86,18 +86,9 @@ def decode(token: str, size: int) -> list[Any]:
     return [_untag(item) for item in items]
 
 
-def paginate(
-    stmt: sa.Select,
-    keys: list[ColumnElement],
-    *,
-    descending: bool,
-    size: int,
-    after: str | None = None,
-    before: str | None = None,
-    session: Session | None = None,
-) -> Page:
-    """Run ``stmt`` for one page ordered by ``keys`` (all in one direction). List pages
-    pass the replica reader as ``session``."""
+def _seek(stmt: sa.Select, keys: list[ColumnElement], *, descending: bool, size: int,
+          after: str | None, before: str | None) -> tuple[sa.Select, bool]:
+    """``stmt`` with its keys labelled ``_k0``…, the cursor's condition, order and limit."""
     labelled = [key.label(f"_k{i}") for i, key in enumerate(keys)]
     stmt = stmt.add_columns(*labelled)
     backwards = before is not None and after is None
@@ -110,14 +101,17 @@ def paginate(
         stmt = stmt.where(row_keys < edge if going_down else row_keys > edge)
     ascending_now = not descending if not backwards else descending
     stmt = stmt.order_by(*[k.asc() if ascending_now else k.desc() for k in keys]).limit(size + 1)
-    rows = (session or reader()).execute(stmt).all()
+    return stmt, backwards
+
+
+def _page(rows: list[Any], n_keys: int, *, size: int, after: str | None, backwards: bool) -> Page:
     more = len(rows) > size
     rows = rows[:size]
     if backwards:
         rows.reverse()
 
     def cursor_of(row) -> str:
-        return encode(tuple(getattr(row, f"_k{i}") for i in range(len(keys))))
+        return encode(tuple(getattr(row, f"_k{i}") for i in range(n_keys)))
 
     if not rows:
         return Page(rows, None, None)
@@ -128,3 +122,43 @@ def paginate(
         next_cursor = cursor_of(rows[-1]) if more else None
         prev_cursor = cursor_of(rows[0]) if after else None
     return Page(rows, next_cursor, prev_cursor)
+
+
+def paginate(
+    stmt: sa.Select,
+    keys: list[ColumnElement],
+    *,
+    descending: bool,
+    size: int,
+    after: str | None = None,
+    before: str | None = None,
+    session: Session | None = None,
+) -> Page:
+    """Run ``stmt`` for one page ordered by ``keys`` (all in one direction). List pages
+    pass the replica reader as ``session``."""
+    stmt, backwards = _seek(stmt, keys, descending=descending, size=size, after=after, before=before)
+    rows = (session or reader()).execute(stmt).all()
+    return _page(rows, len(keys), size=size, after=after, backwards=backwards)
+
+
+def paginate_merged(
+    parts: list[tuple[sa.Select, list[ColumnElement]]],
+    *,
+    descending: bool,
+    size: int,
+    after: str | None = None,
+    before: str | None = None,
+) -> Page:
+    """One page over several disjoint sources with the same columns and key types, in one
+    statement: each source runs its own ordered, limited seek (so each keeps its own
+    index-ordered plan) and the page is the first ``size`` of their merge."""
+    seeks = [_seek(stmt, keys, descending=descending, size=size, after=after, before=before)
+             for stmt, keys in parts]
+    backwards = seeks[0][1]
+    n_keys = len(parts[0][1])
+    union = sa.union_all(*(sa.select(seek.subquery()) for seek, _ in seeks))
+    rows = reader().execute(union).all()
+    ascending_now = not descending if not backwards else descending
+    rows.sort(key=lambda row: tuple(getattr(row, f"_k{i}") for i in range(n_keys)),
+              reverse=not ascending_now)
+    return _page(rows[: size + 1], n_keys, size=size, after=after, backwards=backwards)

@@ -49,6 +49,8 @@ class AuditAction(StrEnum):
     # Backups.
     BACKUP_CREATED = "system:created:backup"
     BACKUP_VERIFIED = "system:verified:backup"
+    # Running tallies (pending reports per post, report colleges, students per college).
+    TALLIES_REPAIRED = "admin:repaired:tallies"
     # Staff accounts (superadmins) and one's own account.
     STAFF_CREATED = "admin:created:admin:account"
     STAFF_ROLE_CHANGED = "admin:updated:admin:account"

@@ -109,6 +109,7 @@ ACTION_LABELS = {
     "admin:exported:audit-log": "exported the audit log", "admin:verified:audit-log": "verified the audit log",
     "admin:purged:audit-log": "purged old audit rows",
     "system:created:backup": "made a backup", "system:verified:backup": "verified a backup",
+    "admin:repaired:tallies": "repaired the running tallies",
     "admin:created:admin:account": "created a staff account",
     "admin:updated:admin:account": "changed a staff role",
     "admin:deactivated:admin:account": "deactivated a staff account",

@@ -55,7 +55,7 @@ FLICK_ENUMS: dict[str, tuple[str, ...]] = {
 ADMIN_ADDED: dict[str, tuple[str, ...]] = {
     "log_role": ("moderator", "auditor"),
     "log_entity_type": ("branch", "banned-word", "college-request", "session", "audit-log",
-                        "backup"),
+                        "backup", "tally"),
 }
 
 
@@ -101,6 +101,7 @@ class EntityType(StrEnum):
     SESSION = "session"
     AUDIT_LOG = "audit-log"
     BACKUP = "backup"
+    TALLY = "tally"
 
 
 class ReportStatus(StrEnum):

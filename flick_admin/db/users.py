@@ -21,6 +21,8 @@ class PlatformUser(Base):
     __tablename__ = "platform_user"
     __table_args__ = (
         sa.Index("ix_admin_platform_user_college", "college_id"),
+        sa.Index("ix_admin_platform_user_college_created", "college_id", "created_at"),
+        sa.Index("ix_admin_platform_user_created", "created_at"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, default=new_uuid)

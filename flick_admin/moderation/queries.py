@@ -10,6 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from flick_admin import tallies
 from flick_admin.audit.actions import AuditAction
 from flick_admin.permissions import STAFF_ROLES
 from flick_admin.db import Auth, College, Comment, ContentReport, Log, PlatformUser, Post, Session
@@ -22,7 +23,7 @@ from flick_admin.moderation.filters import (
     PostFilters,
     UserFilters,
 )
-from flick_admin.pagination import Page, paginate
+from flick_admin.pagination import Page, paginate, paginate_merged
 
 EXCERPT = 240
 THREAD_LIMIT = 500
@@ -56,16 +57,27 @@ def _pending_count(column) -> sa.ScalarSelect:
 # --- posts ----------------------------------------------------------------------------------
 
 def post_queue(f: PostFilters, size: int) -> Page:
-    pending_by_post = (
-        sa.select(ContentReport.post_id.label("post_id"), sa.func.count().label("n"))
-        .where(ContentReport.status == ReportStatus.PENDING.value, ContentReport.post_id.is_not(None))
-        .group_by(ContentReport.post_id)
-        .subquery()
-    )
     if f.sort == "reported":
-        pending = pending_by_post.c.n
-    else:
-        pending = _pending_count(ContentReport.post_id == Post.id).correlate(Post)
+        # The running tally (exact: tallied reports plus those since its watermark), from
+        # two sources merged into one page, each walked in its own index order.
+        parts = []
+        for ranked in tallies.pending_post_sources():
+            stmt = _post_rows(f, ranked.c.pending, ranked.join(Post, Post.id == ranked.c.post_id))
+            parts.append((stmt, [ranked.c.pending, ranked.c.created_at, ranked.c.post_id]))
+        return paginate_merged(parts, descending=True, size=size, after=f.after, before=f.before)
+    pending = _pending_count(ContentReport.post_id == Post.id).correlate(Post)
+    stmt = _post_rows(f, pending, Post)
+    if f.reported:
+        stmt = stmt.where(
+            sa.exists().where(ContentReport.post_id == Post.id,
+                              ContentReport.status == ReportStatus.PENDING.value)
+        )
+    return paginate(stmt, [Post.created_at, Post.id], descending=f.sort == "newest", size=size,
+                    after=f.after, before=f.before)
+
+
+def _post_rows(f: PostFilters, pending, source) -> sa.Select:
+    """The posts list's columns from ``source``, with every filter but "reported"."""
     stmt = (
         sa.select(
             Post.id, Post.title, sa.func.substr(Post.content, 1, EXCERPT).label("excerpt"),
@@ -73,12 +85,10 @@ def post_queue(f: PostFilters, size: int) -> Page:
             Post.is_private, PlatformUser.username, PlatformUser.auth_id,
             College.name.label("college"), pending.label("pending"),
         )
-        .select_from(Post)
+        .select_from(source)
         .outerjoin(PlatformUser, PlatformUser.id == Post.posted_by_id)
         .outerjoin(College, College.id == PlatformUser.college_id)
     )
-    if f.sort == "reported":
-        stmt = stmt.join(pending_by_post, pending_by_post.c.post_id == Post.id)
     if f.state == "visible":
         stmt = stmt.where(sa.func.coalesce(Post.is_banned, False).is_(False),
                           sa.func.coalesce(Post.is_shadow_banned, False).is_(False))
@@ -88,11 +98,6 @@ def post_queue(f: PostFilters, size: int) -> Page:
         stmt = stmt.where(Post.is_shadow_banned.is_(True))
     elif f.state == "hidden":
         stmt = stmt.where(sa.or_(Post.is_banned.is_(True), Post.is_shadow_banned.is_(True)))
-    if f.reported and f.sort != "reported":
-        stmt = stmt.where(
-            sa.exists().where(ContentReport.post_id == Post.id,
-                              ContentReport.status == ReportStatus.PENDING.value)
-        )
     if f.topic:
         stmt = stmt.where(Post.topic == f.topic)
     if f.college:
@@ -106,11 +111,7 @@ def post_queue(f: PostFilters, size: int) -> Page:
         stmt = stmt.where(Post.created_at >= start_of(f.created_from))
     if f.created_to:
         stmt = stmt.where(Post.created_at < end_of(f.created_to))
-    if f.sort == "reported":
-        keys, descending = [pending_by_post.c.n, Post.created_at, Post.id], True
-    else:
-        keys, descending = [Post.created_at, Post.id], f.sort == "newest"
-    return paginate(stmt, keys, descending=descending, size=size, after=f.after, before=f.before)
+    return stmt
 
 
 @dataclass

@@ -11,6 +11,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from flick_admin import tallies
 from flick_admin.db import Auth, College, Comment, ContentReport, Log, PlatformUser, Post
 from flick_admin.db.enums import EntityType
 from flick_admin.db.replica import reader
@@ -31,15 +32,11 @@ class ReportGroup:
     messages: list[str] = ()  # the newest reporters' own words
 
 
-def _college_of_report(stmt: sa.Select, report, college: str) -> sa.Select:
-    """Reports on content by students of the matching colleges: the college's students'
-    posts and comments first (small sets, by index), then their reports."""
-    students = (sa.select(PlatformUser.id).join(College, College.id == PlatformUser.college_id)
-                .where(college_match(college)))
-    return stmt.where(sa.or_(
-        report.post_id.in_(sa.select(Post.id).where(Post.posted_by_id.in_(students))),
-        report.comment_id.in_(sa.select(Comment.id).where(Comment.commented_by_id.in_(students))),
-    ))
+def _college_of_report(stmt: sa.Select, report, college: str, status: str) -> sa.Select:
+    """Reports on content by students of the matching colleges, by the running tally of
+    each report's college (plus the reports since its watermark, looked up live)."""
+    colleges = sa.select(College.id).where(college_match(college))
+    return stmt.where(report.id.in_(tallies.reports_of_colleges(colleges, status)))
 
 
 def _report_filters(report, f: ReportFilters) -> list:
@@ -65,7 +62,7 @@ def report_queue(f: ReportFilters, size: int) -> tuple[Page, list[ReportGroup]]:
         .group_by(ContentReport.type, target)
     )
     if f.college:
-        grouped = _college_of_report(grouped, ContentReport, f.college)
+        grouped = _college_of_report(grouped, ContentReport, f.college, f.status)
     g = grouped.subquery()
     stmt = sa.select(g.c.type, g.c.target_id)
     keys = [g.c.latest, g.c.target_id] if f.sort == "newest" else [g.c.n, g.c.target_id]
@@ -90,7 +87,7 @@ def _report_queue_by_first(f: ReportFilters, size: int) -> tuple[Page, list[Repo
         .where(*_report_filters(report, f), ~has_earlier("post_id"), ~has_earlier("comment_id"))
     )
     if f.college:
-        stmt = _college_of_report(stmt, report, f.college)
+        stmt = _college_of_report(stmt, report, f.college, f.status)
     page = paginate(stmt, [report.created_at, report.id], descending=False, size=size,
                     after=f.after, before=f.before)
     return page, _report_groups(page.rows, f)

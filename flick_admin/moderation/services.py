@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from flick_admin.audit.actions import AuditAction
 from flick_admin.audit.recorder import changed_fields, record
+from flick_admin import tallies
 from flick_admin.db import Auth, Comment, ContentReport, Log, PlatformUser, Post
 from flick_admin.db.base import utcnow
 from flick_admin.db.enums import EntityType, ReportStatus
@@ -164,7 +165,8 @@ def _set_reports(
     UPDATE, one UPDATE and an audit row per report. Returns the count per target."""
     column = ContentReport.post_id if kind is TargetKind.POST else ContentReport.comment_id
     rows = session.execute(
-        sa.select(ContentReport.id, ContentReport.status, column.label("target"))
+        sa.select(ContentReport.id, ContentReport.status, column.label("target"),
+                  ContentReport.post_id, ContentReport.created_at)
         .where(column.in_(target_ids), ContentReport.status.in_(from_statuses))
         .order_by(ContentReport.id)
         .with_for_update()
@@ -178,8 +180,13 @@ def _set_reports(
         .values(status=to_status.value, updated_at=utcnow())
         .execution_options(synchronize_session=False)
     )
+    into_pending = to_status is ReportStatus.PENDING
+    tallies.reports_moved(
+        session, [tallies.MovedReport(r.post_id, r.created_at) for r in rows
+                  if (r.status == ReportStatus.PENDING.value) != into_pending],
+        into_pending=into_pending)
     metadata_base = {"batch_id": batch_id} if batch_id else {}
-    for report_id, old, target in rows:
+    for report_id, old, target, _post, _created in rows:
         counts[target] = counts.get(target, 0) + 1
         record(
             AuditAction.REPORT_STATUS_CHANGED,

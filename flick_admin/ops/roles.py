@@ -19,7 +19,8 @@ from flick_admin.db.quoting import ident, idents
 READ_ALL = "SELECT"
 INSERT_ON = ("logs", "admin_audit_chain", "session", "auth", "account", "colleges", "branches",
              "college_branches", "banned_words", "two_factor", "verification", "admin_totp_steps",
-             "admin_staff_preferences")
+             "admin_staff_preferences", "admin_post_pending", "admin_report_colleges",
+             "admin_college_students")
 UPDATE_COLUMNS = {
     "posts": ("isBanned", "isShadowBanned", "updatedAt"),
     "comments": ("isBanned", "updatedAt"),
@@ -35,11 +36,17 @@ UPDATE_COLUMNS = {
     "two_factor": ("secret", "backup_codes"),
     "admin_totp_steps": ("last_step",),
     "admin_staff_preferences": ("time_zone", "theme", "updated_at"),
+    # The running tallies (``tallies catch-up`` and decisions; a repair rebuilds them).
+    "admin_tally_watermarks": ("through", "updated_at"),
+    "admin_post_pending": ("pending",),
+    "admin_college_students": ("students",),
 }
 DELETE_ON = ("session", "colleges", "branches", "college_branches", "banned_words", "feedbacks",
-             "two_factor", "verification")
+             "two_factor", "verification", "admin_post_pending", "admin_report_colleges",
+             "admin_college_students")
 ADMIN_TABLES = ("admin_audit_chain", "admin_audit_checkpoints", "admin_totp_steps",
-                "admin_staff_preferences", "alembic_version")
+                "admin_staff_preferences", "admin_tally_watermarks", "admin_post_pending",
+                "admin_report_colleges", "admin_college_students", "alembic_version")
 TRAIL = ("logs", "admin_audit_chain", "admin_audit_checkpoints")
 NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 

@@ -1,0 +1,59 @@
+"""Flick Admin's own running tallies over Flick's tables (never columns or triggers on
+them): pending reports per post, the college behind each report, students per college.
+
+Each tally covers Flick's rows created up to its watermark (``through``); rows created
+after it are counted live by the pages, so what a page shows is exact either way. NULL
+``through`` means nothing is tallied yet (a fresh install): every row is counted live.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from flick_admin.db.base import UUID, Base, utcnow
+
+REPORTS = "reports"
+STUDENTS = "students"
+
+
+class TallyWatermark(Base):
+    __tablename__ = "admin_tally_watermarks"
+
+    name: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    through: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    updated_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
+
+
+class PostPendingTally(Base):
+    """Pending reports per post, for the "most reported" order (keyset over the index)."""
+
+    __tablename__ = "admin_post_pending"
+    __table_args__ = (
+        sa.Index("ix_admin_post_pending_rank", "pending", "post_created_at", "post_id",
+                 postgresql_where=sa.text("pending > 0"), sqlite_where=sa.text("pending > 0")),
+    )
+
+    post_id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True)
+    post_created_at: Mapped[datetime] = mapped_column(sa.DateTime)
+    pending: Mapped[int] = mapped_column(sa.Integer)
+
+
+class ReportCollege(Base):
+    """The college of the student whose post or comment a report is about."""
+
+    __tablename__ = "admin_report_colleges"
+    __table_args__ = (sa.Index("ix_admin_report_colleges_college", "college_id", "report_id"),)
+
+    report_id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True)
+    college_id: Mapped[uuid.UUID] = mapped_column(UUID)
+
+
+class CollegeStudentTally(Base):
+    __tablename__ = "admin_college_students"
+
+    college_id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True)
+    students: Mapped[int] = mapped_column(sa.Integer)

@@ -1,0 +1,365 @@
+"""Running tallies: exact counts that pages would otherwise recount at every request.
+
+Three tallies, in Flick Admin's own tables (``flick_admin.db.tallies``), never columns or
+triggers on Flick's:
+
+- pending reports per post (the posts list's "most reported" order),
+- the college behind each report (the report queue's college filter),
+- students per college (the colleges list's student counts and its "by students" order).
+
+Each covers Flick's rows *created* up to its watermark. The pages add what was created
+after it, counted live through an index (a few minutes of rows), so every number shown is
+exact whether or not the tallies are up to date. Three things keep a tally right:
+
+1. What Flick Admin decides updates it in the decision's own transaction
+   (``reports_moved``), under a shared lock on the watermark.
+2. ``catch_up`` (``flask --app wsgi tallies catch-up``, from cron each minute) moves the
+   watermark to ``now - TALLY_MARGIN_SECONDS`` and adds what Flick's server appended in
+   between, under an exclusive lock on the watermark. The margin covers Flick's server's
+   transactions still open when it runs (their rows carry their start time).
+3. ``reconcile`` recounts everything in one statement per tally and lists every
+   difference; ``repair`` rebuilds them (audited). What only a full recount can see —
+   a report whose status Flick's own admin changed, a student who moved college, a row
+   deleted — is found and fixed there.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from flask import current_app, has_app_context
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from flick_admin.audit.actions import AuditAction
+from flick_admin.audit.recorder import record
+from flick_admin.db import Comment, ContentReport, PlatformUser, Post
+from flick_admin.db.base import utcnow
+from flick_admin.db.enums import EntityType, ReportStatus
+from flick_admin.db.tallies import (
+    REPORTS, STUDENTS, CollegeStudentTally, PostPendingTally, ReportCollege, TallyWatermark,
+)
+from flick_admin.db.transaction import transaction
+
+DEFAULT_MARGIN_SECONDS = 300
+PENDING = ReportStatus.PENDING.value
+
+
+def margin() -> timedelta:
+    seconds = DEFAULT_MARGIN_SECONDS
+    if has_app_context():
+        seconds = float(current_app.config.get("TALLY_MARGIN_SECONDS", DEFAULT_MARGIN_SECONDS))
+    return timedelta(seconds=seconds)
+
+
+# --- watermarks -----------------------------------------------------------------------------
+
+def through(session: Session, name: str, *, lock: str | None = None) -> datetime | None:
+    """The watermark of one tally; ``lock`` is "share" (a decision) or "update" (catch-up)."""
+    stmt = sa.select(TallyWatermark.through).where(TallyWatermark.name == name)
+    if lock:
+        stmt = stmt.with_for_update(read=lock == "share")
+    return session.execute(stmt).scalar_one_or_none()
+
+
+def _after(column, mark: datetime | None):
+    """Rows a tally does not hold yet (all of them while there is no watermark)."""
+    return sa.true() if mark is None else column > mark
+
+
+def _upsert(session: Session, model, select: sa.Select, columns: list[str], *,
+            add: str | None = None, params: list[dict] | None = None) -> None:
+    """INSERT … SELECT with ON CONFLICT: add ``add`` to the row that exists, or keep it."""
+    dialect = session.get_bind().dialect.name
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
+    stmt = insert.from_select(columns, select)
+    key = [c.name for c in model.__table__.primary_key.columns]
+    if add:
+        stmt = stmt.on_conflict_do_update(
+            index_elements=key,
+            set_={add: getattr(model.__table__.c, add) + getattr(stmt.excluded, add)})
+    else:
+        stmt = stmt.on_conflict_do_nothing(index_elements=key)
+    if params is None:
+        session.execute(stmt)
+    else:
+        session.connection().execute(stmt, params)
+
+
+# --- what each tally counts (shared by catch-up, rebuild and reconcile) ---------------------
+
+def _pending_per_post(low: datetime | None, high: datetime | None) -> sa.Select:
+    conditions = [ContentReport.status == PENDING, ContentReport.post_id.is_not(None),
+                  _after(ContentReport.created_at, low)]
+    if high is not None:
+        conditions.append(ContentReport.created_at <= high)
+    return (sa.select(ContentReport.post_id, Post.created_at, sa.func.count().label("n"))
+            .join(Post, Post.id == ContentReport.post_id)
+            .where(*conditions).group_by(ContentReport.post_id, Post.created_at))
+
+
+def _report_colleges(low: datetime | None, high: datetime | None) -> list[sa.Select]:
+    """(report id, college id) for reports on posts and on comments, by their author."""
+    def window(stmt):
+        stmt = stmt.where(_after(ContentReport.created_at, low))
+        return stmt if high is None else stmt.where(ContentReport.created_at <= high)
+
+    on_posts = window(sa.select(ContentReport.id, PlatformUser.college_id)
+                      .join(Post, Post.id == ContentReport.post_id)
+                      .join(PlatformUser, PlatformUser.id == Post.posted_by_id))
+    on_comments = window(sa.select(ContentReport.id, PlatformUser.college_id)
+                         .join(Comment, Comment.id == ContentReport.comment_id)
+                         .join(PlatformUser, PlatformUser.id == Comment.commented_by_id))
+    return [on_posts, on_comments]
+
+
+def _students_per_college(low: datetime | None, high: datetime | None) -> sa.Select:
+    stmt = (sa.select(PlatformUser.college_id, sa.func.count().label("n"))
+            .where(_after(PlatformUser.created_at, low)).group_by(PlatformUser.college_id))
+    return stmt if high is None else stmt.where(PlatformUser.created_at <= high)
+
+
+def _add_window(session: Session, low: datetime | None, high: datetime, *, which: str) -> None:
+    if which == REPORTS:
+        _upsert(session, PostPendingTally, _pending_per_post(low, high),
+                ["post_id", "post_created_at", "pending"], add="pending")
+        for select in _report_colleges(low, high):
+            _upsert(session, ReportCollege, select, ["report_id", "college_id"])
+    else:
+        _upsert(session, CollegeStudentTally, _students_per_college(low, high),
+                ["college_id", "students"], add="students")
+
+
+# --- keeping them --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CatchUp:
+    reports_through: datetime | None
+    students_through: datetime | None
+
+
+def catch_up(now: datetime | None = None) -> CatchUp:
+    """Move both watermarks to ``now - margin``, adding what was created in between."""
+    high = (now or utcnow()) - margin()
+    marks = {}
+    with transaction() as session:
+        for name in (REPORTS, STUDENTS):
+            low = through(session, name, lock="update")
+            if low is None or high > low:
+                _add_window(session, low, high, which=name)
+                session.execute(sa.update(TallyWatermark).where(TallyWatermark.name == name)
+                                .values(through=high, updated_at=utcnow()))
+                low = high
+            marks[name] = low
+    return CatchUp(marks[REPORTS], marks[STUDENTS])
+
+
+@dataclass(frozen=True)
+class MovedReport:
+    post_id: uuid.UUID | None
+    created_at: datetime
+
+
+def reports_moved(session: Session, moved: Iterable[MovedReport], *, into_pending: bool) -> None:
+    """Reports of this unit left pending (a decision) or came back to it (a reopen): keep
+    the per-post tally right for the ones it already holds. One statement per direction."""
+    moved = [m for m in moved if m.post_id is not None]
+    if not moved:
+        return
+    mark = through(session, REPORTS, lock="share")
+    if mark is None:
+        return
+    per_post = Counter(m.post_id for m in moved if m.created_at <= mark)
+    if not per_post:
+        return
+    if into_pending:
+        # The post may have no row yet (its reports were all decided when tallied): one
+        # INSERT … SELECT … ON CONFLICT, run for every post in one executemany.
+        select = (sa.select(Post.id, Post.created_at, sa.bindparam("n", type_=sa.Integer))
+                  .where(Post.id == sa.bindparam("pid", type_=Post.id.type)))
+        _upsert(session, PostPendingTally, select, ["post_id", "post_created_at", "pending"],
+                add="pending", params=[{"pid": pid, "n": n} for pid, n in per_post.items()])
+    else:
+        session.connection().execute(
+            sa.update(PostPendingTally.__table__)
+            .where(PostPendingTally.__table__.c.post_id == sa.bindparam("pid"))
+            .values(pending=PostPendingTally.__table__.c.pending - sa.bindparam("n")),
+            [{"pid": pid, "n": n} for pid, n in per_post.items()])
+
+
+# --- reconciling ----------------------------------------------------------------------------
+
+@dataclass
+class Reconciliation:
+    reports_through: datetime | None
+    students_through: datetime | None
+    posts: list[tuple[uuid.UUID, int, int]] = field(default_factory=list)  # post, counted, tallied
+    reports: list[tuple[uuid.UUID, uuid.UUID | None, uuid.UUID | None]] = field(default_factory=list)
+    colleges: list[tuple[uuid.UUID, int, int]] = field(default_factory=list)
+
+    @property
+    def exact(self) -> bool:
+        return not (self.posts or self.reports or self.colleges)
+
+    def lines(self, limit: int = 20) -> list[str]:
+        out = [f"reports tallied through {self.reports_through or 'nothing yet'}, "
+               f"students through {self.students_through or 'nothing yet'}"]
+        for label, items in (("post pending reports (post, counted, tallied)", self.posts),
+                             ("report colleges (report, counted, tallied)", self.reports),
+                             ("college students (college, counted, tallied)", self.colleges)):
+            out.append(f"{label}: {len(items)} difference(s)")
+            out.extend(f"  {' '.join(str(v) for v in item)}" for item in items[:limit])
+        out.append("exact: every tally equals a full count" if self.exact else
+                   "NOT exact: run `flask --app wsgi tallies repair`")
+        return out
+
+
+def _differences(session: Session, counted: sa.Subquery, key: str, value: str,
+                 model, tallied: str) -> list[tuple]:
+    """Rows where a full count and the tally disagree, in one statement (one snapshot)."""
+    t = model.__table__
+    one = (sa.select(counted.c[key], counted.c[value], sa.func.coalesce(t.c[tallied], 0))
+           .outerjoin(t, t.c[key] == counted.c[key])
+           .where(sa.func.coalesce(t.c[tallied], 0) != counted.c[value]))
+    other = (sa.select(t.c[key], sa.literal(0), t.c[tallied])
+             .where(t.c[tallied] != 0, ~sa.exists().where(counted.c[key] == t.c[key])))
+    return [tuple(r) for r in session.execute(sa.union_all(one, other))]
+
+
+def _reconcile(session: Session) -> Reconciliation:
+    reports_mark = through(session, REPORTS, lock="update")
+    students_mark = through(session, STUDENTS, lock="update")
+    result = Reconciliation(reports_mark, students_mark)
+    if reports_mark is not None:
+        pending = _pending_per_post(None, reports_mark).subquery()
+        counted = sa.select(pending.c.post_id.label("post_id"), pending.c.n.label("n")).subquery()
+        result.posts = _differences(session, counted, "post_id", "n", PostPendingTally, "pending")
+        truth = sa.union_all(*_report_colleges(None, reports_mark)).subquery()
+        rc = ReportCollege.__table__
+        wrong = (sa.select(truth.c.id, truth.c.college_id, rc.c.college_id)
+                 .outerjoin(rc, rc.c.report_id == truth.c.id)
+                 .where(sa.or_(rc.c.college_id.is_(None), rc.c.college_id != truth.c.college_id)))
+        extra = (sa.select(rc.c.report_id, sa.null(), rc.c.college_id)
+                 .where(~sa.exists().where(truth.c.id == rc.c.report_id)))
+        result.reports = [tuple(r) for r in session.execute(sa.union_all(wrong, extra))]
+    if students_mark is not None:
+        students = _students_per_college(None, students_mark).subquery()
+        result.colleges = _differences(session, students, "college_id", "n",
+                                       CollegeStudentTally, "students")
+    return result
+
+
+def reconcile() -> Reconciliation:
+    """Compare every tally with a full count (read-only; the watermarks are held meanwhile)."""
+    with transaction() as session:
+        return _reconcile(session)
+
+
+def repair(reason: str) -> Reconciliation:
+    """Recount every tally from scratch (watermarks at now - margin), audited with what was
+    wrong. Returns the reconciliation found before the rebuild."""
+    high = utcnow() - margin()
+    with transaction() as session:
+        found = _reconcile(session)
+        for model in (PostPendingTally, ReportCollege, CollegeStudentTally):
+            session.execute(sa.delete(model))
+        for name in (REPORTS, STUDENTS):
+            _add_window(session, None, high, which=name)
+        session.execute(sa.update(TallyWatermark).values(through=high, updated_at=utcnow()))
+        record(AuditAction.TALLIES_REPAIRED, entity_type=EntityType.TALLY, entity_id="all",
+               reason=reason,
+               before={"reports_through": _iso(found.reports_through),
+                       "students_through": _iso(found.students_through)},
+               after={"reports_through": high.isoformat(), "students_through": high.isoformat()},
+               metadata={"post_differences": len(found.posts),
+                         "report_differences": len(found.reports),
+                         "college_differences": len(found.colleges)})
+    return found
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+# --- reading (the pages) ---------------------------------------------------------------------
+
+EPOCH = datetime(1, 1, 1)
+
+
+def _mark(name: str) -> sa.ColumnElement:
+    """The watermark as a scalar subquery (no statement of its own); before the first
+    catch-up, a time older than any row."""
+    return sa.func.coalesce(
+        sa.select(TallyWatermark.through).where(TallyWatermark.name == name).scalar_subquery(),
+        sa.literal(EPOCH, sa.DateTime))
+
+
+def read_mark(name: str) -> datetime:
+    """The watermark as a value, read on the replica: a page passes it to its query as a
+    literal, so the planner sees how few rows lie past it (a subquery would hide that and
+    make it plan for a third of the table)."""
+    from flick_admin.db.replica import reader
+
+    return through(reader(), name) or EPOCH
+
+
+def pending_post_sources() -> list[sa.Subquery]:
+    """Two disjoint sources of (post_id, pending, created_at), exact together: the tally's
+    posts without reports since its watermark (read along its index), and the posts with
+    such reports, with the tally's count plus the new ones (counted live, a few minutes'
+    worth). Page them with ``paginate_merged``: each keeps its own plan."""
+    live = (sa.select(ContentReport.post_id.label("post_id"), sa.func.count().label("n"))
+            .where(ContentReport.status == PENDING, ContentReport.post_id.is_not(None),
+                   ContentReport.created_at > read_mark(REPORTS))
+            .group_by(ContentReport.post_id).cte("new_pending"))
+    t = PostPendingTally.__table__
+    tallied = (sa.select(t.c.post_id, t.c.pending.label("pending"), t.c.post_created_at.label("created_at"))
+               .where(t.c.pending > 0, t.c.post_id.not_in(sa.select(live.c.post_id))))
+    fresh = (sa.select(live.c.post_id,
+                       sa.cast(live.c.n + sa.func.coalesce(t.c.pending, 0), sa.Integer).label("pending"),
+                       Post.created_at.label("created_at"))
+             .join(Post, Post.id == live.c.post_id)
+             .outerjoin(t, t.c.post_id == live.c.post_id))
+    return [tallied.subquery("tallied"), fresh.subquery("fresh")]
+
+
+def reports_of_colleges(college_ids: sa.Select, status: str | None) -> sa.CompoundSelect:
+    """Ids of reports on content by students of these colleges: the tally's up to the
+    watermark, the rest looked up live (reports since then, with this status)."""
+    mark = read_mark(REPORTS)
+    live = [s.where(PlatformUser.college_id.in_(college_ids), ContentReport.created_at > mark)
+            for s in _report_colleges(None, None)]
+    if status:
+        live = [s.where(ContentReport.status == status) for s in live]
+    live = [sa.select(s.subquery().c.id) for s in live]
+    tallied = sa.select(ReportCollege.report_id).where(ReportCollege.college_id.in_(college_ids))
+    return sa.union_all(tallied, *live)
+
+
+def students_by_college() -> sa.Subquery:
+    """(college_id, n) for every college with students: the tally plus the students
+    created since its watermark (one index range, usually empty), for sorting by size."""
+    recent = (sa.select(PlatformUser.college_id.label("college_id"), sa.func.count().label("n"))
+              .where(PlatformUser.created_at > read_mark(STUDENTS))
+              .group_by(PlatformUser.college_id).subquery("recent"))
+    t = CollegeStudentTally.__table__
+    both = sa.union_all(sa.select(t.c.college_id, t.c.students.label("n")),
+                        sa.select(recent.c.college_id, recent.c.n)).subquery("both")
+    return (sa.select(both.c.college_id, sa.func.sum(both.c.n).label("n"))
+            .group_by(both.c.college_id).subquery("students"))
+
+
+def students_column(college_id) -> sa.ColumnElement:
+    """A correlated, exact student count for ``college_id``: the tally plus the students
+    created since (an index range on (college_id, created_at), usually empty)."""
+    recent = (sa.select(sa.func.count()).select_from(PlatformUser)
+              .where(PlatformUser.college_id == college_id, PlatformUser.created_at > _mark(STUDENTS))
+              .scalar_subquery())
+    tallied = (sa.select(CollegeStudentTally.students)
+               .where(CollegeStudentTally.college_id == college_id).scalar_subquery())
+    return sa.func.coalesce(tallied, 0) + recent
