@@ -21,7 +21,7 @@ import json
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -105,6 +105,38 @@ def link_hash(prev_hash: str, row: Any) -> str:
     return hashlib.sha256((prev_hash + canonical(row)).encode("utf-8")).hexdigest()
 
 
+# Format 2 (PostgreSQL): the row as PostgreSQL prints a row value — every field quoted
+# and escaped as needed, so the text is unambiguous, and with the time as epoch seconds,
+# so no session setting (TimeZone, DateStyle) changes it. PostgreSQL can then recompute
+# every link's hash itself, in parallel, without sending a row to Python.
+FORMAT_JSON = 1
+FORMAT_POSTGRES = 2
+
+
+def postgres_canonical(log=Log) -> sa.ColumnElement:
+    return sa.cast(sa.tuple_(
+        log.id, sa.extract("epoch", log.occured_at), log.actor_id, log.actor_type, log.action,
+        log.entity_type, log.entity_id, log.before, log.after, log.reason, log.ip_address,
+        log.user_agent, log.request_id, log.metadata_), sa.Text)
+
+
+def postgres_link_hash(prev_hash, log=Log) -> sa.ColumnElement:
+    return sa.func.encode(sa.func.sha256(sa.func.convert_to(prev_hash + postgres_canonical(log), "UTF8")),
+                          "hex")
+
+
+def rehash(session: Session, prev_hash: str, link: AuditChainLink) -> str:
+    """The hash ``link`` should carry after ``prev_hash``, in the link's own format."""
+    if link.format == FORMAT_POSTGRES:
+        text = session.scalar(sa.select(postgres_canonical()).where(Log.id == link.log_id))
+        return hashlib.sha256((prev_hash + text).encode("utf-8")).hexdigest()
+    return link_hash(prev_hash, session.get(Log, link.log_id))
+
+
+def _is_postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
 def remember(session: Session, row: Log) -> None:
     """Called by ``record()``: this row is to be chained when the unit commits."""
     session.info.setdefault(PENDING_KEY, []).append(row)
@@ -148,10 +180,19 @@ def seal(session: Session) -> int:
         return 0
     lock_chain(session)
     seq, prev = tip(session)
+    texts: dict[uuid.UUID, str] = {}
+    if _is_postgres(session):
+        # The rows as PostgreSQL prints them (as stored, e.g. jsonb normalised): one statement.
+        texts = dict(session.execute(sa.select(Log.id, postgres_canonical())
+                                     .where(Log.id.in_([r.id for r in rows]))).all())
     for row in rows:
         seq += 1
-        digest = link_hash(prev, row)
-        session.add(AuditChainLink(seq=seq, log_id=row.id, prev_hash=prev, row_hash=digest))
+        if row.id in texts:
+            digest = hashlib.sha256((prev + texts[row.id]).encode("utf-8")).hexdigest()
+            fmt = FORMAT_POSTGRES
+        else:
+            digest, fmt = link_hash(prev, row), FORMAT_JSON
+        session.add(AuditChainLink(seq=seq, log_id=row.id, prev_hash=prev, row_hash=digest, format=fmt))
         prev = digest
     session.flush()
     return len(rows)
@@ -243,11 +284,15 @@ def _links(session: Session, start_after: int) -> Iterator[Any]:
         last = batch[-1].seq
 
 
-def unchained_rows(session: Session, shown: int = UNCHAINED_SHOWN) -> tuple[tuple[uuid.UUID, ...], int]:
-    """Rows only Flick Admin writes that have no chain link: (the first ``shown`` ids, how many)."""
+def unchained_rows(session: Session, shown: int = UNCHAINED_SHOWN, *,
+                   since: datetime | None = None) -> tuple[tuple[uuid.UUID, ...], int]:
+    """Rows only Flick Admin writes that have no chain link (``since`` a time, or all):
+    (the first ``shown`` ids, how many)."""
     own = sa.and_(
         sa.or_(Log.action.in_(OWN_ACTIONS), Log.actor_type.in_(OWN_ACTOR_TYPES)),
         ~sa.exists().where(AuditChainLink.log_id == Log.id))
+    if since is not None:
+        own = sa.and_(own, Log.occured_at >= since)
     ids = tuple(session.scalars(sa.select(Log.id).where(own).order_by(Log.occured_at, Log.id).limit(shown)))
     if len(ids) < shown:
         return ids, len(ids)
@@ -312,6 +357,7 @@ def verify(session: Session, *, full: bool = True, expect: Anchor | None = None)
                                "was verified: the chain was rewritten; run a full verification",
                                seq=start.seq, head=head(session))
     verdict = _walk(session, start)
+    swept = _is_postgres(session) and start is None
     if expect is not None and verdict.intact:
         found = _link_hash_at(session, expect.seq)
         if found != expect.hash:
@@ -320,10 +366,27 @@ def verify(session: Session, *, full: bool = True, expect: Anchor | None = None)
                        f"link {expect.seq} carries another hash than the anchor kept outside the "
                        "database: the history before it was rewritten")
             verdict = replace(verdict, intact=False, problem=problem, seq=expect.seq, log_id=None)
-    ids, total = unchained_rows(session)
+    if swept:  # the walk counted them in its pass over the log
+        total = verdict.unchained_total
+        ids = unchained_rows(session)[0] if total else ()
+    else:
+        ids, total = unchained_rows(session, since=_resumed_since(session, start))
     if not total:
         return verdict
     return replace(verdict, intact=False, unchained=ids, unchained_total=total)
+
+
+RESUME_SWEEP_MARGIN = timedelta(days=1)
+
+
+def _resumed_since(session: Session, start: Anchor | None) -> datetime | None:
+    """Where an incremental check looks for rows without a link: from a day before the
+    row it resumes after (a full check sweeps the whole log)."""
+    if start is None:
+        return None
+    when = session.scalar(sa.select(Log.occured_at).join(AuditChainLink, AuditChainLink.log_id == Log.id)
+                          .where(AuditChainLink.seq == start.seq))
+    return None if when is None else when - RESUME_SWEEP_MARGIN
 
 
 def _walk(session: Session, start: Anchor | None = None) -> Verdict:
@@ -334,6 +397,10 @@ def _walk(session: Session, start: Anchor | None = None) -> Verdict:
     resumed = None
     if start is not None and start.seq > expected_seq:
         expected_seq, prev, resumed = start.seq, start.hash, start.seq
+    if _is_postgres(session):
+        from flick_admin.audit.chain_sql import walk_in_database
+
+        return walk_in_database(session, expected_seq, prev, resumed, sweep=start is None)
     first = None
     checked = 0
     for link in _links(session, expected_seq):
@@ -341,18 +408,32 @@ def _walk(session: Session, start: Anchor | None = None) -> Verdict:
         expected_seq += 1
         where = {"seq": link.seq, "log_id": link.log_id, "resumed_from": resumed}
         if link.seq != expected_seq:
-            return Verdict(False, checked, f"link {expected_seq} is missing (the chain jumps from "
-                           f"{expected_seq - 1} to {link.seq}); a link was deleted", **where)
+            return Verdict(False, checked, missing_link(expected_seq, link.seq), **where)
         if link.prev_hash != prev:
-            return Verdict(False, checked, "its previous hash does not match the link before it: "
-                           "links were reordered, replaced or inserted", **where)
+            return Verdict(False, checked, REORDERED, **where)
         if link.id is None:
-            return Verdict(False, checked, f"its log row {link.log_id} is gone (deleted)", **where)
+            return Verdict(False, checked, row_gone(link.log_id), **where)
         if link_hash(prev, link) != link.row_hash:
-            return Verdict(False, checked, f"the content of log row {link.log_id} no longer matches "
-                           "its hash (edited)", **where)
+            return Verdict(False, checked, row_edited(link.log_id), **where)
         prev = link.row_hash
         checked += 1
     tip_anchor = Anchor(expected_seq, prev) if expected_seq else None
     return Verdict(True, checked, first_seq=first, last_seq=expected_seq if checked else None,
                    head=tip_anchor, resumed_from=resumed)
+
+
+REORDERED = ("its previous hash does not match the link before it: links were reordered, "
+             "replaced or inserted")
+
+
+def missing_link(expected: int, found: int) -> str:
+    return (f"link {expected} is missing (the chain jumps from {expected - 1} to {found}); "
+            "a link was deleted")
+
+
+def row_gone(log_id) -> str:
+    return f"its log row {log_id} is gone (deleted)"
+
+
+def row_edited(log_id) -> str:
+    return f"the content of log row {log_id} no longer matches its hash (edited)"

@@ -50,13 +50,20 @@ class AuditChainLink(Base):
     """One link of the hash chain over the ``logs`` rows Flick Admin writes."""
 
     __tablename__ = "admin_audit_chain"
-    __table_args__ = (sa.UniqueConstraint("log_id", name="admin_audit_chain_log_id_unique"),)
+    __table_args__ = (
+        sa.UniqueConstraint("log_id", name="admin_audit_chain_log_id_unique"),
+        sa.Index("ix_admin_audit_chain_json", "seq", postgresql_where=sa.text("format = 1"),
+                 sqlite_where=sa.text("format = 1")),
+    )
 
     seq: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True, autoincrement=False)
     log_id: Mapped[uuid.UUID] = mapped_column(UUID)
     prev_hash: Mapped[str] = mapped_column(sa.String(64))
     row_hash: Mapped[str] = mapped_column(sa.String(64))
     chained_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow_tz)
+    # How ``row_hash`` was computed: 1 = a JSON text Python builds (any database),
+    # 2 = the row's text as PostgreSQL prints it (verified inside PostgreSQL).
+    format: Mapped[int] = mapped_column(sa.SmallInteger, default=1, server_default="1")
 
 
 class AuditCheckpoint(Base):

@@ -171,7 +171,7 @@ def test_purge_keeps_the_rest_verifiable_through_a_checkpoint(app, dbs, connecti
     with app.app_context():
         session = db.session()
         for link in session.scalars(sa.select(AuditChainLink).order_by(AuditChainLink.seq)).all():
-            new_hash = chain.link_hash(prev, session.get(Log, link.log_id))
+            new_hash = chain.rehash(session, prev, link)
             relinked.append((link.seq, prev, new_hash))
             prev = new_hash
     _disable_guard(connection)

@@ -56,8 +56,7 @@ def _rewrite_from(connection, dbs, seq: int) -> None:
     dbs.expire_all()
     prev = next((l.row_hash for l in chained if l.seq == seq - 1), chain.GENESIS)
     for link in [l for l in links(dbs) if l.seq >= seq]:
-        row = dbs.get(Log, link.log_id)
-        digest = chain.link_hash(prev, row)
+        digest = chain.rehash(dbs, prev, link)
         connection.execute(sa.update(AuditChainLink).where(AuditChainLink.seq == link.seq)
                            .values(prev_hash=prev, row_hash=digest))
         prev = digest
