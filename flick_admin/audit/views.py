@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
 import uuid
 from collections.abc import Iterator
@@ -14,9 +12,9 @@ from flask import Response, abort, flash, redirect, request, stream_with_context
 from flask_admin import expose
 from flask_wtf import FlaskForm
 
-from flick_admin.audit import describe, queries, services
+from flick_admin.audit import describe, export, queries, services
 from flick_admin.audit.actions import AuditAction
-from flick_admin.audit.queries import EXPORT_COLUMNS, AuditFilters
+from flick_admin.audit.queries import AuditFilters
 from flick_admin.permissions import Permission, has_permission, requires
 from flick_admin.db.enums import ActorType, EntityType
 from flick_admin.forms import validated
@@ -42,22 +40,6 @@ def action_groups() -> list[tuple[str, list[str]]]:
             area = "Feedback"
         groups.setdefault(area, []).append(action.value)
     return sorted(groups.items())
-
-
-def _json_default(value):
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat() if value.tzinfo else value.isoformat()
-    return str(value)
-
-
-def _cell(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, dict | list):
-        return json.dumps(value, sort_keys=True, default=_json_default)
-    if isinstance(value, datetime):
-        return _json_default(value)
-    return str(value)
 
 
 class AuditView(SecureView):
@@ -106,38 +88,22 @@ class AuditView(SecureView):
     @staticmethod
     def _stream(filters: AuditFilters, described: dict, fmt: str) -> Iterator[bytes]:
         sha = hashlib.sha256()
-        count = 0
+        counter = export.Counter()
         complete = False
-
-        def emit(text: str) -> bytes:
-            data = text.encode("utf-8")
-            sha.update(data)
-            return data
-
         try:
             if fmt == "jsonl":
-                yield emit(json.dumps({"flick_audit_export": {"filter": described,
-                                       "generated_at": datetime.now(UTC).isoformat()}}) + "\n")
-                for row in queries.export_rows(filters):
-                    count += 1
-                    yield emit(json.dumps(row, sort_keys=True, default=_json_default) + "\n")
-            else:
-                buffer = io.StringIO()
-                writer = csv.writer(buffer)
-                writer.writerow(EXPORT_COLUMNS)
-                for row in queries.export_rows(filters):
-                    count += 1
-                    writer.writerow([_cell(row.get(c)) for c in EXPORT_COLUMNS])
-                    if buffer.tell() > 64 * 1024:
-                        yield emit(buffer.getvalue())
-                        buffer.seek(0)
-                        buffer.truncate()
-                yield emit(buffer.getvalue())
+                head = json.dumps({"flick_audit_export": {"filter": described,
+                                   "generated_at": datetime.now(UTC).isoformat()}}) + "\n"
+                sha.update(head.encode("utf-8"))
+                yield head.encode("utf-8")
+            for chunk in export.rows(filters, fmt, counter):
+                sha.update(chunk)
+                yield chunk
             complete = True
         finally:
             # The export is itself on the record: who, which filter, how many rows, and the
             # SHA-256 of exactly the bytes sent.
-            services.record_export(filters=described, fmt=fmt, rows=count,
+            services.record_export(filters=described, fmt=fmt, rows=counter.rows,
                                    sha256=sha.hexdigest(), complete=complete)
 
     @expose("/verify", methods=["GET", "POST"])
