@@ -131,4 +131,9 @@ def load(env: dict[str, str] | None = None) -> dict[str, object]:
         "METRICS_TOKEN": env.get("METRICS_TOKEN") or None,
         "METRICS_CACHE_SECONDS": _int(env, "METRICS_CACHE_SECONDS", 15),
         "METRICS_ALLOW": _networks(env.get("METRICS_ALLOW", "127.0.0.1/32,::1/128")),
+        # Running tallies: how far behind "now" a catch-up stops, so that rows Flick's server
+        # is still writing (they carry their transaction's start time) are not passed over.
+        "TALLY_MARGIN_SECONDS": _int(env, "TALLY_MARGIN_SECONDS", 300),
+        # PostgreSQL's JIT compilation costs more than the dashboard's short queries take.
+        "POSTGRES_JIT": _bool(env.get("POSTGRES_JIT"), False),
     }

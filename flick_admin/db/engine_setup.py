@@ -1,5 +1,11 @@
 """Per-dialect engine settings.
 
+PostgreSQL: JIT compilation off for the dashboard's connections. The dashboard's
+statements are short index walks, but correlated counts make the planner's cost estimates
+large enough to cross ``jit_above_cost``; compiling then costs 10–15 ms for a query that
+runs in 5 (measured on the colleges list sorted by size). Set ``POSTGRES_JIT=1`` to keep
+the server's setting.
+
 SQLite: foreign keys on (Flick's cascades must behave as on PostgreSQL) and real
 transactions (pysqlite's own BEGIN handling breaks SAVEPOINTs, so the driver's is
 switched off and SQLAlchemy emits BEGIN itself).
@@ -20,6 +26,20 @@ def configure(app: Flask) -> None:
     for engine in engines:
         if engine.dialect.name == "sqlite":
             configure_sqlite(engine)
+        elif engine.dialect.name == "postgresql" and not app.config.get("POSTGRES_JIT"):
+            configure_postgresql(engine)
+
+
+def configure_postgresql(engine: Engine) -> None:
+    if getattr(engine, "_flick_admin_pg", False):
+        return
+    engine._flick_admin_pg = True  # type: ignore[attr-defined]
+
+    @event.listens_for(engine, "do_connect")
+    def _on_connect(_dialect, _record, _cargs, cparams):
+        # A startup option of each new connection (no statement, nothing to commit).
+        options = cparams.get("options", "")
+        cparams["options"] = f"{options} -c jit=off".strip()
 
 
 def configure_sqlite(engine: Engine) -> None:
