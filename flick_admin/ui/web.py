@@ -140,7 +140,27 @@ def theme() -> str:
     return _preferences().theme
 
 
+_MARK = "00000000-0000-4000-8000-0000f1c4ad31"  # a valid UUID, never a real id in a link
+
+
+def url_prefix(endpoint: str, arg: str) -> str:
+    """The URL of ``endpoint`` up to its last argument, built once per request: list pages
+    append each row's id to it instead of building 100 URLs a page with ``url_for``
+    (a tenth of a list page's time). Only for routes whose last part is that argument."""
+    from flask import url_for
+
+    cache = g.setdefault("url_prefixes", {})
+    key = (request.blueprint, endpoint, arg)
+    if key not in cache:
+        built = url_for(endpoint, **{arg: _MARK})
+        if not built.endswith(_MARK):
+            raise ValueError(f"{endpoint} does not end in its {arg}")
+        cache[key] = built[: -len(_MARK)]
+    return cache[key]
+
+
 def register_filters(app: Flask) -> None:
+    app.jinja_env.globals["url_prefix"] = url_prefix
     app.jinja_env.filters["ago"] = ago
     app.jinja_env.filters["when"] = when
     app.jinja_env.filters["age"] = age
