@@ -21,6 +21,8 @@ class BaseModelView(ModelView):
 
 
 class PostView(BaseModelView):
+    # The fields a moderator edits (the stock form would also offer every relationship).
+    form_columns = ("title", "content", "topic", "is_banned", "is_shadow_banned")
     column_list = ("title", "author", "topic", "views", "is_banned", "is_shadow_banned", "created_at")
     column_searchable_list = ("title", "content")
     column_filters = ("is_banned", "is_shadow_banned", "topic", "created_at")

@@ -99,6 +99,10 @@ def generate(url: str, scale: float = 1.0, chain_rows: int = 1_000_000) -> dict[
     if chain_rows:
         with step(f"chain {min(chain_rows, c['logs']):,} audit rows"):
             chain_existing(engine, chain_rows)
+    with step("running tallies (first catch-up)"), app.test_request_context("/"):
+        from flick_admin.tallies import catch_up
+
+        catch_up()
     return c
 
 
@@ -236,36 +240,43 @@ def _load(conn, c: dict[str, int]) -> None:
 
 
 def chain_existing(engine, limit: int, batch: int = 20_000) -> None:
-    """Chain the oldest ``limit`` log rows exactly as Flick Admin would have, so that the
-    verification can be measured over a long chain."""
+    """Chain log rows exactly as Flick Admin on PostgreSQL would have (format 2: the hash
+    over the row's text as PostgreSQL prints it), so that the verification can be measured
+    over a long chain."""
+    import hashlib
     import io
 
     from flick_admin.audit import chain
-    from flick_admin.audit.chain import LOG_COLUMNS
+    from flick_admin.audit.chain_sql import own_rows
     from flick_admin.db import Log
 
-    prev, seq, last = chain.GENESIS, 0, None
+    # Every row only Flick Admin writes (as in production: all of them carry a link), and
+    # the oldest ``limit`` rows besides.
     with engine.connect() as conn:
-        while seq < limit:
-            stmt = sa.select(*LOG_COLUMNS).order_by(Log.occured_at, Log.id).limit(min(batch, limit - seq))
-            if last is not None:
-                stmt = stmt.where(sa.tuple_(Log.occured_at, Log.id) > sa.tuple_(
-                    sa.literal(last[0], type_=Log.occured_at.type), sa.literal(last[1], type_=Log.id.type)))
-            rows = conn.execute(stmt).all()
-            if not rows:
-                break
+        edge = conn.execute(sa.select(Log.occured_at, Log.id).order_by(Log.occured_at, Log.id)
+                            .offset(max(limit - 1, 0)).limit(1)).first()
+    chained = own_rows()
+    if edge is not None:
+        chained = sa.or_(chained, sa.tuple_(Log.occured_at, Log.id) <= sa.tuple_(
+            sa.literal(edge.occured_at, Log.occured_at.type), sa.literal(edge.id, Log.id.type)))
+    prev, seq = chain.GENESIS, 0
+    stmt = (sa.select(Log.id, chain.postgres_canonical().label("text"))
+            .where(chained).order_by(Log.occured_at, Log.id))
+    with engine.connect() as reading, engine.connect() as writing:
+        # One pass in time order through a server-side cursor; links written as they come.
+        rows = reading.execution_options(stream_results=True, yield_per=batch).execute(stmt)
+        raw = writing.connection.dbapi_connection
+        for part in rows.partitions():
             buffer = io.StringIO()
-            for row in rows:
+            for row in part:
                 seq += 1
-                digest = chain.link_hash(prev, row)
-                buffer.write(f"{seq}\t{row.id}\t{prev}\t{digest}\n")
+                digest = hashlib.sha256((prev + row.text).encode("utf-8")).hexdigest()
+                buffer.write(f"{seq}\t{row.id}\t{prev}\t{digest}\t{chain.FORMAT_POSTGRES}\n")
                 prev = digest
-            raw = conn.connection.dbapi_connection
             with raw.cursor() as cursor, cursor.copy(
-                    "COPY admin_audit_chain (seq, log_id, prev_hash, row_hash) FROM STDIN") as copy:
+                    "COPY admin_audit_chain (seq, log_id, prev_hash, row_hash, format) FROM STDIN") as copy:
                 copy.write(buffer.getvalue())
             raw.commit()
-            last = (rows[-1].occured_at, rows[-1].id)
 
 
 def main(argv: list[str] | None = None) -> int:
