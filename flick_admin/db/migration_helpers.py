@@ -75,3 +75,27 @@ def include_object_for(dialect_name: str):
         return not (dialect_name == "sqlite" and type_ == "index" and name in EXPRESSION_INDEXES)
 
     return include_object
+
+
+def create_indexes_on_flick_tables(indexes: tuple[tuple[str, str, str], ...]) -> None:
+    """Indexes (name, table, key columns already quoted where Flick's names need it) on
+    Flick's tables: on PostgreSQL built CONCURRENTLY, outside a transaction, so adopting a
+    live Flick database does not block its writes while they build."""
+    from flick_admin.db.quoting import ident
+
+    statements = [f"CREATE INDEX {{}}IF NOT EXISTS {ident(name)} ON {ident(table)} ({keys})"
+                  for name, table, keys in indexes]
+    if is_postgres():
+        with op.get_context().autocommit_block():
+            for statement in statements:
+                op.execute(statement.format("CONCURRENTLY "))
+    else:
+        for statement in statements:
+            op.execute(statement.format(""))
+
+
+def drop_indexes(indexes: tuple[tuple[str, str, str], ...]) -> None:
+    from flick_admin.db.quoting import ident
+
+    for name, _table, _keys in indexes:
+        op.execute(f"DROP INDEX IF EXISTS {ident(name)}")

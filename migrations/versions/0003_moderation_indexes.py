@@ -8,10 +8,7 @@ Revision ID: 0003_moderation_indexes
 Revises: 0002_admin_enum_values
 """
 
-from alembic import op
-
-from flick_admin.db.migration_helpers import is_postgres
-from flick_admin.db.quoting import ident
+from flick_admin.db.migration_helpers import create_indexes_on_flick_tables, drop_indexes
 
 revision = "0003_moderation_indexes"
 down_revision = "0002_admin_enum_values"
@@ -35,15 +32,8 @@ INDEXES = (
 
 
 def upgrade() -> None:
-    if is_postgres():
-        with op.get_context().autocommit_block():
-            for name, table, keys in INDEXES:
-                op.execute(f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {ident(name)} ON {ident(table)} ({keys})")
-    else:
-        for name, table, keys in INDEXES:
-            op.execute(f"CREATE INDEX IF NOT EXISTS {ident(name)} ON {ident(table)} ({keys})")
+    create_indexes_on_flick_tables(INDEXES)
 
 
 def downgrade() -> None:
-    for name, _table, _keys in INDEXES:
-        op.execute(f"DROP INDEX IF EXISTS {ident(name)}")
+    drop_indexes(INDEXES)

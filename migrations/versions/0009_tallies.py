@@ -13,8 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from flick_admin.db.base import UUID
-from flick_admin.db.migration_helpers import is_postgres
-from flick_admin.db.quoting import ident
+from flick_admin.db.migration_helpers import create_indexes_on_flick_tables, drop_indexes, is_postgres
 
 revision = "0009_tallies"
 down_revision = "0008_staff_preferences"
@@ -59,18 +58,11 @@ def upgrade() -> None:
     )
     op.execute("INSERT INTO admin_tally_watermarks (name, through, updated_at) VALUES "
                "('reports', NULL, CURRENT_TIMESTAMP), ('students', NULL, CURRENT_TIMESTAMP)")
-    if is_postgres():
-        with op.get_context().autocommit_block():
-            for name, table, keys in INDEXES:
-                op.execute(f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {ident(name)} ON {ident(table)} ({keys})")
-    else:
-        for name, table, keys in INDEXES:
-            op.execute(f"CREATE INDEX IF NOT EXISTS {ident(name)} ON {ident(table)} ({keys})")
+    create_indexes_on_flick_tables(INDEXES)
 
 
 def downgrade() -> None:
-    for name, _table, _keys in INDEXES:
-        op.execute(f"DROP INDEX IF EXISTS {ident(name)}")
+    drop_indexes(INDEXES)
     op.drop_table("admin_college_students")
     op.drop_table("admin_report_colleges")
     op.drop_table("admin_post_pending")
