@@ -88,3 +88,11 @@ def test_the_view_audits_the_copy_with_its_hash_and_count(client, dbs, login_as)
     assert len(list(csv.DictReader(io.StringIO(body.decode())))) == 1
     (row,) = audit_rows(dbs, action="admin:exported:audit-log")
     assert row.metadata_["rows"] == 1 and row.metadata_["sha256"] == hashlib.sha256(body).hexdigest()
+
+
+def test_a_large_export_is_computed_in_parallel_with_the_same_result(app, dbs, monkeypatch):
+    _rows(dbs)
+    serial = _both(app, "jsonl")[0]
+    monkeypatch.setattr(export, "PARALLEL_ROWS", 0)  # as if the filter matched millions
+    parallel = _both(app, "jsonl")[0]
+    assert parallel == serial
