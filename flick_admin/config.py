@@ -134,6 +134,8 @@ def load(env: dict[str, str] | None = None) -> dict[str, object]:
         # Running tallies: how far behind "now" a catch-up stops, so that rows Flick's server
         # is still writing (they carry their transaction's start time) are not passed over.
         "TALLY_MARGIN_SECONDS": _int(env, "TALLY_MARGIN_SECONDS", 300),
+        # Tell reporters (in Flick's notifications) when their report is decided.
+        "NOTIFY_REPORTERS": _bool(env.get("NOTIFY_REPORTERS"), True),
         # PostgreSQL's JIT compilation costs more than the dashboard's short queries take.
         "POSTGRES_JIT": _bool(env.get("POSTGRES_JIT"), False),
     }

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from flick_admin.audit.actions import AuditAction
 from flick_admin.audit.recorder import changed_fields, record
 from flick_admin import tallies
+from flick_admin.moderation import reporters
 from flick_admin.db import Auth, Comment, ContentReport, Log, PlatformUser, Post
 from flick_admin.db.base import utcnow
 from flick_admin.db.enums import EntityType, ReportStatus
@@ -166,7 +167,7 @@ def _set_reports(
     column = ContentReport.post_id if kind is TargetKind.POST else ContentReport.comment_id
     rows = session.execute(
         sa.select(ContentReport.id, ContentReport.status, column.label("target"),
-                  ContentReport.post_id, ContentReport.created_at)
+                  ContentReport.post_id, ContentReport.created_at, ContentReport.reported_by_id)
         .where(column.in_(target_ids), ContentReport.status.in_(from_statuses))
         .order_by(ContentReport.id)
         .with_for_update()
@@ -185,8 +186,11 @@ def _set_reports(
         session, [tallies.MovedReport(r.post_id, r.created_at) for r in rows
                   if (r.status == ReportStatus.PENDING.value) != into_pending],
         into_pending=into_pending)
+    told = reporters.tell_reporters(
+        session, noun=kind.value, to_status=to_status,
+        reports=[(r.id, r.reported_by_id, r.target) for r in rows if r.status == ReportStatus.PENDING.value])
     metadata_base = {"batch_id": batch_id} if batch_id else {}
-    for report_id, old, target, _post, _created in rows:
+    for report_id, old, target, _post, _created, _reporter in rows:
         counts[target] = counts.get(target, 0) + 1
         record(
             AuditAction.REPORT_STATUS_CHANGED,
@@ -195,7 +199,8 @@ def _set_reports(
             before={"status": old},
             after={"status": to_status.value},
             reason=reason,
-            metadata={**metadata_base, "target": f"{kind}:{target}"},
+            metadata={**metadata_base, "target": f"{kind}:{target}",
+                      **({"reporter_notified": True} if report_id in told else {})},
             flush=False,
         )
     return counts

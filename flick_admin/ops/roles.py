@@ -19,7 +19,7 @@ from flick_admin.db.quoting import ident, idents
 READ_ALL = "SELECT"
 INSERT_ON = ("logs", "admin_audit_chain", "session", "auth", "account", "colleges", "branches",
              "college_branches", "banned_words", "two_factor", "verification", "admin_totp_steps",
-             "admin_staff_preferences", "admin_post_pending", "admin_report_colleges",
+             "admin_staff_preferences", "notifications", "admin_post_pending", "admin_report_colleges",
              "admin_college_students")
 UPDATE_COLUMNS = {
     "posts": ("isBanned", "isShadowBanned", "updatedAt"),

@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import orm
 
-from flick_admin.db import Auth, College, ContentReport, Log, PlatformUser, Post
+from flick_admin.db import Auth, College, ContentReport, Log, Notification, PlatformUser, Post
 from flick_admin.extensions import db
 from flick_admin.moderation import services
 from flick_admin.refusals import StaleState
@@ -47,6 +47,7 @@ def committed_post(app):
     finally:
         with orm.Session(engine) as s:
             purge_committed_audit(s, [ids["post"], ids["report"]])
+            s.execute(sa.delete(Notification).where(Notification.receiver_id == str(ids["user"])))
             s.execute(sa.delete(College).where(College.id == ids["college"]))
             s.execute(sa.delete(Auth).where(Auth.id == ids["auth"]))
             s.commit()

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy import orm
 
 from flick_admin import tallies
-from flick_admin.db import Auth, College, ContentReport, PlatformUser, Post
+from flick_admin.db import Auth, College, ContentReport, Notification, PlatformUser, Post
 from flick_admin.db.base import utcnow
 from flick_admin.db.tallies import CollegeStudentTally, PostPendingTally, ReportCollege, TallyWatermark
 from flick_admin.extensions import db
@@ -71,6 +71,7 @@ def committed_board(app):
             report_ids = list(s.scalars(sa.select(ContentReport.id)
                                         .where(ContentReport.post_id.in_(post_ids))))
             purge_committed_audit(s, [*post_ids, *report_ids])
+            s.execute(sa.delete(Notification).where(Notification.receiver_id == str(user_id)))
             s.execute(sa.delete(College).where(College.id == college_id))
             s.execute(sa.delete(Auth).where(Auth.id == auth_id))
             _reset_tallies(s)
