@@ -204,3 +204,21 @@ def test_pages_keep_their_statement_budget_with_tallies(app, client, dbs, login_
         with count_queries() as queries:
             assert client.get(path, query_string=query).status_code == 200
         assert queries.n <= 5, (path, queries.statements)
+
+
+def test_the_commands_catch_up_reconcile_and_repair(app, dbs):
+    post = reported_post("commands", 2, age=timedelta(days=1))
+    runner = app.test_cli_runner()
+    caught = runner.invoke(args=["tallies", "catch-up"])
+    assert caught.exit_code == 0 and "reports tallied through" in caught.output
+    exact = runner.invoke(args=["tallies", "reconcile"])
+    assert exact.exit_code == 0 and "exact: every tally equals a full count" in exact.output
+    dbs.execute(sa.update(ContentReport).where(ContentReport.post_id == post.id).values(status="ignored"))
+    dbs.flush()
+    drifted = runner.invoke(args=["tallies", "reconcile"])
+    assert drifted.exit_code == 1 and "1 difference(s)" in drifted.output and str(post.id) in drifted.output
+    refused = runner.invoke(args=["tallies", "repair"])
+    assert refused.exit_code == 2 and "--reason" in refused.output
+    repaired = runner.invoke(args=["tallies", "repair", "--reason", "reports ignored in Flick's admin"])
+    assert repaired.exit_code == 0 and "1 post" in repaired.output
+    assert runner.invoke(args=["tallies", "reconcile"]).exit_code == 0
