@@ -153,6 +153,32 @@ def _tables(conn: Connection, section: Section) -> None:
 POSTGRES_ONLY = ("Connection", "Long-running and idle-in-transaction sessions",
                  "Slowest statements", "Index usage", "Tables")
 
+def _tallies(conn: Connection, section: Section) -> None:
+    """How far the running tallies are behind: pages stay exact either way, but count
+    everything since the watermark live, so a tally left far behind makes them slower."""
+    from flick_admin.db.base import utcnow
+    from flick_admin.db.tallies import TallyWatermark
+
+    now = utcnow()
+    marks = dict(conn.execute(sa.select(TallyWatermark.name, TallyWatermark.through)).all())
+    behind = []
+    for name in sorted(marks):
+        through = marks[name]
+        if through is None:
+            section.facts[f"{name} tallied through"] = "never (every row is counted live)"
+            behind.append(name)
+            continue
+        minutes = max(0, int((now - through).total_seconds() // 60))
+        section.facts[f"{name} tallied through"] = f"{through:%Y-%m-%d %H:%M} UTC ({minutes} min ago)"
+        if minutes > TALLY_STALE_MINUTES:
+            behind.append(name)
+    if behind:
+        section.note = ("Behind: run `flask --app wsgi tallies catch-up` from cron every minute, "
+                        "and `tallies reconcile` daily (see the README's Operations).")
+
+
+TALLY_STALE_MINUTES = 30
+
 _CACHE: dict[str, Health] = {}
 _LOCK = threading.Lock()
 
@@ -164,7 +190,8 @@ def read(engine: Engine | None = None, *, fresh: bool = False) -> Health:
         hit = _CACHE.get(key)
         if hit and not fresh and time.monotonic() - hit.read_at < CACHE_SECONDS:
             return hit
-    sections = [_section(engine, "Migrations and schema", _migrations)]
+    sections = [_section(engine, "Migrations and schema", _migrations),
+                _section(engine, "Running tallies", _tallies)]
     if engine.dialect.name == "postgresql":
         sections += [
             _section(engine, "Connection", _connection),

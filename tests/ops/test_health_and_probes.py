@@ -25,6 +25,28 @@ def test_health_page_for_admins(client, dbs, login_as, app):
         assert "Needs PostgreSQL; this database is SQLite." in page
 
 
+def test_health_says_how_far_behind_the_running_tallies_are(app):
+    from datetime import timedelta
+
+    from flick_admin.db.base import utcnow
+    from flick_admin.db.tallies import TallyWatermark
+
+    with app.app_context():
+        engine = app.extensions["sqlalchemy"].engines[None]
+        section = next(s for s in health.read(fresh=True).sections if s.title == "Running tallies")
+        # The test database has never been caught up.
+        assert section.facts["reports tallied through"].startswith("never")
+        assert "tallies catch-up" in section.note
+        with engine.begin() as conn:
+            conn.execute(sa.update(TallyWatermark).values(through=utcnow() - timedelta(minutes=6)))
+        try:
+            section = next(s for s in health.read(fresh=True).sections if s.title == "Running tallies")
+        finally:
+            with engine.begin() as conn:
+                conn.execute(sa.update(TallyWatermark).values(through=None))
+    assert "(6 min ago)" in section.facts["students tallied through"] and section.note == ""
+
+
 def test_moderators_and_auditors_do_not_see_it(client, dbs, login_as):
     for role in ("moderator", "auditor"):
         login_as(role)
