@@ -243,7 +243,6 @@ def chain_existing(engine, limit: int, batch: int = 20_000) -> None:
     """Chain log rows exactly as Flick Admin on PostgreSQL would have (format 2: the hash
     over the row's text as PostgreSQL prints it), so that the verification can be measured
     over a long chain."""
-    import hashlib
     import io
 
     from flick_admin.audit import chain
@@ -270,7 +269,7 @@ def chain_existing(engine, limit: int, batch: int = 20_000) -> None:
             buffer = io.StringIO()
             for row in part:
                 seq += 1
-                digest = hashlib.sha256((prev + row.text).encode("utf-8")).hexdigest()
+                digest = chain.postgres_text_hash(prev, row.text)
                 buffer.write(f"{seq}\t{row.id}\t{prev}\t{digest}\t{chain.FORMAT_POSTGRES}\n")
                 prev = digest
             with raw.cursor() as cursor, cursor.copy(

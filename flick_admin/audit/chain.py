@@ -125,12 +125,10 @@ def postgres_link_hash(prev_hash, log=Log) -> sa.ColumnElement:
                           "hex")
 
 
-def rehash(session: Session, prev_hash: str, link: AuditChainLink) -> str:
-    """The hash ``link`` should carry after ``prev_hash``, in the link's own format."""
-    if link.format == FORMAT_POSTGRES:
-        text = session.scalar(sa.select(postgres_canonical()).where(Log.id == link.log_id))
-        return hashlib.sha256((prev_hash + text).encode("utf-8")).hexdigest()
-    return link_hash(prev_hash, session.get(Log, link.log_id))
+def postgres_text_hash(prev_hash: str, text: str) -> str:
+    """A format-2 link's hash: the previous hash and the row's text as PostgreSQL prints it
+    (what ``postgres_link_hash`` computes inside PostgreSQL)."""
+    return hashlib.sha256((prev_hash + text).encode("utf-8")).hexdigest()
 
 
 def _is_postgres(session: Session) -> bool:
@@ -162,7 +160,7 @@ def tip(session: Session) -> tuple[int, str]:
 
 
 def lock_chain(session: Session) -> None:
-    if session.get_bind().dialect.name == "postgresql":
+    if _is_postgres(session):
         session.execute(sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"),
                         {"k": CHAIN_LOCK})
 
@@ -188,8 +186,7 @@ def seal(session: Session) -> int:
     for row in rows:
         seq += 1
         if row.id in texts:
-            digest = hashlib.sha256((prev + texts[row.id]).encode("utf-8")).hexdigest()
-            fmt = FORMAT_POSTGRES
+            digest, fmt = postgres_text_hash(prev, texts[row.id]), FORMAT_POSTGRES
         else:
             digest, fmt = link_hash(prev, row), FORMAT_JSON
         session.add(AuditChainLink(seq=seq, log_id=row.id, prev_hash=prev, row_hash=digest, format=fmt))
@@ -266,18 +263,19 @@ LOG_COLUMNS = (Log.id, Log.occured_at, Log.actor_id, Log.actor_type, Log.action,
                Log.user_agent, Log.request_id, Log.metadata_.label("metadata_"))
 
 
-def _links(session: Session, start_after: int) -> Iterator[Any]:
-    """Links in order with their log row's columns (plain rows: nothing piles up in the
-    session however long the chain is)."""
+def links_with_rows(session: Session, start_after: int, *, only_format: int | None = None) -> Iterator[Any]:
+    """Links in order with their log row's columns (NULL when the row is gone), in batches
+    along the primary key (plain rows: nothing piles up in the session however long the
+    chain is); ``only_format`` keeps the links of one format."""
     last = start_after
     while True:
-        batch = session.execute(
-            sa.select(AuditChainLink.seq, AuditChainLink.log_id, AuditChainLink.prev_hash,
-                      AuditChainLink.row_hash, *LOG_COLUMNS)
-            .outerjoin(Log, Log.id == AuditChainLink.log_id)
-            .where(AuditChainLink.seq > last)
-            .order_by(AuditChainLink.seq).limit(VERIFY_BATCH)
-        ).all()
+        stmt = (sa.select(AuditChainLink.seq, AuditChainLink.log_id, AuditChainLink.prev_hash,
+                          AuditChainLink.row_hash, *LOG_COLUMNS)
+                .outerjoin(Log, Log.id == AuditChainLink.log_id)
+                .where(AuditChainLink.seq > last))
+        if only_format is not None:
+            stmt = stmt.where(AuditChainLink.format == only_format)
+        batch = session.execute(stmt.order_by(AuditChainLink.seq).limit(VERIFY_BATCH)).all()
         if not batch:
             return
         yield from batch
@@ -403,7 +401,7 @@ def _walk(session: Session, start: Anchor | None = None) -> Verdict:
         return walk_in_database(session, expected_seq, prev, resumed, sweep=start is None)
     first = None
     checked = 0
-    for link in _links(session, expected_seq):
+    for link in links_with_rows(session, expected_seq):
         first = first if first is not None else link.seq
         expected_seq += 1
         where = {"seq": link.seq, "log_id": link.log_id, "resumed_from": resumed}

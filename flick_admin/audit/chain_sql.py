@@ -17,8 +17,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from flick_admin.audit.chain import (
-    FORMAT_JSON, FORMAT_POSTGRES, LOG_COLUMNS, OWN_ACTIONS, OWN_ACTOR_TYPES, REORDERED, VERIFY_BATCH,
-    Anchor, Verdict, link_hash, missing_link, postgres_link_hash, row_edited, row_gone,
+    FORMAT_JSON, FORMAT_POSTGRES, OWN_ACTIONS, OWN_ACTOR_TYPES, REORDERED, Anchor, Verdict,
+    link_hash, links_with_rows, missing_link, postgres_link_hash, row_edited, row_gone,
 )
 from flick_admin.db.audit import AuditChainLink, Log
 
@@ -78,22 +78,12 @@ def _contents(session: Session, after: int, links: int, *, sweep: bool) -> tuple
 
 
 def _json_links(session: Session, after: int) -> tuple[int, Any, str] | None:
-    """Format-1 links, re-hashed in Python over their own previous hash (continuity is
-    checked apart), in batches along the primary key."""
-    c = AuditChainLink
-    last = after
-    while True:
-        batch = session.execute(
-            sa.select(c.seq, c.log_id, c.prev_hash, c.row_hash, *LOG_COLUMNS)
-            .join(Log, Log.id == c.log_id)
-            .where(c.seq > last, c.format == FORMAT_JSON)
-            .order_by(c.seq).limit(VERIFY_BATCH)).all()
-        if not batch:
-            return None
-        for link in batch:
-            if link_hash(link.prev_hash, link) != link.row_hash:
-                return link.seq, link.log_id, row_edited(link.log_id)
-        last = batch[-1].seq
+    """Format-1 links, re-hashed in Python over their own previous hash (continuity and
+    gone rows are checked apart)."""
+    for link in links_with_rows(session, after, only_format=FORMAT_JSON):
+        if link.id is not None and link_hash(link.prev_hash, link) != link.row_hash:
+            return link.seq, link.log_id, row_edited(link.log_id)
+    return None
 
 
 def walk_in_database(session: Session, after: int, prev: str, resumed: int | None, *,

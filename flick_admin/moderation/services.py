@@ -16,9 +16,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from flick_admin import tallies
 from flick_admin.audit.actions import AuditAction
 from flick_admin.audit.recorder import changed_fields, record
-from flick_admin import tallies
 from flick_admin.moderation import reporters
 from flick_admin.db import Auth, Comment, ContentReport, Log, PlatformUser, Post
 from flick_admin.db.base import utcnow

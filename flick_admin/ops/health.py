@@ -23,6 +23,8 @@ from flick_admin.extensions import db
 CACHE_SECONDS = 30
 LONG_RUNNING_SECONDS = 30
 IDLE_IN_TRANSACTION_SECONDS = 10
+# A tally watermark further behind than this is worth a note (catch-up runs every minute).
+TALLY_STALE_MINUTES = 30
 
 
 @dataclass
@@ -176,8 +178,6 @@ def _tallies(conn: Connection, section: Section) -> None:
         section.note = ("Behind: run `flask --app wsgi tallies catch-up` from cron every minute, "
                         "and `tallies reconcile` daily (see the README's Operations).")
 
-
-TALLY_STALE_MINUTES = 30
 
 _CACHE: dict[str, Health] = {}
 _LOCK = threading.Lock()

@@ -13,7 +13,7 @@ from flick_admin.audit import chain
 from flick_admin.db import Log
 from flick_admin.db.audit import AuditChainLink
 from flick_admin.extensions import db
-from tests.audit.test_chain import _disable_guard, links, verdict, write_rows
+from tests.audit.test_chain import _disable_guard, links, rehash, verdict, write_rows
 
 pytestmark = pytest.mark.postgres_only
 
@@ -28,8 +28,7 @@ def _as_format_one(connection, dbs, upto: int) -> None:
             digest = chain.link_hash(prev, dbs.get(Log, link.log_id))
             values = {"prev_hash": prev, "row_hash": digest, "format": chain.FORMAT_JSON}
         else:
-            text = dbs.scalar(sa.select(chain.postgres_canonical()).where(Log.id == link.log_id))
-            digest = hashlib.sha256((prev + text).encode("utf-8")).hexdigest()
+            digest = rehash(dbs, prev, link)
             values = {"prev_hash": prev, "row_hash": digest}
         connection.execute(sa.update(AuditChainLink).where(AuditChainLink.seq == link.seq).values(**values))
         prev = digest
@@ -43,6 +42,7 @@ def test_new_links_on_postgresql_hash_the_row_as_postgresql_prints_it(app, dbs):
     first = chained[0]
     text = dbs.scalar(sa.select(chain.postgres_canonical()).where(Log.id == first.log_id))
     assert first.row_hash == hashlib.sha256((chain.GENESIS + text).encode()).hexdigest()
+    assert chain.postgres_text_hash(chain.GENESIS, text) == first.row_hash
     # PostgreSQL computes the same hash itself.
     assert dbs.scalar(sa.select(chain.postgres_link_hash(AuditChainLink.prev_hash))
                       .select_from(AuditChainLink).join(Log, Log.id == AuditChainLink.log_id)

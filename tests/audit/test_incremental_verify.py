@@ -12,7 +12,7 @@ from flick_admin.audit.services import verify_and_record
 from flick_admin.db import Log
 from flick_admin.db.audit import AuditChainLink
 from flick_admin.extensions import db
-from tests.audit.test_chain import _disable_guard, links, write_rows
+from tests.audit.test_chain import _disable_guard, links, rehash, write_rows
 
 
 def _verify(app, **kwargs):
@@ -56,7 +56,7 @@ def _rewrite_from(connection, dbs, seq: int) -> None:
     dbs.expire_all()
     prev = next((l.row_hash for l in chained if l.seq == seq - 1), chain.GENESIS)
     for link in [l for l in links(dbs) if l.seq >= seq]:
-        digest = chain.rehash(dbs, prev, link)
+        digest = rehash(dbs, prev, link)
         connection.execute(sa.update(AuditChainLink).where(AuditChainLink.seq == link.seq)
                            .values(prev_hash=prev, row_hash=digest))
         prev = digest
