@@ -136,6 +136,14 @@ def load(env: dict[str, str] | None = None) -> dict[str, object]:
         "TALLY_MARGIN_SECONDS": _int(env, "TALLY_MARGIN_SECONDS", 300),
         # Tell reporters (in Flick's notifications) when their report is decided.
         "NOTIFY_REPORTERS": _bool(env.get("NOTIFY_REPORTERS"), True),
+        # Moderating as a team: how long opening an item holds it; which actions wait for a
+        # second staff member (comma-separated, "none" for none) and for how long; how many
+        # items make a batch severe; how many lines make a banned-word import severe.
+        "CLAIM_MINUTES": _int(env, "CLAIM_MINUTES", 10),
+        "FOUR_EYES": env.get("FOUR_EYES", "user-ban,batch,college-delete,word-import"),
+        "FOUR_EYES_BATCH": _int(env, "FOUR_EYES_BATCH", 50),
+        "FOUR_EYES_IMPORT_LINES": _int(env, "FOUR_EYES_IMPORT_LINES", 100),
+        "PROPOSAL_HOURS": _int(env, "PROPOSAL_HOURS", 48),
         # PostgreSQL's JIT compilation costs more than the dashboard's short queries take.
         "POSTGRES_JIT": _bool(env.get("POSTGRES_JIT"), False),
     }

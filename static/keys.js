@@ -124,7 +124,7 @@
       if (link) { link.click(); }
       return;
     }
-    if (panel && panel.id === "decide" && !chosen().length && active()) {
+    if (panel && panel.id === "decide" && button.form === panel && !chosen().length && active()) {
       var box = active().querySelector("[data-select]");
       if (box) { box.checked = true; refreshCount(); }
     }
@@ -146,7 +146,7 @@
     else if (key === "Enter" && active() && active().dataset.open) { window.location = active().dataset.open; }
     else if (key === "r") { var r = (panel || active() || document).querySelector("[data-reason]"); if (r) { r.focus(); } }
     else if (key === "x" && active()) { var box = active().querySelector("[data-select]"); if (box) { box.checked = !box.checked; refreshCount(); } }
-    else if (key === "n" || key === "p" || key === "b" || key === "s" || key === "i" || key === "o") { press(key); }
+    else if (key === "n" || key === "p" || key === "b" || key === "s" || key === "i" || key === "o" || key === "c") { press(key); }
     else { return; }
     event.preventDefault();
   });

@@ -21,6 +21,11 @@ class AuditAction(StrEnum):
     CONTENT_UNBANNED = "admin:unblocked:content"
     CONTENT_SHADOW_BANNED = "admin:shadow:banned:content"
     CONTENT_SHADOW_UNBANNED = "admin:shadow:unbanned:content"
+    # Moderating as a team: holding an item, handing it on (entity_type: post or comment).
+    CONTENT_CLAIMED = "admin:claimed:content"
+    CONTENT_RELEASED = "admin:released:content"
+    CONTENT_TAKEN_OVER = "admin:took-over:content"
+    CONTENT_ASSIGNED = "admin:assigned:content"
     # Reports (Flick's string for any status change).
     REPORT_STATUS_CHANGED = "admin:updated:report:status"
     # User sanctions (Flick's strings).

@@ -28,6 +28,10 @@ VERBS = {
     "admin:purged:audit-log": "purged the audit log",
     "system:rotated:two-factor-key": "re-encrypted the second-factor secrets",
     "admin:updated:own:preferences": "changed their display settings",
+    "admin:claimed:content": "claimed",
+    "admin:released:content": "released",
+    "admin:took-over:content": "took over",
+    "admin:assigned:content": "assigned",
 }
 # Actions whose object is the actor's own session or the log itself: no target noun.
 NO_OBJECT = {"admin:logged:in:self", "admin:logged:out:self", "admin:failed:login:self",
@@ -124,6 +128,10 @@ ACTION_LABELS = {
     "admin:verified:otp": "confirmed their second factor",
     "system:rotated:two-factor-key": "re-encrypted the second-factor secrets",
     "admin:updated:own:preferences": "changed their display settings",
+    "admin:claimed:content": "claimed",
+    "admin:released:content": "released",
+    "admin:took-over:content": "took over",
+    "admin:assigned:content": "assigned",
 }
 
 

@@ -55,7 +55,7 @@ FLICK_ENUMS: dict[str, tuple[str, ...]] = {
 ADMIN_ADDED: dict[str, tuple[str, ...]] = {
     "log_role": ("moderator", "auditor"),
     "log_entity_type": ("branch", "banned-word", "college-request", "session", "audit-log",
-                        "backup", "tally"),
+                        "backup", "tally", "proposal", "saved-view"),
 }
 
 
@@ -102,6 +102,8 @@ class EntityType(StrEnum):
     AUDIT_LOG = "audit-log"
     BACKUP = "backup"
     TALLY = "tally"
+    PROPOSAL = "proposal"
+    SAVED_VIEW = "saved-view"
 
 
 class ReportStatus(StrEnum):

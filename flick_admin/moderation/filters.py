@@ -98,18 +98,24 @@ REPORT_SORTS = ("oldest", "newest", "most")
 REPORT_TYPES = ("", "post", "comment")
 
 
+# Who holds the item: nobody, me (claimed or assigned), assigned to me by a colleague.
+REPORT_CLAIMS = ("", "unclaimed", "mine", "assigned")
+
+
 @dataclass(frozen=True)
 class ReportFilters(Filters):
     status: str = ReportStatus.PENDING.value
     type: str = ""
     reason: str = ""
     college: str = ""
+    claim: str = ""
     sort: str = "oldest"
 
     @classmethod
     def parse(cls, args: MultiDict) -> ReportFilters:
         return cls(
             status=choice_arg(args, "status", tuple(s.value for s in ReportStatus), "pending"),
+            claim=choice_arg(args, "claim", REPORT_CLAIMS),
             type=choice_arg(args, "type", REPORT_TYPES),
             reason=choice_arg(args, "reason", ("",) + REPORT_REASONS),
             college=text_arg(args, "college"),

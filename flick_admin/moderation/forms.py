@@ -100,5 +100,13 @@ class SanctionForm(ReasonMixin, FlaskForm):
         raise InvalidInput("A suspension needs a number of days or an end date.")
 
 
+class ClaimForm(FlaskForm):
+    """Claim, release, take over or assign: who (for an assignment) and a note."""
+
+    assignee = StringField("Assign to", validators=[Optional(), Length(max=200)])
+    note = TextAreaField("Note", validators=[Optional(), Length(max=1000)])
+    next = HiddenField()
+
+
 class LiftForm(ReasonMixin, FlaskForm):
     state = HiddenField()

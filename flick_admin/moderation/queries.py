@@ -18,6 +18,7 @@ from flick_admin.db.base import utcnow
 from flick_admin.db.enums import EntityType, ReportStatus
 from flick_admin.extensions import db
 from flick_admin.listing import contains_pattern, end_of, prefix_pattern, start_of
+from flick_admin.moderation import claims
 from flick_admin.moderation.filters import (
     CommentFilters,
     PostFilters,
@@ -122,15 +123,16 @@ class PostDetail:
     comments_truncated: bool
     reports: list[Any]
     history: list[Any]
+    holder: claims.Holder | None = None
 
 
 def post_detail(post_id: uuid.UUID) -> PostDetail | None:
-    head = db.session.execute(
+    head = db.session.execute(claims.with_holder(
         sa.select(Post, PlatformUser, Auth, College.name.label("college"), *_author_stats())
         .outerjoin(PlatformUser, PlatformUser.id == Post.posted_by_id)
         .outerjoin(Auth, Auth.id == PlatformUser.auth_id)
         .outerjoin(College, College.id == PlatformUser.college_id)
-        .where(Post.id == post_id)
+        .where(Post.id == post_id), "post", Post.id)
     ).first()
     if head is None:
         return None
@@ -168,7 +170,7 @@ def post_detail(post_id: uuid.UUID) -> PostDetail | None:
         .limit(HISTORY_LIMIT)
     ).all()
     return PostDetail(head.Post, author, comments, truncated, reports,
-                      entity_history(EntityType.POST, str(post_id)))
+                      entity_history(EntityType.POST, str(post_id)), claims.holder_from(head))
 
 
 def thread(rows: list[Any]) -> list[tuple[int, Any]]:
@@ -223,18 +225,19 @@ class CommentDetail:
     comment: Any
     reports: list[Any]
     history: list[Any]
+    holder: claims.Holder | None = None
 
 
 def comment_detail(comment_id: uuid.UUID) -> CommentDetail | None:
     parent = sa.orm.aliased(Comment)
-    row = db.session.execute(
+    row = db.session.execute(claims.with_holder(
         sa.select(Comment.id, Comment.content, Comment.is_banned, Comment.created_at,
                   Comment.post_id, Post.title.label("post_title"), PlatformUser.username,
                   PlatformUser.auth_id, parent.content.label("parent_content"))
         .join(Post, Post.id == Comment.post_id)
         .outerjoin(PlatformUser, PlatformUser.id == Comment.commented_by_id)
         .outerjoin(parent, parent.id == Comment.parent_comment_id)
-        .where(Comment.id == comment_id)).first()
+        .where(Comment.id == comment_id), "comment", Comment.id)).first()
     if row is None:
         return None
     reports = db.session.execute(
@@ -245,7 +248,8 @@ def comment_detail(comment_id: uuid.UUID) -> CommentDetail | None:
         .outerjoin(PlatformUser, PlatformUser.id == ContentReport.reported_by_id)
         .where(ContentReport.comment_id == comment_id)
         .order_by(ContentReport.created_at.desc()).limit(HISTORY_LIMIT)).all()
-    return CommentDetail(row, reports, entity_history(EntityType.COMMENT, str(comment_id)))
+    return CommentDetail(row, reports, entity_history(EntityType.COMMENT, str(comment_id)),
+                         claims.holder_from(row))
 
 
 def comment_queue(f: CommentFilters, size: int) -> Page:

@@ -12,9 +12,12 @@ from typing import Any
 import sqlalchemy as sa
 
 from flick_admin import tallies
+from flick_admin.audit.recorder import current_actor
 from flick_admin.db import Auth, College, Comment, ContentReport, Log, PlatformUser, Post
 from flick_admin.db.enums import EntityType
 from flick_admin.db.replica import reader
+from flick_admin.db.team import Claim
+from flick_admin.moderation import claims
 from flick_admin.moderation.filters import ReportFilters
 from flick_admin.moderation.queries import EXCERPT, SANCTION_ACTIONS, college_match
 from flick_admin.pagination import Page, paginate
@@ -31,12 +34,31 @@ class ReportGroup:
     target: Any  # the post or comment row, or None when it is gone
     messages: list[str] = ()  # the newest reporters' own words
 
+    @property
+    def holder(self) -> claims.Holder | None:
+        """Who holds the item now (a claim in force or an assignment), if anyone."""
+        return claims.holder_from(self.target)
+
 
 def _college_of_report(stmt: sa.Select, report, college: str, status: str) -> sa.Select:
     """Reports on content by students of the matching colleges, by the running tally of
     each report's college (plus the reports since its watermark, looked up live)."""
     colleges = sa.select(College.id).where(college_match(college))
     return stmt.where(report.id.in_(tallies.reports_of_colleges(colleges, status)))
+
+
+def _claim_condition(report, f: ReportFilters):
+    """The queue's "unclaimed", "mine" and "assigned to me" (a claim in force on the
+    report's target, found by the claims' primary key)."""
+    held = [Claim.target_id == sa.func.coalesce(report.post_id, report.comment_id), claims.active()]
+    if f.claim == "unclaimed":
+        return ~sa.exists().where(*held)
+    me = current_actor().id
+    held.append(Claim.holder_id == me)
+    if f.claim == "assigned":
+        held += [Claim.expires_at.is_(None), Claim.assigned_by_id.is_not(None),
+                 Claim.assigned_by_id != me]
+    return sa.exists().where(*held)
 
 
 def _report_filters(report, f: ReportFilters) -> list:
@@ -63,6 +85,8 @@ def report_queue(f: ReportFilters, size: int) -> tuple[Page, list[ReportGroup]]:
     )
     if f.college:
         grouped = _college_of_report(grouped, ContentReport, f.college, f.status)
+    if f.claim:
+        grouped = grouped.where(_claim_condition(ContentReport, f))
     g = grouped.subquery()
     stmt = sa.select(g.c.type, g.c.target_id)
     keys = [g.c.latest, g.c.target_id] if f.sort == "newest" else [g.c.n, g.c.target_id]
@@ -88,6 +112,8 @@ def _report_queue_by_first(f: ReportFilters, size: int) -> tuple[Page, list[Repo
     )
     if f.college:
         stmt = _college_of_report(stmt, report, f.college, f.status)
+    if f.claim:
+        stmt = stmt.where(_claim_condition(report, f))
     page = paginate(stmt, [report.created_at, report.id], descending=False, size=size,
                     after=f.after, before=f.before)
     return page, _report_groups(page.rows, f)
@@ -121,6 +147,7 @@ def report_targets(post_ids: list[uuid.UUID], comment_ids: list[uuid.UUID]) -> d
             .outerjoin(Auth, Auth.id == PlatformUser.auth_id)
             .outerjoin(College, College.id == PlatformUser.college_id)
             .where(Post.id.in_(post_ids)))
+        selects[-1] = claims.with_holder(selects[-1], "post", Post.id)
     if comment_ids:
         selects.append(
             sa.select(Comment.id, Comment.post_id, Post.title.label("title"),
@@ -132,6 +159,7 @@ def report_targets(post_ids: list[uuid.UUID], comment_ids: list[uuid.UUID]) -> d
             .outerjoin(Auth, Auth.id == PlatformUser.auth_id)
             .outerjoin(College, College.id == PlatformUser.college_id)
             .where(Comment.id.in_(comment_ids)))
+        selects[-1] = claims.with_holder(selects[-1], "comment", Comment.id)
     if not selects:
         return {}
     stmt = selects[0] if len(selects) == 1 else sa.union_all(*selects)

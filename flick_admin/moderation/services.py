@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from flick_admin import tallies
 from flick_admin.audit.actions import AuditAction
 from flick_admin.audit.recorder import changed_fields, record
-from flick_admin.moderation import reporters
+from flick_admin.moderation import claims, reporters
 from flick_admin.db import Auth, Comment, ContentReport, Log, PlatformUser, Post
 from flick_admin.db.base import utcnow
 from flick_admin.db.enums import EntityType, ReportStatus
@@ -386,6 +386,8 @@ def _apply(session: Session, targets: list[Target], action: str, reason: str,
     """Apply one action to many targets with a constant number of statements."""
     refuse = _Refusals(batch=batch_id is not None)
     items = list(enumerate(targets))
+    held = [(t.kind.value, t.id) for t in targets]
+    claims.check_free(session, held)
     if action in (ReportAction.IGNORE, ReportAction.REOPEN):
         outcomes = _report_actions(session, items, ReportAction(action), reason, batch_id, refuse)
     else:
@@ -400,6 +402,7 @@ def _apply(session: Session, targets: list[Target], action: str, reason: str,
             outcomes.update(_moderate_posts(session, posts, content_action, reason, batch_id, refuse))
         if comments:
             outcomes.update(_moderate_comments(session, comments, content_action, reason, batch_id, refuse))
+    claims.end_claims(session, held)
     return [outcomes[i] for i, _ in items]
 
 

@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import uuid
 
-from flask import abort, flash, request, url_for
+from flask import abort, flash, jsonify, request, url_for
 from flask_admin import expose
 
 from flick_admin.permissions import Permission, has_permission, requires
 from flick_admin.db.enums import TOPICS
-from flick_admin.moderation import queries, report_queue, sanctions, services
+from flick_admin.moderation import claims, queries, report_queue, sanctions, services
 from flick_admin.moderation.filters import (
     COMMENT_STATES,
     POST_SORTS,
     POST_STATES,
+    REPORT_CLAIMS,
     REPORT_REASONS,
     REPORT_SORTS,
     USER_BAN_STATES,
@@ -30,6 +31,7 @@ from flick_admin.moderation.filters import (
 from flick_admin.moderation.forms import (
     ActionForm,
     BulkForm,
+    ClaimForm,
     LiftForm,
     SanctionForm,
     parse_targets,
@@ -38,6 +40,7 @@ from flick_admin.moderation.forms import (
 from flick_admin.moderation.services import Target, TargetKind
 from flick_admin.outcomes import clean_reason
 from flick_admin.refusals import InvalidInput
+from flick_admin.ui.errors import wants_json
 from flick_admin.ui.shell import SecureView, render_page
 from flick_admin.ui.web import back_to, page_size, safe_next
 
@@ -86,6 +89,15 @@ def _act(kind: TargetKind, target_id: uuid.UUID, default_back: str):
     return back_to(default_back)
 
 
+def _holding(found) -> dict:
+    """The item page's claim panel: who holds it, and whether to claim it on opening (it
+    was opened from the queue)."""
+    if not _can_moderate():
+        return {}
+    return {"holder": found.holder, "claim_form": ClaimForm(),
+            "auto_claim": request.args.get("claim") == "1"}
+
+
 class ReportsView(SecureView):
     permission = Permission.CONTENT_READ
 
@@ -96,9 +108,45 @@ class ReportsView(SecureView):
         page, groups = report_queue.report_queue(filters, page_size())
         return self.render(
             "moderation/reports.html", filters=filters, page=page, groups=groups,
-            reasons=REPORT_REASONS, sorts=REPORT_SORTS, can_moderate=_can_moderate(),
-            action_form=ActionForm(), bulk_form=BulkForm(),
+            reasons=REPORT_REASONS, sorts=REPORT_SORTS, claim_filters=REPORT_CLAIMS,
+            can_moderate=_can_moderate(), action_form=ActionForm(), bulk_form=BulkForm(),
+            claim_form=ClaimForm(),
         )
+
+    @expose("/<any(post,comment):kind>/<uuid:target_id>/assign")
+    @requires(Permission.CONTENT_MODERATE)
+    def assign_form(self, kind: str, target_id: uuid.UUID):
+        """Pick the colleague to hand the item to, with a note."""
+        found = report_queue.report_targets([target_id] if kind == "post" else [],
+                                            [target_id] if kind == "comment" else [])
+        if target_id not in found:
+            abort(404, f"That {kind} does not exist (it may have been deleted).")
+        target = found[target_id]
+        back = safe_next(request.args.get("next"), url_for(".index"))
+        return self.render("moderation/assign.html", kind=kind, target_id=target_id, t=target,
+                           holder=claims.holder_from(target), moderators=claims.moderators(),
+                           form=ClaimForm(), back=back)
+
+    @expose("/<any(post,comment):kind>/<uuid:target_id>/<any(claim,release,'take-over',assign):step>",
+            methods=["POST"])
+    @requires(Permission.CONTENT_MODERATE)
+    def hold(self, kind: str, target_id: uuid.UUID, step: str):
+        """Claim, release, take over or assign one item (JSON for the item page's script)."""
+        form = validated(ClaimForm())
+        if step == "claim":
+            outcome = claims.claim(kind, target_id)
+        elif step == "release":
+            outcome = claims.release(kind, target_id)
+        elif step == "take-over":
+            outcome = claims.take_over(kind, target_id, form.note.data)
+        else:
+            outcome = claims.assign(kind, target_id, form.assignee.data or "", form.note.data)
+        if wants_json():
+            holder = claims.holder_of(kind, target_id)
+            return jsonify(changed=outcome.changed, message=outcome.message,
+                           holder=holder.describe() if holder else None)
+        _flash(outcome)
+        return back_to(url_for(".index"))
 
     @expose("/<any(post,comment):kind>/<uuid:target_id>/act", methods=["POST"])
     @requires(Permission.CONTENT_MODERATE)
@@ -138,6 +186,7 @@ class PostsView(SecureView):
             abort(404, "That post does not exist (it may have been deleted).")
         return self.render("moderation/post.html", d=found, state=services.post_state(found.post),
                            can_moderate=_can_moderate(), form=ActionForm(),
+                           **_holding(found),
                            comment_state=lambda row: f"b{int(bool(row.is_banned))}")
 
     @expose("/<uuid:post_id>/act", methods=["POST"])
@@ -164,7 +213,7 @@ class CommentsView(SecureView):
         if found is None:
             abort(404, "That comment does not exist (it may have been deleted).")
         return self.render("moderation/comment.html", d=found, can_moderate=_can_moderate(),
-                           form=ActionForm(), state=f"b{int(bool(found.comment.is_banned))}")
+                           form=ActionForm(), **_holding(found), state=f"b{int(bool(found.comment.is_banned))}")
 
     @expose("/<uuid:comment_id>/act", methods=["POST"])
     @requires(Permission.CONTENT_MODERATE)

@@ -20,7 +20,8 @@ READ_ALL = "SELECT"
 INSERT_ON = ("logs", "admin_audit_chain", "session", "auth", "account", "colleges", "branches",
              "college_branches", "banned_words", "two_factor", "verification", "admin_totp_steps",
              "admin_staff_preferences", "notifications", "admin_post_pending", "admin_report_colleges",
-             "admin_college_students")
+             "admin_college_students", "admin_claims", "admin_proposals", "admin_saved_views",
+             "admin_staff_scopes")
 UPDATE_COLUMNS = {
     "posts": ("isBanned", "isShadowBanned", "updatedAt"),
     "comments": ("isBanned", "updatedAt"),
@@ -40,13 +41,17 @@ UPDATE_COLUMNS = {
     "admin_tally_watermarks": ("through", "updated_at"),
     "admin_post_pending": ("pending",),
     "admin_college_students": ("students",),
+    "admin_claims": ("holder_id", "claimed_at", "expires_at", "assigned_by_id", "note"),
+    "admin_proposals": ("status", "decided_by_id", "decided_at", "decision_note"),
+    "admin_saved_views": ("name", "query", "shared"),
 }
 DELETE_ON = ("session", "colleges", "branches", "college_branches", "banned_words", "feedbacks",
              "two_factor", "verification", "admin_post_pending", "admin_report_colleges",
-             "admin_college_students")
+             "admin_college_students", "admin_claims", "admin_saved_views", "admin_staff_scopes")
 ADMIN_TABLES = ("admin_audit_chain", "admin_audit_checkpoints", "admin_totp_steps",
                 "admin_staff_preferences", "admin_tally_watermarks", "admin_post_pending",
-                "admin_report_colleges", "admin_college_students", "alembic_version")
+                "admin_report_colleges", "admin_college_students", "admin_claims", "admin_proposals",
+                "admin_saved_views", "admin_staff_scopes", "alembic_version")
 TRAIL = ("logs", "admin_audit_chain", "admin_audit_checkpoints")
 NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, current_app
+from flask import Flask, current_app, jsonify, request
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
@@ -42,6 +42,8 @@ def register(app: Flask) -> None:
     @app.errorhandler(ActionRefused)
     def refused(exc: ActionRefused):
         _rollback_quietly()
+        if wants_json():
+            return jsonify(title=exc.title, message=exc.message), exc.status
         return _safe_page("errors/generic.html", status=exc.status, title=exc.title,
                            message=exc.message)
 
@@ -69,6 +71,11 @@ def register(app: Flask) -> None:
         _rollback_quietly()
         log.exception("unexpected error; the request's changes were rolled back")
         return _server_error()
+
+
+def wants_json() -> bool:
+    """A script asked (``Accept: application/json``, as the item page's claim does)."""
+    return request.accept_mimetypes.best == "application/json"
 
 
 def _bare_unavailable_page():

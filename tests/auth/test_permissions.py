@@ -33,6 +33,8 @@ MATRIX: dict[str, tuple[str, str, int]] = {
     "reports.index": (Permission.CONTENT_READ, "GET", 200),
     "reports.act": (Permission.CONTENT_MODERATE, "POST", 400),
     "reports.bulk": (Permission.CONTENT_MODERATE, "POST", 400),
+    "reports.hold": (Permission.CONTENT_MODERATE, "POST", 404),
+    "reports.assign_form": (Permission.CONTENT_MODERATE, "GET", 404),
     "posts.index": (Permission.CONTENT_READ, "GET", 200),
     "posts.detail": (Permission.CONTENT_READ, "GET", 404),
     "posts.act": (Permission.CONTENT_MODERATE, "POST", 400),
@@ -101,7 +103,8 @@ MATRIX: dict[str, tuple[str, str, int]] = {
     "staff.end_sessions": (Permission.STAFF_MANAGE, "POST", 303),
 }
 # URL arguments that are not plain ids.
-ARGS = {"reports.act": {"kind": "post"}, "audit.export": {"fmt": "csv"}}
+ARGS = {"reports.act": {"kind": "post"}, "reports.hold": {"kind": "post", "step": "claim"},
+        "reports.assign_form": {"kind": "post"}, "audit.export": {"fmt": "csv"}}
 ROLES = [r.value for r in StaffRole]
 
 

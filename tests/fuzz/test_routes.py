@@ -63,15 +63,17 @@ ARG_GUESS = {"post_id": "post", "comment_id": "comment", "target_id": "post", "u
              "feedback_id": "feedback", "log_id": "log"}
 
 
+# Path arguments that take one of a few words (``any(...)`` converters).
+FIXED = {"kind": "post", "fmt": "csv", "step": "claim"}
+
+
 def _url(app, rule, args_seed, world, use_real):
     from flask import url_for
 
     values = {}
     for arg in rule.arguments:
-        if arg == "kind":
-            values[arg] = "post"
-        elif arg == "fmt":
-            values[arg] = "csv"
+        if arg in FIXED:
+            values[arg] = FIXED[arg]
         elif use_real and arg in ARG_GUESS:
             values[arg] = str(world[ARG_GUESS[arg]])
         else:
@@ -80,7 +82,7 @@ def _url(app, rule, args_seed, world, use_real):
         try:
             return url_for(rule.endpoint, **values)
         except Exception:  # a seed the converter rejects: use a well-formed random id
-            values = {k: (str(uuid.uuid4()) if k not in ("kind", "fmt") else v) for k, v in values.items()}
+            values = {k: (str(uuid.uuid4()) if k not in FIXED else v) for k, v in values.items()}
             return url_for(rule.endpoint, **values)
 
 
