@@ -75,6 +75,7 @@ def _register_views(app: Flask) -> None:
     from flick_admin.ops import probes
     from flick_admin.ops import views as ops_views
     from flick_admin.staff import views as staff_views
+    from flick_admin.team import views as team_views
 
     admin = shell.build_admin(app, HomeView(name="Home", url="/", endpoint="admin"))
     moderation_views.register(admin)
@@ -83,6 +84,7 @@ def _register_views(app: Flask) -> None:
     audit_views.register(admin)
     ops_views.register(admin)
     staff_views.register(admin)
+    team_views.register(admin)
     admin.add_view(SearchView(name="Search", endpoint="search", url="/search"))
     probes.init_app(app)
     web.register_filters(app)

@@ -28,6 +28,9 @@ class Log(Base):
         # Rows of one batch (PostgreSQL only; the migration builds it concurrently).
         sa.Index("ix_admin_logs_batch", sa.text("(metadata ->> 'batch_id')")).ddl_if(
             dialect="postgresql"),
+        # Whether a row was reverted (PostgreSQL only; built concurrently by 0011).
+        sa.Index("ix_admin_logs_reverts", sa.text("(metadata ->> 'reverts')")).ddl_if(
+            dialect="postgresql"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, default=new_uuid)

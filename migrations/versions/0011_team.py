@@ -24,6 +24,10 @@ def upgrade() -> None:
     if is_postgres():
         for value in ("proposal", "saved-view"):
             op.execute(f"ALTER TYPE \"log_entity_type\" ADD VALUE IF NOT EXISTS '{value}'")
+        # Finding whether an audit row was reverted (its revert names it in metadata).
+        with op.get_context().autocommit_block():
+            op.execute("CREATE INDEX CONCURRENTLY IF NOT EXISTS ix_admin_logs_reverts "
+                       "ON logs ((metadata ->> 'reverts'))")
     op.create_table(
         "admin_claims",
         sa.Column("target_type", sa.Text(), primary_key=True),
@@ -79,5 +83,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.execute("DROP INDEX IF EXISTS ix_admin_logs_reverts")
     for table in ("admin_staff_scopes", "admin_saved_views", "admin_proposals", "admin_claims"):
         op.drop_table(table)

@@ -44,6 +44,10 @@ MATRIX: dict[str, tuple[str, str, int]] = {
     "users.detail": (Permission.CONTENT_READ, "GET", 404),
     "users.sanction": (Permission.CONTENT_MODERATE, "POST", 400),
     "users.lift": (Permission.CONTENT_MODERATE, "POST", 400),
+    # Reverts (the page of an unknown entry is a 404; without a reason, 400 — or 404 first).
+    "reverts.index": (Permission.CONTENT_MODERATE, "GET", 303),
+    "reverts.confirm": (Permission.CONTENT_MODERATE, "GET", 404),
+    "reverts.apply": (Permission.CONTENT_MODERATE, "POST", 400),
     # Colleges, branches, requests, banned words, feedback.
     "colleges.index": (Permission.CONTENT_READ, "GET", 200),
     "colleges.detail": (Permission.CONTENT_READ, "GET", 404),

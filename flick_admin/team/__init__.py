@@ -1,0 +1,1 @@
+"""Moderating as a team: one-click revert, four-eyes proposals, saved views, scopes."""

@@ -1,0 +1,54 @@
+"""Team pages: revert a recorded decision (more to come: proposals, saved views)."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import flash, redirect, url_for
+from flask_admin import expose
+from flask_wtf import FlaskForm
+
+from flick_admin.forms import validated
+from flick_admin.moderation.forms import ReasonMixin
+from flick_admin.permissions import Permission, has_permission, requires
+from flick_admin.team import reverts
+from flick_admin.ui.shell import SecureView
+from flick_admin.ui.web import back_to
+
+
+class RevertForm(ReasonMixin, FlaskForm):
+    pass
+
+
+class RevertView(SecureView):
+    permission = Permission.CONTENT_MODERATE
+
+    def is_visible(self) -> bool:
+        return False  # reached from an audit entry or an item's history
+
+    @expose("/")
+    @requires(Permission.CONTENT_MODERATE)
+    def index(self):
+        """Reverts start from an audit entry."""
+        return redirect(url_for("audit.index"), code=303)
+
+    @expose("/<uuid:log_id>")
+    @requires(Permission.CONTENT_MODERATE)
+    def confirm(self, log_id: uuid.UUID):
+        found = reverts.plan(log_id)
+        return self.render("team/revert.html", p=found, form=RevertForm(),
+                           allowed=has_permission(reverts.permission_for(found.rows)))
+
+    @expose("/<uuid:log_id>", methods=["POST"])
+    @requires(Permission.CONTENT_MODERATE)
+    def apply(self, log_id: uuid.UUID):
+        form = validated(RevertForm())
+        outcome = reverts.revert(log_id, form.reason())
+        flash(outcome.message, "success")
+        return back_to(url_for("audit.entry", log_id=log_id))
+
+
+def register(admin) -> None:
+    admin.add_view(RevertView(name="Revert", endpoint="reverts", url="/revert"))
+    admin.app.jinja_env.globals["revertible"] = reverts.revertible
+    admin.app.jinja_env.globals["has_permission"] = has_permission
