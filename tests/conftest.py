@@ -78,6 +78,8 @@ def make_app(database_url: str, **overrides):
         # Throttling and the second factor have their own tests, which switch them on.
         "RATELIMIT_ENABLED": False,
         "REQUIRE_2FA_ROLES": "",
+        # So is four-eyes (tests/team/test_four_eyes.py).
+        "FOUR_EYES": "none",
     }
     settings.update(overrides)
     return create_app(settings)

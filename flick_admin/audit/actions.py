@@ -26,6 +26,10 @@ class AuditAction(StrEnum):
     CONTENT_RELEASED = "admin:released:content"
     CONTENT_TAKEN_OVER = "admin:took-over:content"
     CONTENT_ASSIGNED = "admin:assigned:content"
+    # Four-eyes: a severe action proposed, then approved (and run) or rejected by another.
+    PROPOSAL_CREATED = "admin:proposed:action"
+    PROPOSAL_APPROVED = "admin:approved:proposal"
+    PROPOSAL_REJECTED = "admin:rejected:proposal"
     # Reports (Flick's string for any status change).
     REPORT_STATUS_CHANGED = "admin:updated:report:status"
     # User sanctions (Flick's strings).

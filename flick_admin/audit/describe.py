@@ -32,6 +32,9 @@ VERBS = {
     "admin:released:content": "released",
     "admin:took-over:content": "took over",
     "admin:assigned:content": "assigned",
+    "admin:proposed:action": "proposed",
+    "admin:approved:proposal": "approved",
+    "admin:rejected:proposal": "rejected",
 }
 # Actions whose object is the actor's own session or the log itself: no target noun.
 NO_OBJECT = {"admin:logged:in:self", "admin:logged:out:self", "admin:failed:login:self",
@@ -132,6 +135,9 @@ ACTION_LABELS = {
     "admin:released:content": "released",
     "admin:took-over:content": "took over",
     "admin:assigned:content": "assigned",
+    "admin:proposed:action": "proposed",
+    "admin:approved:proposal": "approved",
+    "admin:rejected:proposal": "rejected",
 }
 
 

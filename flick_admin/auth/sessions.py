@@ -17,6 +17,8 @@ from flask import current_app
 from flick_admin.audit.context import client_ip, user_agent
 from flick_admin.db.auth import Auth, Session, StaffPreferences
 from flick_admin.db.reports import ContentReport
+from flick_admin.db.team import Proposal
+from flick_admin.permissions import ROLE_PERMISSIONS
 from flick_admin.db.base import utcnow
 from flick_admin.db.transaction import require_unit
 from flick_admin.extensions import db
@@ -60,7 +62,22 @@ def pending_reports_capped():
     return sa.select(sa.func.count()).select_from(waiting).scalar_subquery()
 
 
-def find_live_session(raw_token: str | None) -> tuple[Session, int, StaffPreferences | None] | None:
+def proposals_waiting_for(now):
+    """Proposals the session's staff member could approve: waiting, unexpired, someone
+    else's, needing a permission their role has (the navigation's badge; the same
+    statement as the session)."""
+    viewer = sa.orm.aliased(Auth)
+    may = sa.or_(*[sa.and_(Proposal.permission == permission.value,
+                           viewer.role.in_([r.value for r, held in ROLE_PERMISSIONS.items() if permission in held]))
+                   for permission in {p for held in ROLE_PERMISSIONS.values() for p in held}])
+    return (sa.select(sa.func.count()).select_from(Proposal)
+            .join(viewer, viewer.id == Session.user_id)
+            .where(Proposal.status == "waiting", Proposal.expires_at > now,
+                   sa.or_(Proposal.proposer_id.is_(None), Proposal.proposer_id != Session.user_id), may)
+            .correlate(Session).scalar_subquery())
+
+
+def find_live_session(raw_token: str | None) -> tuple[Session, int, StaffPreferences | None, int] | None:
     """The unexpired dashboard session for a cookie token, with its user loaded, the
     navigation's count of waiting reports and the member's display preferences — one
     statement for everything a page needs to know about who is looking."""
@@ -69,7 +86,8 @@ def find_live_session(raw_token: str | None) -> tuple[Session, int, StaffPrefere
     now = utcnow()
     idle = timedelta(minutes=int(current_app.config["SESSION_IDLE_MINUTES"]))
     stmt = (
-        sa.select(Session, pending_reports_capped().label("pending"), StaffPreferences)
+        sa.select(Session, pending_reports_capped().label("pending"), StaffPreferences,
+                  proposals_waiting_for(now).label("proposals"))
         .outerjoin(StaffPreferences, StaffPreferences.user_id == Session.user_id)
         .where(Session.token == token_digest(raw_token))
         .where(Session.id.startswith(SESSION_ID_PREFIX))
@@ -78,7 +96,7 @@ def find_live_session(raw_token: str | None) -> tuple[Session, int, StaffPrefere
         .options(sa.orm.joinedload(Session.user))
     )
     found = db.session.execute(stmt).first()
-    return None if found is None else (found[0], int(found[1] or 0), found[2])
+    return None if found is None else (found[0], int(found[1] or 0), found[2], int(found[3] or 0))
 
 
 TOUCH_EVERY = timedelta(seconds=60)

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from flick_admin import four_eyes
 from flick_admin.audit.actions import AuditAction
 from flick_admin.audit.recorder import changed_fields, record
 from flick_admin.db import Branch, College, CollegeBranch, CollegeRequest, PlatformUser
@@ -178,6 +179,7 @@ def update_college(college_id: uuid.UUID, data: CollegeInput) -> bool:
 
 
 def delete_college(college_id: uuid.UUID, confirmation: str) -> str:
+    four_eyes.guard(four_eyes.COLLEGE_DELETE)
     with transaction() as session:
         college = session.scalars(
             sa.select(College).where(College.id == college_id).with_for_update()).first()

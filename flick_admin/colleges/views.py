@@ -13,6 +13,8 @@ from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_wtf import FlaskForm
 
+from flick_admin import four_eyes
+from flick_admin.outcomes import clean_reason
 from flick_admin.permissions import Permission, has_permission, requires
 from flick_admin.colleges import queries, services, words
 from flick_admin.colleges.wordcheck import hits
@@ -109,7 +111,20 @@ class CollegesView(SecureView):
     @requires(Permission.COLLEGES_MANAGE)
     def delete(self, college_id: uuid.UUID):
         _checked()
-        name = services.delete_college(college_id, request.form.get("confirmation", ""))
+        confirmation = request.form.get("confirmation", "")
+        if four_eyes.required(four_eyes.COLLEGE_DELETE):
+            found = queries.college_detail(college_id)
+            if found is None:
+                abort(404, "That college does not exist.")
+            college = found.college
+            if confirmation.strip().lower() != college.email_domain.lower():
+                raise InvalidInput(f"Type the college's domain ({college.email_domain}) to confirm.")
+            four_eyes.proposed(four_eyes.COLLEGE_DELETE,
+                               {"college_id": str(college_id), "confirmation": confirmation},
+                               f"Delete the college {college.name} ({college.email_domain})",
+                               clean_reason(request.form.get("reason_text")))
+            return redirect(url_for(".detail", college_id=college_id), code=303)
+        name = services.delete_college(college_id, confirmation)
         flash(f"College {name} deleted.", "success")
         return redirect(url_for(".index"), code=303)
 
@@ -315,6 +330,13 @@ class WordsView(SecureView):
                 _checked()
                 text = self._import_text()
                 lines = words.parse_import(text, default_severity=default)
+                if request.form.get("apply") == "1" and four_eyes.required(four_eyes.WORD_IMPORT, len(lines)):
+                    snapshot = words.import_snapshot(lines)
+                    four_eyes.proposed(
+                        four_eyes.WORD_IMPORT, {"text": text, "default": default, "snapshot": snapshot},
+                        f"Import {len(lines)} banned words ({len(snapshot['add'])} new, "
+                        f"{len(snapshot['update'])} changed)", clean_reason(request.form.get("reason_text")))
+                    return redirect(url_for(".index"), code=303)
                 if request.form.get("apply") == "1":
                     batch_id, applied = words.apply_import(lines)
                     flash(f"Imported: {len(applied.add)} added, {len(applied.update)} updated, "

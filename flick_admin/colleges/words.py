@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from flick_admin import four_eyes
 from flick_admin.audit.actions import AuditAction
 from flick_admin.audit.recorder import changed_fields, record
 from flick_admin.db import BannedWord
@@ -199,8 +200,17 @@ def plan_import(lines: list[ImportLine]) -> ImportPlan:
     return plan
 
 
+def import_snapshot(lines: list[ImportLine]) -> dict[str, list[str]]:
+    """What an import would do now: a proposed import compares it at approval, so a word
+    list changed in between is a 409."""
+    plan = plan_import(lines)
+    return {"add": sorted(line.word for line in plan.add),
+            "update": sorted(line.word for line, _ in plan.update)}
+
+
 def apply_import(lines: list[ImportLine]) -> tuple[uuid.UUID, ImportPlan]:
     """Apply what the preview showed, in one unit; every audit row carries the batch id."""
+    four_eyes.guard(four_eyes.WORD_IMPORT, len(lines))
     batch_id = uuid.uuid4()
     with transaction() as session:
         plan = plan_import(lines)

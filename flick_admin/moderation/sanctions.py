@@ -12,6 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from flick_admin import four_eyes
 from flick_admin.audit.actions import AuditAction
 from flick_admin.audit.recorder import changed_fields, current_actor, record
 from flick_admin.auth.sessions import end_sessions_of
@@ -76,6 +77,7 @@ def sanction_user(auth_id: str, kind: SanctionKind, reason: str | None,
             raise InvalidInput("A suspension must end in the future.")
     else:
         until = None
+        four_eyes.guard(four_eyes.USER_BAN)
     with transaction() as session:
         user = _locked(session, Auth, auth_id)
         if user is None:

@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from flick_admin import tallies
+from flick_admin import four_eyes, tallies
 from flick_admin.audit.actions import AuditAction
 from flick_admin.audit.recorder import changed_fields, record
 from flick_admin.moderation import claims, reporters
@@ -437,6 +437,7 @@ def moderate_batch(targets: list[Target], action: str, reason: str | None) -> Ba
         raise InvalidInput(f"A batch takes at most {MAX_BATCH} items ({len(targets)} selected).")
     if len({(t.kind, t.id) for t in targets}) != len(targets):
         raise InvalidInput("The same item is selected twice.")
+    four_eyes.guard(four_eyes.BATCH, len(targets))
     batch_id = uuid.uuid4()
     with transaction() as session:
         outcomes = _apply(session, targets, action, reason, batch_id)

@@ -12,6 +12,7 @@ import uuid
 from flask import abort, flash, jsonify, request, url_for
 from flask_admin import expose
 
+from flick_admin import four_eyes
 from flick_admin.permissions import Permission, has_permission, requires
 from flick_admin.db.enums import TOPICS
 from flick_admin.moderation import claims, queries, report_queue, sanctions, services
@@ -39,7 +40,7 @@ from flick_admin.moderation.forms import (
 )
 from flick_admin.moderation.services import Target, TargetKind
 from flick_admin.outcomes import clean_reason
-from flick_admin.refusals import InvalidInput
+from flick_admin.refusals import InvalidInput, NotAllowed
 from flick_admin.ui.errors import wants_json
 from flick_admin.ui.shell import SecureView, render_page
 from flick_admin.ui.web import back_to, page_size, safe_next
@@ -162,6 +163,14 @@ class ReportsView(SecureView):
                               url_for(".index"))
         if asked is not None:
             return asked
+        if four_eyes.required(four_eyes.BATCH, len(targets)):
+            action = form.action.data or ""
+            if action not in CONFIRMED and action not in ("unban", "unshadow_ban", "reopen"):
+                raise InvalidInput(f"Unknown action {action[:40]!r}.")
+            four_eyes.proposed(four_eyes.BATCH, {"targets": request.form.getlist("target"), "action": action},
+                               f"{action.replace('_', '-').capitalize()} {len(targets)} items",
+                               clean_reason(form.reason()))
+            return back_to(url_for(".index"))
         outcome = services.moderate_batch(targets, form.action.data or "", form.reason())
         flash(outcome.message, "success" if outcome.changed else "info")
         return back_to(url_for(".index"))
@@ -248,9 +257,24 @@ class UsersView(SecureView):
     def sanction(self, user_id: str):
         form = validated(SanctionForm())
         kind = sanctions.SanctionKind.BAN if form.kind.data == "ban" else sanctions.SanctionKind.SUSPEND
+        if kind is sanctions.SanctionKind.BAN and four_eyes.required(four_eyes.USER_BAN):
+            return self._propose_ban(user_id[:200], form)
         outcome = sanctions.sanction_user(user_id[:200], kind, form.reason(), form.end(),
                                          expected=form.state.data or None)
         _flash(outcome)
+        return back_to(url_for(".detail", user_id=user_id))
+
+    @staticmethod
+    def _propose_ban(user_id: str, form):
+        found = queries.user_detail(user_id)
+        if found is None:
+            abort(404, "That user does not exist.")
+        refusal = sanctions.sanction_refusal(found.auth)
+        if refusal is not None:
+            raise NotAllowed(refusal)
+        label = found.profile.username if found.profile else found.auth.email
+        four_eyes.proposed(four_eyes.USER_BAN, {"user_id": user_id, "state": form.state.data or None},
+                           f"Ban {label} permanently", clean_reason(form.reason()))
         return back_to(url_for(".detail", user_id=user_id))
 
     @expose("/<user_id>/lift", methods=["POST"])

@@ -48,6 +48,9 @@ MATRIX: dict[str, tuple[str, str, int]] = {
     "reverts.index": (Permission.CONTENT_MODERATE, "GET", 303),
     "reverts.confirm": (Permission.CONTENT_MODERATE, "GET", 404),
     "reverts.apply": (Permission.CONTENT_MODERATE, "POST", 400),
+    # Four-eyes: deciding an unknown proposal is a 404.
+    "proposals.index": (Permission.CONTENT_MODERATE, "GET", 200),
+    "proposals.decide": (Permission.CONTENT_MODERATE, "POST", 404),
     # Colleges, branches, requests, banned words, feedback.
     "colleges.index": (Permission.CONTENT_READ, "GET", 200),
     "colleges.detail": (Permission.CONTENT_READ, "GET", 404),
@@ -108,7 +111,8 @@ MATRIX: dict[str, tuple[str, str, int]] = {
 }
 # URL arguments that are not plain ids.
 ARGS = {"reports.act": {"kind": "post"}, "reports.hold": {"kind": "post", "step": "claim"},
-        "reports.assign_form": {"kind": "post"}, "audit.export": {"fmt": "csv"}}
+        "reports.assign_form": {"kind": "post"},
+        "proposals.decide": {"decision": "approve"}, "audit.export": {"fmt": "csv"}}
 ROLES = [r.value for r in StaffRole]
 
 

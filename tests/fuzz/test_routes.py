@@ -64,7 +64,7 @@ ARG_GUESS = {"post_id": "post", "comment_id": "comment", "target_id": "post", "u
 
 
 # Path arguments that take one of a few words (``any(...)`` converters).
-FIXED = {"kind": "post", "fmt": "csv", "step": "claim"}
+FIXED = {"kind": "post", "fmt": "csv", "step": "claim", "decision": "approve"}
 
 
 def _url(app, rule, args_seed, world, use_real):
