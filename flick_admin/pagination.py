@@ -11,6 +11,9 @@ import base64
 import binascii
 import json
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -124,6 +127,29 @@ def _page(rows: list[Any], n_keys: int, *, size: int, after: str | None, backwar
     return Page(rows, next_cursor, prev_cursor)
 
 
+_CAPTURED: ContextVar[list[sa.Select] | None] = ContextVar("flick_admin_captured_pages", default=None)
+
+
+@contextmanager
+def captured_pages() -> Iterator[list[sa.Select]]:
+    """Inside this block a list function runs nothing: each page it would read is kept as
+    its statement (filtered, ordered, limited to the page size + 1) and an empty page is
+    answered. Saved views count their lists this way, all in one statement."""
+    token = _CAPTURED.set([])
+    try:
+        yield _CAPTURED.get()
+    finally:
+        _CAPTURED.reset(token)
+
+
+def _capture(stmt: sa.Select) -> bool:
+    kept = _CAPTURED.get()
+    if kept is None:
+        return False
+    kept.append(stmt)
+    return True
+
+
 def paginate(
     stmt: sa.Select,
     keys: list[ColumnElement],
@@ -137,6 +163,8 @@ def paginate(
     """Run ``stmt`` for one page ordered by ``keys`` (all in one direction). List pages
     pass the replica reader as ``session``."""
     stmt, backwards = _seek(stmt, keys, descending=descending, size=size, after=after, before=before)
+    if _capture(stmt):
+        return Page([], None, None)
     rows = (session or reader()).execute(stmt).all()
     return _page(rows, len(keys), size=size, after=after, backwards=backwards)
 
@@ -157,6 +185,8 @@ def paginate_merged(
     backwards = seeks[0][1]
     n_keys = len(parts[0][1])
     union = sa.union_all(*(sa.select(seek.subquery()) for seek, _ in seeks))
+    if _capture(sa.select(union.subquery()).limit(size + 1)):
+        return Page([], None, None)
     rows = reader().execute(union).all()
     ascending_now = not descending if not backwards else descending
     rows.sort(key=lambda row: tuple(getattr(row, f"_k{i}") for i in range(n_keys)),

@@ -30,6 +30,9 @@ class AuditAction(StrEnum):
     PROPOSAL_CREATED = "admin:proposed:action"
     PROPOSAL_APPROVED = "admin:approved:proposal"
     PROPOSAL_REJECTED = "admin:rejected:proposal"
+    # Saved views of the lists (personal or shared with all staff).
+    SAVED_VIEW_CREATED = "admin:created:saved-view"
+    SAVED_VIEW_DELETED = "admin:deleted:saved-view"
     # Reports (Flick's string for any status change).
     REPORT_STATUS_CHANGED = "admin:updated:report:status"
     # User sanctions (Flick's strings).

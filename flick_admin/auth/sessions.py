@@ -17,7 +17,7 @@ from flask import current_app
 from flick_admin.audit.context import client_ip, user_agent
 from flick_admin.db.auth import Auth, Session, StaffPreferences
 from flick_admin.db.reports import ContentReport
-from flick_admin.db.team import Proposal
+from flick_admin.db.team import Proposal, SavedView
 from flick_admin.permissions import ROLE_PERMISSIONS
 from flick_admin.db.base import utcnow
 from flick_admin.db.transaction import require_unit
@@ -77,7 +77,14 @@ def proposals_waiting_for(now):
             .correlate(Session).scalar_subquery())
 
 
-def find_live_session(raw_token: str | None) -> tuple[Session, int, StaffPreferences | None, int] | None:
+def has_saved_views():
+    """Whether the navigation has saved views to show (own or shared): only then does a
+    page read them."""
+    return (sa.exists().where(sa.or_(SavedView.owner_id == Session.user_id, SavedView.shared.is_(True)))
+            .correlate(Session))
+
+
+def find_live_session(raw_token: str | None) -> tuple[Session, int, StaffPreferences | None, int, bool] | None:
     """The unexpired dashboard session for a cookie token, with its user loaded, the
     navigation's count of waiting reports and the member's display preferences — one
     statement for everything a page needs to know about who is looking."""
@@ -87,7 +94,7 @@ def find_live_session(raw_token: str | None) -> tuple[Session, int, StaffPrefere
     idle = timedelta(minutes=int(current_app.config["SESSION_IDLE_MINUTES"]))
     stmt = (
         sa.select(Session, pending_reports_capped().label("pending"), StaffPreferences,
-                  proposals_waiting_for(now).label("proposals"))
+                  proposals_waiting_for(now).label("proposals"), has_saved_views().label("views"))
         .outerjoin(StaffPreferences, StaffPreferences.user_id == Session.user_id)
         .where(Session.token == token_digest(raw_token))
         .where(Session.id.startswith(SESSION_ID_PREFIX))
@@ -96,7 +103,8 @@ def find_live_session(raw_token: str | None) -> tuple[Session, int, StaffPrefere
         .options(sa.orm.joinedload(Session.user))
     )
     found = db.session.execute(stmt).first()
-    return None if found is None else (found[0], int(found[1] or 0), found[2], int(found[3] or 0))
+    return None if found is None else (found[0], int(found[1] or 0), found[2], int(found[3] or 0),
+                                       bool(found[4]))
 
 
 TOUCH_EVERY = timedelta(seconds=60)

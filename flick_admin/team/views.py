@@ -1,21 +1,23 @@
 """Team pages: revert a recorded decision; approve or reject what waits for a second pair
-of eyes."""
+of eyes; saved views of the lists."""
 
 from __future__ import annotations
 
 import uuid
+from urllib.parse import parse_qsl
 
-from flask import flash, redirect, url_for
+from flask import flash, g, redirect, url_for
 from flask_admin import expose
 from flask_wtf import FlaskForm
-from wtforms import TextAreaField
+from werkzeug.datastructures import MultiDict
+from wtforms import BooleanField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
 from flick_admin import four_eyes
 from flick_admin.forms import validated
 from flick_admin.moderation.forms import ReasonMixin
 from flick_admin.permissions import Permission, has_permission, requires
-from flick_admin.team import proposals, reverts
+from flick_admin.team import proposals, reverts, saved_views
 from flick_admin.ui.shell import SecureView
 from flick_admin.ui.web import back_to
 
@@ -78,7 +80,57 @@ class ProposalsView(SecureView):
         return redirect(url_for(".index"), code=303)
 
 
+class SaveViewForm(FlaskForm):
+    page = StringField("List", validators=[Optional(), Length(max=20)])
+    name = StringField("Name", validators=[Optional(), Length(max=200)])
+    query = StringField("Filter", validators=[Optional(), Length(max=4000)])
+    shared = BooleanField("Share with all staff")
+
+
+class SavedViewsView(SecureView):
+    """Saved views: one's own and those colleagues share, each with its live capped count."""
+
+    permission = Permission.CONTENT_READ
+
+    def is_visible(self) -> bool:
+        return False  # the navigation's "Views" menu leads here
+
+    @expose("/")
+    @requires(Permission.CONTENT_READ)
+    def index(self):
+        return self.render("team/views.html", shown=saved_views.with_counts(), pages=saved_views.PAGES,
+                           form=SaveViewForm())
+
+    @expose("/save", methods=["POST"])
+    @requires(Permission.CONTENT_READ)
+    def save(self):
+        form = validated(SaveViewForm())
+        page = form.page.data or ""
+        view = saved_views.save(page, form.name.data, MultiDict(parse_qsl(form.query.data or "")),
+                                bool(form.shared.data))
+        flash(f"Saved the view {view.name!r}{' for all staff' if view.shared else ''}.", "success")
+        return redirect(saved_views.Shown(view, None).url, code=303)
+
+    @expose("/<uuid:view_id>/delete", methods=["POST"])
+    @requires(Permission.CONTENT_READ)
+    def delete(self, view_id: uuid.UUID):
+        validated(SaveViewForm())
+        flash(f"Deleted the view {saved_views.delete(view_id)!r}.", "success")
+        return redirect(url_for(".index"), code=303)
+
+
+def _navigation_views():
+    """The navigation's saved views with counts (nothing read unless there are some)."""
+    if not getattr(g, "has_saved_views", False) or not has_permission(Permission.CONTENT_READ):
+        return []
+    if "saved_views_shown" not in g:
+        g.saved_views_shown = saved_views.with_counts()
+    return g.saved_views_shown
+
+
 def register(admin) -> None:
+    admin.add_view(SavedViewsView(name="Saved views", endpoint="saved_views", url="/views"))
+    admin.app.jinja_env.globals["navigation_views"] = _navigation_views
     admin.add_view(RevertView(name="Revert", endpoint="reverts", url="/revert"))
     admin.add_view(ProposalsView(name="Second pair of eyes", endpoint="proposals", url="/proposals",
                                  category="Moderation"))

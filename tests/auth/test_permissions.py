@@ -51,6 +51,10 @@ MATRIX: dict[str, tuple[str, str, int]] = {
     # Four-eyes: deciding an unknown proposal is a 404.
     "proposals.index": (Permission.CONTENT_MODERATE, "GET", 200),
     "proposals.decide": (Permission.CONTENT_MODERATE, "POST", 404),
+    # Saved views (saving without a name is a 400; deleting an unknown one a 404).
+    "saved_views.index": (Permission.CONTENT_READ, "GET", 200),
+    "saved_views.save": (Permission.CONTENT_READ, "POST", 400),
+    "saved_views.delete": (Permission.CONTENT_READ, "POST", 404),
     # Colleges, branches, requests, banned words, feedback.
     "colleges.index": (Permission.CONTENT_READ, "GET", 200),
     "colleges.detail": (Permission.CONTENT_READ, "GET", 404),
