@@ -66,6 +66,7 @@ class AuditAction(StrEnum):
     # Staff accounts (superadmins) and one's own account.
     STAFF_CREATED = "admin:created:admin:account"
     STAFF_ROLE_CHANGED = "admin:updated:admin:account"
+    STAFF_SCOPE_CHANGED = "admin:updated:admin:scope"
     STAFF_DEACTIVATED = "admin:deactivated:admin:account"
     STAFF_REACTIVATED = "admin:reactivated:admin:account"
     STAFF_PASSWORD_RESET = "admin:reset:admin:password"

@@ -11,7 +11,9 @@ from typing import Any
 import sqlalchemy as sa
 from werkzeug.datastructures import MultiDict
 
+from flick_admin import scope
 from flick_admin.audit.actions import AuditAction
+from flick_admin.audit.recorder import current_actor
 from flick_admin.db import Auth, College, Comment, Log, PlatformUser, Post
 from flick_admin.db.audit import AuditChainLink
 from flick_admin.db.enums import ActorType, EntityType
@@ -113,6 +115,10 @@ def filtered(f: AuditFilters) -> sa.Select:
         .select_from(Log)
         .outerjoin(Auth, Auth.id == Log.actor_id)
     )
+    if scope.limited():
+        # A college-scoped moderator reads their own actions (the items' own histories
+        # show the rest of what concerns their colleges).
+        stmt = stmt.where(Log.actor_id == current_actor().id)
     if f.actor:
         stmt = stmt.where(Log.actor_id == f.actor)
     if f.actor_type:
@@ -219,6 +225,8 @@ def entry(log_id: uuid.UUID) -> Entry | None:
     if found is None:
         return None
     log = found.Log
+    if scope.limited() and log.actor_id != current_actor().id:
+        return None
     columns = (Log.id, Log.occured_at, Log.action, Log.entity_type, Log.entity_id, Log.actor_id,
                Log.actor_type, Log.reason, Log.metadata_, Auth.email.label("actor_email"))
     siblings: list[Any] = []

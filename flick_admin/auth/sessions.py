@@ -17,7 +17,8 @@ from flask import current_app
 from flick_admin.audit.context import client_ip, user_agent
 from flick_admin.db.auth import Auth, Session, StaffPreferences
 from flick_admin.db.reports import ContentReport
-from flick_admin.db.team import Proposal, SavedView
+from flick_admin.db.team import Proposal, SavedView, StaffScope
+from flick_admin import scope, tallies
 from flick_admin.permissions import ROLE_PERMISSIONS
 from flick_admin.db.base import utcnow
 from flick_admin.db.transaction import require_unit
@@ -56,10 +57,19 @@ PENDING_CAP = 100
 
 def pending_reports_capped():
     """How many reports wait, counted to PENDING_CAP at most (the navigation's badge): a
-    few index entries, read in the same statement as the session."""
+    few index entries, read in the same statement as the session. A college-scoped
+    member counts only the reports on their colleges' students' content."""
     waiting = (sa.select(sa.literal(1)).select_from(ContentReport)
                .where(ContentReport.status == "pending").limit(PENDING_CAP).subquery())
-    return sa.select(sa.func.count()).select_from(waiting).scalar_subquery()
+    everything = sa.select(sa.func.count()).select_from(waiting).scalar_subquery()
+    colleges = sa.select(StaffScope.college_id).where(StaffScope.user_id == Session.user_id)
+    mine = (sa.select(sa.literal(1)).select_from(ContentReport)
+            .where(ContentReport.status == "pending",
+                   ContentReport.id.in_(tallies.reports_of_colleges(colleges, "pending", in_statement=True)))
+            .limit(PENDING_CAP).correlate(Session).subquery())
+    scoped = sa.select(sa.func.count()).select_from(mine).correlate(Session).scalar_subquery()
+    limited = sa.exists().where(StaffScope.user_id == Session.user_id).correlate(Session)
+    return sa.case((limited, scoped), else_=everything)
 
 
 def proposals_waiting_for(now):
@@ -73,6 +83,7 @@ def proposals_waiting_for(now):
     return (sa.select(sa.func.count()).select_from(Proposal)
             .join(viewer, viewer.id == Session.user_id)
             .where(Proposal.status == "waiting", Proposal.expires_at > now,
+                   ~sa.exists().where(StaffScope.user_id == Session.user_id),
                    sa.or_(Proposal.proposer_id.is_(None), Proposal.proposer_id != Session.user_id), may)
             .correlate(Session).scalar_subquery())
 
@@ -84,7 +95,7 @@ def has_saved_views():
             .correlate(Session))
 
 
-def find_live_session(raw_token: str | None) -> tuple[Session, int, StaffPreferences | None, int, bool] | None:
+def find_live_session(raw_token: str | None) -> tuple | None:
     """The unexpired dashboard session for a cookie token, with its user loaded, the
     navigation's count of waiting reports and the member's display preferences — one
     statement for everything a page needs to know about who is looking."""
@@ -94,7 +105,8 @@ def find_live_session(raw_token: str | None) -> tuple[Session, int, StaffPrefere
     idle = timedelta(minutes=int(current_app.config["SESSION_IDLE_MINUTES"]))
     stmt = (
         sa.select(Session, pending_reports_capped().label("pending"), StaffPreferences,
-                  proposals_waiting_for(now).label("proposals"), has_saved_views().label("views"))
+                  proposals_waiting_for(now).label("proposals"), has_saved_views().label("views"),
+                  scope.column_of_session(Session.user_id).label("scope"))
         .outerjoin(StaffPreferences, StaffPreferences.user_id == Session.user_id)
         .where(Session.token == token_digest(raw_token))
         .where(Session.id.startswith(SESSION_ID_PREFIX))
@@ -104,7 +116,7 @@ def find_live_session(raw_token: str | None) -> tuple[Session, int, StaffPrefere
     )
     found = db.session.execute(stmt).first()
     return None if found is None else (found[0], int(found[1] or 0), found[2], int(found[3] or 0),
-                                       bool(found[4]))
+                                       bool(found[4]), scope.parse(found[5]))
 
 
 TOUCH_EVERY = timedelta(seconds=60)

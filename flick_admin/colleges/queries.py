@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from werkzeug.datastructures import MultiDict
 
+from flick_admin import scope
 from flick_admin import tallies
 from flick_admin.colleges.wordcheck import Word
 from flick_admin.db import (
@@ -245,6 +246,8 @@ def feedback_list(f: FeedbackFilters, size: int) -> Page:
         .outerjoin(PlatformUser, PlatformUser.id == Feedback.user_id)
         .outerjoin(Auth, Auth.id == PlatformUser.auth_id)
     )
+    if scope.limited():
+        stmt = stmt.where(scope.students(PlatformUser.college_id))
     if f.status:
         stmt = stmt.where(Feedback.status == f.status)
     if f.type:

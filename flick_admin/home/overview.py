@@ -268,3 +268,10 @@ def human_duration(value: timedelta | None) -> str:
         return f"{seconds / 3600:.1f} h"
     return f"{seconds / 86400:.1f} days"
 
+
+
+def college_names(ids) -> list[str]:
+    from flick_admin.db import College
+
+    return list(reader().scalars(sa.select(College.name).where(College.id.in_(list(ids)))
+                                 .order_by(College.name)))

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask import url_for
 
+from flick_admin import scope
 from flick_admin.db import Auth, College, Comment, PlatformUser, Post
 from flick_admin.db.replica import reader
 from flick_admin.listing import prefix_pattern
@@ -51,6 +52,24 @@ def pages(admin, q: str) -> list[Hit]:
     return hits[:PER_KIND]
 
 
+def _by_scope(stmt: sa.Select, author) -> sa.Select:
+    """Only content by students of a college-scoped member's colleges."""
+    if not scope.limited():
+        return stmt
+    return (stmt.join(PlatformUser, PlatformUser.id == author)
+            .where(scope.students(PlatformUser.college_id)))
+
+
+def _emails(pattern: str) -> sa.Select:
+    stmt = (sa.select(*_row("user", Auth.id, Auth.email, sa.func.coalesce(Auth.role, "student")))
+            .where(sa.func.lower(Auth.email).like(pattern, escape="\\"))
+            .order_by(sa.func.lower(Auth.email)))
+    if scope.limited():
+        stmt = (stmt.join(PlatformUser, PlatformUser.auth_id == Auth.id)
+                .where(scope.students(PlatformUser.college_id)))
+    return stmt
+
+
 def search(q: str) -> list[Hit]:
     q = " ".join((q or "").split())[:MAX_QUERY]
     if len(q) < 2:
@@ -61,27 +80,23 @@ def search(q: str) -> list[Hit]:
     except ValueError:
         ident = None
     if ident is not None:
-        branches.append(_capped(sa.select(*_row("post", Post.id, Post.title, sa.literal("post")))
-                                .where(Post.id == ident)))
-        branches.append(_capped(sa.select(*_row("comment", Comment.id, sa.func.substr(Comment.content, 1, 80),
-                                                sa.literal("comment"))).where(Comment.id == ident)))
+        branches.append(_capped(_by_scope(sa.select(*_row("post", Post.id, Post.title, sa.literal("post")))
+                                          .where(Post.id == ident), Post.posted_by_id)))
+        branches.append(_capped(_by_scope(sa.select(*_row("comment", Comment.id, sa.func.substr(Comment.content, 1, 80),
+                                                          sa.literal("comment"))).where(Comment.id == ident),
+                                          Comment.commented_by_id)))
         branches.append(_capped(sa.select(*_row("college", College.id, College.name, College.email_domain))
                                 .where(College.id == ident)))
     else:
         pattern = prefix_pattern(q.lower())
         if "@" in q:
-            branches.append(_capped(
-                sa.select(*_row("user", Auth.id, Auth.email, sa.func.coalesce(Auth.role, "student")))
-                .where(sa.func.lower(Auth.email).like(pattern, escape="\\"))
-                .order_by(sa.func.lower(Auth.email))))
+            branches.append(_capped(_emails(pattern)))
         else:
             branches.append(_capped(
                 sa.select(*_row("user", PlatformUser.auth_id, PlatformUser.username, sa.literal("student")))
-                .where(PlatformUser.username.like(pattern, escape="\\")).order_by(PlatformUser.username)))
-            branches.append(_capped(
-                sa.select(*_row("user", Auth.id, Auth.email, sa.func.coalesce(Auth.role, "student")))
-                .where(sa.func.lower(Auth.email).like(pattern, escape="\\"))
-                .order_by(sa.func.lower(Auth.email))))
+                .where(PlatformUser.username.like(pattern, escape="\\"), scope.students(PlatformUser.college_id))
+                .order_by(PlatformUser.username)))
+            branches.append(_capped(_emails(pattern)))
         branches.append(_capped(
             sa.select(*_row("college", College.id, College.name, College.email_domain))
             .where(sa.or_(College.name.ilike(prefix_pattern(q), escape="\\"),

@@ -6,6 +6,7 @@ from flask import current_app, jsonify, request
 from flask_admin import AdminIndexView, expose
 from flask_login import current_user
 
+from flick_admin import scope
 from flick_admin.home import overview, search
 from flick_admin.permissions import SIGNED_IN, Permission, has_permission, permissions_of, requires
 from flick_admin.refusals import InvalidInput
@@ -26,6 +27,9 @@ class HomeView(AdminIndexView):
         raw = request.args.get("period", "7")
         if raw not in {str(p) for p in overview.PERIODS}:
             raise InvalidInput(f"Unknown period {raw[:10]!r}; choose 1, 7, 30 or 90 days.")
+        if scope.limited():
+            # The overview's numbers cover every college; a scoped moderator sees theirs.
+            return self.render("home_scoped.html", colleges=overview.college_names(scope.colleges()))
         data = overview.cached(int(raw), current_app.config["OVERVIEW_CACHE_SECONDS"])
         return self.render("home.html", o=data, overview=overview,
                            permissions=sorted(p.value for p in permissions_of(current_user.role)))

@@ -20,6 +20,7 @@ from flask import current_app, has_app_context
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from flick_admin import scope
 from flick_admin.audit.actions import AuditAction
 from flick_admin.audit.recorder import current_actor, record
 from flick_admin.db import Auth, Comment, Post
@@ -130,6 +131,7 @@ def _target(session: Session, kind: str, target_id: uuid.UUID):
     row = session.get(model, target_id)
     if row is None:
         raise NotFound(f"That {kind} does not exist (it may have been deleted).")
+    scope.check_targets(session, [(kind, target_id)])
     return row, entity
 
 

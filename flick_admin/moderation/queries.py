@@ -10,7 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from flick_admin import tallies
+from flick_admin import scope, tallies
 from flick_admin.audit.actions import AuditAction
 from flick_admin.permissions import STAFF_ROLES
 from flick_admin.db import Auth, College, Comment, ContentReport, Log, PlatformUser, Post, Session
@@ -90,6 +90,8 @@ def _post_rows(f: PostFilters, pending, source) -> sa.Select:
         .outerjoin(PlatformUser, PlatformUser.id == Post.posted_by_id)
         .outerjoin(College, College.id == PlatformUser.college_id)
     )
+    if scope.limited():
+        stmt = stmt.where(scope.students(PlatformUser.college_id))
     if f.state == "visible":
         stmt = stmt.where(sa.func.coalesce(Post.is_banned, False).is_(False),
                           sa.func.coalesce(Post.is_shadow_banned, False).is_(False))
@@ -132,7 +134,7 @@ def post_detail(post_id: uuid.UUID) -> PostDetail | None:
         .outerjoin(PlatformUser, PlatformUser.id == Post.posted_by_id)
         .outerjoin(Auth, Auth.id == PlatformUser.auth_id)
         .outerjoin(College, College.id == PlatformUser.college_id)
-        .where(Post.id == post_id), "post", Post.id)
+        .where(Post.id == post_id, scope.students(PlatformUser.college_id)), "post", Post.id)
     ).first()
     if head is None:
         return None
@@ -148,7 +150,7 @@ def post_detail(post_id: uuid.UUID) -> PostDetail | None:
                   _pending_count(ContentReport.comment_id == Comment.id)
                   .correlate(Comment).label("pending"))
         .outerjoin(PlatformUser, PlatformUser.id == Comment.commented_by_id)
-        .where(Comment.post_id == post_id)
+        .where(Comment.post_id == post_id, scope.students(PlatformUser.college_id))
         .order_by(Comment.created_at, Comment.id)
         .limit(THREAD_LIMIT + 1)
     ).all()
@@ -237,7 +239,7 @@ def comment_detail(comment_id: uuid.UUID) -> CommentDetail | None:
         .join(Post, Post.id == Comment.post_id)
         .outerjoin(PlatformUser, PlatformUser.id == Comment.commented_by_id)
         .outerjoin(parent, parent.id == Comment.parent_comment_id)
-        .where(Comment.id == comment_id), "comment", Comment.id)).first()
+        .where(Comment.id == comment_id, scope.students(PlatformUser.college_id)), "comment", Comment.id)).first()
     if row is None:
         return None
     reports = db.session.execute(
@@ -264,6 +266,8 @@ def comment_queue(f: CommentFilters, size: int) -> Page:
         .join(Post, Post.id == Comment.post_id)
         .outerjoin(PlatformUser, PlatformUser.id == Comment.commented_by_id)
     )
+    if scope.limited():
+        stmt = stmt.where(scope.students(PlatformUser.college_id))
     if f.state == "visible":
         stmt = stmt.where(Comment.is_banned.is_(False))
     elif f.state == "banned":
@@ -297,6 +301,8 @@ def user_list(f: UserFilters, size: int) -> Page:
         .outerjoin(PlatformUser, PlatformUser.auth_id == Auth.id)
         .outerjoin(College, College.id == PlatformUser.college_id)
     )
+    if scope.limited():
+        stmt = stmt.where(scope.students(PlatformUser.college_id))
     if f.q:
         # "Starts with", on the lower-case forms the prefix indexes hold (Flick stores
         # usernames lower-case already).
@@ -353,7 +359,7 @@ def user_detail(auth_id: str) -> UserDetail | None:
                   .correlate(Auth).scalar_subquery().label("sessions"))
         .outerjoin(PlatformUser, PlatformUser.auth_id == Auth.id)
         .outerjoin(College, College.id == PlatformUser.college_id)
-        .where(Auth.id == auth_id)
+        .where(Auth.id == auth_id, scope.students(PlatformUser.college_id))
     ).first()
     if head is None:
         return None

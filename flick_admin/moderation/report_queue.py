@@ -11,7 +11,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from flick_admin import tallies
+from flick_admin import scope, tallies
 from flick_admin.audit.recorder import current_actor
 from flick_admin.db import Auth, College, Comment, ContentReport, Log, PlatformUser, Post
 from flick_admin.db.enums import EntityType
@@ -87,6 +87,8 @@ def report_queue(f: ReportFilters, size: int) -> tuple[Page, list[ReportGroup]]:
         grouped = _college_of_report(grouped, ContentReport, f.college, f.status)
     if f.claim:
         grouped = grouped.where(_claim_condition(ContentReport, f))
+    if scope.limited():
+        grouped = grouped.where(ContentReport.id.in_(tallies.reports_of_colleges(scope.college_ids(), f.status)))
     g = grouped.subquery()
     stmt = sa.select(g.c.type, g.c.target_id)
     keys = [g.c.latest, g.c.target_id] if f.sort == "newest" else [g.c.n, g.c.target_id]
@@ -114,6 +116,8 @@ def _report_queue_by_first(f: ReportFilters, size: int) -> tuple[Page, list[Repo
         stmt = _college_of_report(stmt, report, f.college, f.status)
     if f.claim:
         stmt = stmt.where(_claim_condition(report, f))
+    if scope.limited():
+        stmt = stmt.where(report.id.in_(tallies.reports_of_colleges(scope.college_ids(), f.status)))
     page = paginate(stmt, [report.created_at, report.id], descending=False, size=size,
                     after=f.after, before=f.before)
     return page, _report_groups(page.rows, f)

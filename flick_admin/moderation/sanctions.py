@@ -12,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from flick_admin import four_eyes
+from flick_admin import four_eyes, scope
 from flick_admin.audit.actions import AuditAction
 from flick_admin.audit.recorder import changed_fields, current_actor, record
 from flick_admin.auth.sessions import end_sessions_of
@@ -82,6 +82,7 @@ def sanction_user(auth_id: str, kind: SanctionKind, reason: str | None,
         user = _locked(session, Auth, auth_id)
         if user is None:
             raise NotFound("That user does not exist.")
+        scope.check_user(session, user.id)
         _check_may_sanction(user)
         if user.ban_in_force() and user.ban_expires == until:
             word = "banned" if until is None else f"suspended until {until:%Y-%m-%d %H:%M}"
@@ -111,6 +112,7 @@ def lift_sanction(auth_id: str, reason: str | None, expected: str | None = None)
         user = _locked(session, Auth, auth_id)
         if user is None:
             raise NotFound("That user does not exist.")
+        scope.check_user(session, user.id)
         _check_may_sanction(user)
         if not user.ban_in_force():
             return Outcome(False, "This user has no ban in force; nothing was changed.")

@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from flick_admin import four_eyes, tallies
+from flick_admin import four_eyes, scope, tallies
 from flick_admin.audit.actions import AuditAction
 from flick_admin.audit.recorder import changed_fields, record
 from flick_admin.moderation import claims, reporters
@@ -387,6 +387,7 @@ def _apply(session: Session, targets: list[Target], action: str, reason: str,
     refuse = _Refusals(batch=batch_id is not None)
     items = list(enumerate(targets))
     held = [(t.kind.value, t.id) for t in targets]
+    scope.check_targets(session, held)
     claims.check_free(session, held)
     if action in (ReportAction.IGNORE, ReportAction.REOPEN):
         outcomes = _report_actions(session, items, ReportAction(action), reason, batch_id, refuse)

@@ -12,7 +12,8 @@ import uuid
 from flask import abort, flash, jsonify, request, url_for
 from flask_admin import expose
 
-from flick_admin import four_eyes
+from flick_admin import four_eyes, scope
+from flick_admin.extensions import db
 from flick_admin.permissions import Permission, has_permission, requires
 from flick_admin.db.enums import TOPICS
 from flick_admin.moderation import claims, queries, report_queue, sanctions, services
@@ -67,6 +68,7 @@ def _confirmation(targets: list[Target], action: str, reason: str, action_url: s
     reason = clean_reason(reason)  # a missing reason is said now, not after confirming
     if not targets:
         raise InvalidInput("Select at least one item.")
+    scope.check_targets(db.session(), [(t.kind.value, t.id) for t in targets])
     found = report_queue.report_targets([t.id for t in targets if t.kind is TargetKind.POST],
                                    [t.id for t in targets if t.kind is TargetKind.COMMENT])
     items = [{"kind": t.kind.value,
@@ -118,6 +120,7 @@ class ReportsView(SecureView):
     @requires(Permission.CONTENT_MODERATE)
     def assign_form(self, kind: str, target_id: uuid.UUID):
         """Pick the colleague to hand the item to, with a note."""
+        scope.check_targets(db.session(), [(kind, target_id)])
         found = report_queue.report_targets([target_id] if kind == "post" else [],
                                             [target_id] if kind == "comment" else [])
         if target_id not in found:

@@ -24,7 +24,8 @@ from flick_admin.auth.services import (
 )
 from flick_admin.auth.invites import INVITE_HOURS, INVITE_PREFIX
 from flick_admin.auth.sessions import SESSION_ID_PREFIX, end_sessions_of, token_digest
-from flick_admin.db import Auth, Log, Session as DbSession, Verification
+from flick_admin.db import Auth, College, Log, Session as DbSession, Verification
+from flick_admin.db.team import StaffScope
 from flick_admin.db.base import utcnow
 from flick_admin.db.enums import EntityType, StaffRole
 from flick_admin.db.locks import lock_name
@@ -52,10 +53,13 @@ def staff_list() -> list[Any]:
                 .where(DbSession.user_id == Auth.id, DbSession.expires_at > now,
                        DbSession.id.startswith(SESSION_ID_PREFIX))
                 .correlate(Auth).scalar_subquery())
+    colleges = (sa.select(sa.func.aggregate_strings(College.email_domain, ", "))
+                .join(StaffScope, StaffScope.college_id == College.id)
+                .where(StaffScope.user_id == Auth.id).correlate(Auth).scalar_subquery())
     return db.session.execute(
         sa.select(Auth.id, Auth.email, Auth.name, Auth.role, Auth.banned, Auth.ban_expires,
                   Auth.two_factor_enabled, Auth.created_at, last_sign_in.label("last_sign_in"),
-                  sessions.label("sessions"))
+                  sessions.label("sessions"), colleges.label("scope"))
         .where(Auth.role.in_(STAFF_ROLES)).order_by(Auth.role, Auth.email).limit(1000)).all()
 
 
@@ -180,3 +184,42 @@ def end_sessions(user_id: str) -> Outcome:
         record(AuditAction.STAFF_SESSIONS_ENDED, entity_type=EntityType.AUTH, entity_id=user.id,
                metadata={"label": user.email, "sessions_ended": ended})
         return Outcome(bool(ended), f"{ended} session(s) of {user.email} ended.")
+
+
+MAX_SCOPE = 50
+
+
+def set_scope(user_id: str, domains: str | None) -> Outcome:
+    """Limit a moderator to the students of these colleges (by domain, comma-separated;
+    blank: every college). Takes effect on their next page."""
+    wanted = sorted({d.strip().lower().lstrip("@") for d in (domains or "").replace(";", ",").split(",")
+                     if d.strip()})
+    if len(wanted) > MAX_SCOPE:
+        raise InvalidInput(f"A moderator can be limited to at most {MAX_SCOPE} colleges.", field="colleges")
+    with transaction() as session:
+        user = _target(session, user_id)
+        if wanted and user.role != StaffRole.MODERATOR:
+            raise InvalidInput("Only moderators can be limited to colleges (a limit can be cleared "
+                               "for anyone).")
+        found = dict(session.execute(sa.select(sa.func.lower(College.email_domain), College.id)
+                                     .where(sa.func.lower(College.email_domain).in_(wanted))).all())
+        missing = [d for d in wanted if d not in found]
+        if missing:
+            raise InvalidInput(f"No college has the domain {missing[0]!r}.", field="colleges")
+        current = dict(session.execute(
+            sa.select(StaffScope.college_id, College.email_domain)
+            .outerjoin(College, College.id == StaffScope.college_id)
+            .where(StaffScope.user_id == user.id)).all())
+        before = sorted((d or str(i)).lower() for i, d in current.items())
+        if before == wanted:
+            return Outcome(False, f"{user.email} is already limited to that; nothing was changed.")
+        session.execute(sa.delete(StaffScope).where(StaffScope.user_id == user.id))
+        for domain in wanted:
+            session.add(StaffScope(user_id=user.id, college_id=found[domain]))
+        session.flush()
+        record(AuditAction.STAFF_SCOPE_CHANGED, entity_type=EntityType.AUTH, entity_id=user.id,
+               before={"colleges": before}, after={"colleges": wanted},
+               metadata={"label": user.email, "college_ids": [found[d] for d in wanted]})
+    if not wanted:
+        return Outcome(True, f"{user.email} now moderates every college.")
+    return Outcome(True, f"{user.email} now moderates {', '.join(wanted)} only.")

@@ -161,6 +161,13 @@ class StaffView(SecureView):
         validated(FlaskForm())
         return self._done(services.change_role(user_id[:200], request.form.get("role", "")))
 
+    @expose("/<user_id>/scope", methods=["POST"])
+    @requires(Permission.STAFF_MANAGE)
+    @fresh_factor
+    def scope(self, user_id: str):
+        validated(FlaskForm())
+        return self._done(services.set_scope(user_id[:200], request.form.get("colleges", "")[:4000]))
+
     @expose("/<user_id>/deactivate", methods=["POST"])
     @requires(Permission.STAFF_MANAGE)
     @fresh_factor

@@ -16,7 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from flick_admin import four_eyes
+from flick_admin import four_eyes, scope
 from flick_admin.audit.actions import AuditAction
 from flick_admin.audit.context import extra_metadata
 from flick_admin.audit.recorder import current_actor, record
@@ -78,6 +78,8 @@ def _locked(session, proposal_id: uuid.UUID) -> Proposal:
 
 
 def _check_may_decide(proposal: Proposal) -> None:
+    if scope.limited() and proposal.proposer_id != current_actor().id:
+        raise NotFound("That proposal does not exist.")
     if proposal.proposer_id is not None and proposal.proposer_id == current_actor().id:
         raise NotAllowed("You proposed this action: another staff member must approve or reject it.")
     if not has_permission(Permission(proposal.permission)):
@@ -155,6 +157,8 @@ def listing() -> tuple[list[Listed], list[Listed]]:
             .outerjoin(proposer, proposer.id == Proposal.proposer_id)
             .outerjoin(decider, decider.id == Proposal.decided_by_id))
     now = utcnow()
+    if scope.limited():  # a college-scoped moderator sees the proposals they made
+        base = base.where(Proposal.proposer_id == current_actor().id)
     waiting = db.session.execute(base.where(four_eyes.waiting_condition(now))
                                  .order_by(Proposal.created_at)).all()
     done = db.session.execute(base.where(~four_eyes.waiting_condition(now))

@@ -19,7 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from flick_admin import tallies
+from flick_admin import scope, tallies
 from flick_admin.audit.actions import AuditAction
 from flick_admin.audit.queries import batch_expression
 from flick_admin.audit.recorder import record
@@ -277,6 +277,21 @@ def revertible(log: Any) -> bool:
     return getattr(log, "action", None) in REVERSIBLE and not (isinstance(meta, dict) and meta.get("reverts"))
 
 
+def _check_scope(session: Session, rows: list[Log]) -> None:
+    """A college-scoped moderator reverts only what is about their colleges' students."""
+    if not scope.limited():
+        return
+    for row in rows:
+        if row.entity_type in (EntityType.POST.value, EntityType.COMMENT.value):
+            scope.check_targets(session, [(row.entity_type, uuid.UUID(row.entity_id))])
+        elif row.entity_type == EntityType.CONTENT_REPORT.value:
+            scope.check_report(session, uuid.UUID(row.entity_id))
+        elif row.entity_type == EntityType.USER.value:
+            scope.check_user(session, row.entity_id)
+        else:
+            raise NotFound("That audit entry does not exist.")
+
+
 def plan(log_id: uuid.UUID) -> RevertPlan:
     session = db.session()
     log = session.get(Log, log_id)
@@ -287,6 +302,7 @@ def plan(log_id: uuid.UUID) -> RevertPlan:
     if _is_revert(log):
         raise InvalidInput("This entry is itself a revert; to undo it, do the action again.")
     rows = _group(session, log)
+    _check_scope(session, rows)
     dialect = session.get_bind().dialect.name
     earlier = session.execute(
         sa.select(Auth.email, Log.actor_id, Log.occured_at).outerjoin(Auth, Auth.id == Log.actor_id)

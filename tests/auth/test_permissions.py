@@ -108,6 +108,7 @@ MATRIX: dict[str, tuple[str, str, int]] = {
     "staff.index": (Permission.STAFF_MANAGE, "GET", 200),
     "staff.create": (Permission.STAFF_MANAGE, "POST", 303),
     "staff.role": (Permission.STAFF_MANAGE, "POST", 303),
+    "staff.scope": (Permission.STAFF_MANAGE, "POST", 303),
     "staff.deactivate": (Permission.STAFF_MANAGE, "POST", 303),
     "staff.reactivate": (Permission.STAFF_MANAGE, "POST", 303),
     "staff.reset": (Permission.STAFF_MANAGE, "POST", 303),

@@ -1,0 +1,173 @@
+"""College-scoped moderators: everything they see and do covers their colleges' students;
+anything outside answers 404, as if it did not exist."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+import sqlalchemy as sa
+
+from flick_admin.db import Auth, ContentReport, Post
+from flick_admin.db.team import StaffScope
+from flick_admin.permissions import ROLE_PERMISSIONS, SIGNED_IN, Permission
+from flick_admin.db.enums import StaffRole
+from tests import factories
+from tests.auth.test_permissions import ARGS, MATRIX, PUBLIC
+from tests.conftest import audit_rows
+
+BAN = {"action": "ban", "reason_choice": "Spam or scam"}
+
+
+@pytest.fixture
+def world(dbs):
+    inside, outside = factories.CollegeFactory(email_domain="inside.edu"), factories.CollegeFactory(
+        email_domain="outside.edu")
+    a = factories.StudentFactory(college=inside, username="alice_in")
+    b = factories.StudentFactory(college=outside, username="bob_out")
+    pa = factories.PostFactory(author=a, title="Inside post")
+    pb = factories.PostFactory(author=b, title="Outside post")
+    ca = factories.CommentFactory(author=a, post=pa, content="inside comment")
+    cb = factories.CommentFactory(author=b, post=pa, content="outside comment")
+    reports = {"pa": factories.ReportFactory(post=pa), "pb": factories.ReportFactory(post=pb),
+               "ca": factories.ReportFactory(type="Comment", post=None, comment=ca),
+               "cb": factories.ReportFactory(type="Comment", post=None, comment=cb)}
+    factories.FeedbackFactory(user=a, title="Inside feedback")
+    factories.FeedbackFactory(user=b, title="Outside feedback")
+    return {"inside": inside, "outside": outside, "a": a, "b": b, "pa": pa, "pb": pb, "ca": ca, "cb": cb,
+            "reports": reports}
+
+
+@pytest.fixture
+def scoped(dbs, login_as, world):
+    def sign_in():
+        user = login_as("moderator", name="Scoped Mod")
+        dbs.add(StaffScope(user_id=user.id, college_id=world["inside"].id))
+        dbs.flush()
+        return user
+    return sign_in
+
+
+def test_a_superadmin_limits_a_moderator_on_the_staff_page(client, dbs, login_as, world):
+    login_as("superadmin")
+    client.post("/account/confirm", data={"code": factories.STAFF_PASSWORD})
+    mod = factories.StaffFactory(role="moderator")
+    admin = factories.StaffFactory(role="admin")
+    assert client.post(f"/staff/{mod.id}/scope", data={"colleges": "Inside.edu, nowhere.edu"}).status_code == 400
+    assert client.post(f"/staff/{admin.id}/scope", data={"colleges": "inside.edu"}).status_code == 400
+    assert client.post(f"/staff/{mod.id}/scope", data={"colleges": "inside.edu"}).status_code == 303
+    assert dbs.scalars(sa.select(StaffScope.college_id).where(StaffScope.user_id == mod.id)).all() == [
+        world["inside"].id]
+    [row] = audit_rows(dbs, action="admin:updated:admin:scope")
+    assert row.before == {"colleges": []} and row.after == {"colleges": ["inside.edu"]}
+    assert "inside.edu" in client.get("/staff/").get_data(as_text=True)
+    client.post(f"/staff/{mod.id}/scope", data={"colleges": ""})
+    assert dbs.scalars(sa.select(StaffScope).where(StaffScope.user_id == mod.id)).all() == []
+
+
+def test_lists_counts_and_search_cover_only_the_scope(client, dbs, scoped, world):
+    scoped()
+    queue = client.get("/reports/").get_data(as_text=True)
+    assert "Inside post" in queue and "inside comment" in queue
+    assert "Outside post" not in queue and "outside comment" not in queue
+    assert 'aria-label="2 waiting"' in client.get("/account/").get_data(as_text=True)
+    posts = client.get("/posts/").get_data(as_text=True)
+    assert "Inside post" in posts and "Outside post" not in posts
+    comments = client.get("/comments/").get_data(as_text=True)
+    assert "inside comment" in comments and "outside comment" not in comments
+    users = client.get("/users/").get_data(as_text=True)
+    assert "alice_in" in users and "bob_out" not in users
+    feedback = client.get("/feedback/").get_data(as_text=True)
+    assert "Inside feedback" in feedback and "Outside feedback" not in feedback
+    assert "bob_out" not in str(client.get("/search/suggest?q=bob").get_json())
+    assert "alice_in" in str(client.get("/search/suggest?q=alice").get_json())
+    home = client.get("/").get_data(as_text=True)
+    assert "Pending reports in your colleges" in home and world["inside"].name in home
+    # The post page shows only the scope's comments under it.
+    page = client.get(f"/posts/{world['pa'].id}").get_data(as_text=True)
+    assert "outside comment" not in page
+
+
+def test_everything_outside_the_scope_is_a_404_and_writes_nothing(client, dbs, login_as, scoped, world):
+    login_as("moderator")
+    client.post(f"/posts/{world['pb'].id}/act", data={**BAN, "action": "shadow_ban"})
+    outside_log = audit_rows(dbs, action="admin:shadow:banned:content")[0]
+    me = scoped()
+    before = len(audit_rows(dbs))
+    pb, cb, b = world["pb"], world["cb"], world["b"]
+    for method, url, data in [
+        ("get", f"/posts/{pb.id}", None), ("get", f"/comments/{cb.id}", None),
+        ("get", f"/users/{b.auth_id}", None),
+        ("post", f"/posts/{pb.id}/act", BAN), ("post", f"/comments/{cb.id}/act", BAN),
+        ("post", f"/reports/post/{pb.id}/act", {**BAN, "action": "ignore"}),
+        ("post", "/reports/bulk", {**BAN, "target": [f"post:{world['pa'].id}:b0s0", f"post:{pb.id}:b0s1"]}),
+        ("post", f"/reports/post/{pb.id}/claim", {}), ("get", f"/reports/post/{pb.id}/assign", None),
+        ("post", f"/users/{b.auth_id}/sanction", {"kind": "suspend", "days": "2", **BAN}),
+        ("post", f"/users/{b.auth_id}/lift", {"reason_text": "x"}),
+        ("get", f"/revert/{outside_log.id}", None), ("post", f"/revert/{outside_log.id}", {"reason_text": "x"}),
+        ("get", f"/audit/entry/{outside_log.id}", None),
+    ]:
+        response = getattr(client, method)(url, data=data) if data is not None else getattr(client, method)(url)
+        assert response.status_code == 404, (url, response.status_code)
+    assert len(audit_rows(dbs)) == before
+    dbs.expire_all()
+    assert not dbs.get(Post, world["pa"].id).is_banned
+    assert dbs.get(ContentReport, world["reports"]["pb"].id).status == "resolved"  # as the shadow-ban left it
+    assert dbs.get(Post, world["pb"].id).is_shadow_banned
+    assert not dbs.get(Auth, b.auth_id).banned
+    # The audit log shows the scoped moderator's own actions only.
+    assert str(outside_log.id) not in client.get("/audit/").get_data(as_text=True)
+    assert client.post(f"/posts/{world['pa'].id}/act", data=BAN).status_code == 303
+    mine = client.get("/audit/").get_data(as_text=True)
+    assert "Inside post" in mine and me.id
+
+
+def _real_args(world, other_log) -> dict[str, str]:
+    return {"post_id": str(world["pb"].id), "comment_id": str(world["cb"].id), "target_id": str(world["pb"].id),
+            "user_id": world["b"].auth_id, "log_id": str(other_log.id)}
+
+
+@pytest.mark.parametrize("endpoint", sorted(MATRIX))
+def test_permission_matrix_for_a_scoped_moderator(app, client, dbs, login_as, scoped, world, endpoint):
+    """Every route: what a moderator may not do stays 403; every route about an item
+    outside the scope answers 404; the rest answer as for any moderator."""
+    requirement, method, ok = MATRIX[endpoint]
+    other = factories.LogFactory(actor_id="someone-else", actor_type="admin", action="admin:blocked:content",
+                                 entity_type="post", entity_id=str(world["pb"].id))
+    scoped()
+    rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
+    real = _real_args(world, other)
+    args = {arg: real.get(arg, str(uuid.uuid4())) for arg in rule.arguments}
+    args.update(ARGS.get(endpoint, {}))
+    with app.test_request_context():
+        from flask import url_for
+        url = url_for(endpoint, **args)
+    if endpoint in ("auth.logout", "account.everywhere") or requirement == PUBLIC:
+        return  # ends the session, or open to anyone: proves nothing about the scope
+    about_an_item = bool(set(rule.arguments) & set(_real_args(world, other)))
+    # A complete form, so that only the scope can refuse it.
+    form = {"action": "ban", "reason_choice": "Spam or scam", "kind": "suspend", "days": "2"} if about_an_item else {}
+    response = client.post(url, data=form) if method == "POST" else client.get(url)
+    moderator = ROLE_PERMISSIONS[StaffRole.MODERATOR]
+    if requirement not in (PUBLIC, SIGNED_IN) and Permission(requirement) not in moderator:
+        assert response.status_code == 403, (url, response.status_code)
+    elif about_an_item:
+        assert response.status_code == 404, (url, response.status_code)
+    else:
+        assert response.status_code == ok, (url, response.status_code)
+
+
+def test_the_same_items_are_there_for_an_unlimited_moderator(client, login_as, world):
+    login_as("moderator")
+    for url in (f"/posts/{world['pb'].id}", f"/comments/{world['cb'].id}", f"/users/{world['b'].auth_id}"):
+        assert client.get(url).status_code == 200, url
+
+
+@pytest.mark.parametrize("url", ["/reports/", "/reports/?sort=newest", "/posts/", "/posts/?sort=reported",
+                                 "/comments/", "/users/", "/audit/", "/"])
+def test_scoped_pages_keep_the_statement_budget(client, scoped, count_queries, url):
+    scoped()
+    client.get("/account/")
+    with count_queries() as counted:
+        assert client.get(url).status_code == 200
+    assert counted.n <= 5, counted.statements
