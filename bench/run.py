@@ -175,7 +175,7 @@ def build_cases(engine, baseline_app, depth: int = DEPTH) -> list[tuple[str, str
     ]
 
 
-def sign_in(app, engine) -> str:
+def sign_in(app, engine, user_id: str = "staff0") -> str:
     from flick_admin.auth.sessions import SESSION_ID_PREFIX, token_digest
 
     raw = uuid.uuid4().hex
@@ -183,10 +183,86 @@ def sign_in(app, engine) -> str:
     with engine.begin() as conn:
         conn.execute(sa.text(
             "INSERT INTO session (id, token, user_id, created_at, updated_at, expires_at) "
-            "VALUES (:id, :token, 'staff0', :now, :now, :exp)"),
+            "VALUES (:id, :token, :user, :now, :now, :exp)"),
             {"id": SESSION_ID_PREFIX + raw[:16], "token": token_digest(raw), "now": now,
-             "exp": now + timedelta(hours=4)})
+             "exp": now + timedelta(hours=4), "user": user_id})
     return raw
+
+
+SCOPED = "bench-scoped"
+SAVED = (("posts", "state=banned", "Banned posts"), ("reports", "", "Queue"),
+         ("reports", "reason=SPAM&type=comment", "Spam comments"), ("comments", "reported=1", "Reported comments"),
+         ("users", "ban=suspended", "Suspended"), ("audit", "actor_type=moderator", "Moderators' actions"))
+
+
+def team_setup(engine) -> str:
+    """A moderator limited to three colleges (the largest by students), and saved views of
+    staff0: idempotent, so a rerun measures the same thing."""
+    with engine.begin() as conn:
+        conn.execute(sa.text(
+            "INSERT INTO auth (id, name, email, email_verified, role, banned, created_at, updated_at) "
+            "VALUES (:id, 'Scoped Moderator', 'scoped@flick.bench', true, 'moderator', false, now(), now()) "
+            "ON CONFLICT (id) DO NOTHING"), {"id": SCOPED})
+        conn.execute(sa.text("DELETE FROM admin_staff_scopes WHERE user_id = :id"), {"id": SCOPED})
+        conn.execute(sa.text(
+            "INSERT INTO admin_staff_scopes (user_id, college_id) SELECT :id, college_id FROM "
+            "(SELECT college_id, count(*) n FROM platform_user GROUP BY college_id ORDER BY n DESC LIMIT 3) t"),
+            {"id": SCOPED})
+        conn.execute(sa.text("DELETE FROM admin_saved_views WHERE owner_id = 'staff0'"))
+        for page, query, name in SAVED:
+            conn.execute(sa.text(
+                "INSERT INTO admin_saved_views (id, owner_id, page, name, query, shared, created_at) "
+                "VALUES (:id, 'staff0', :page, :name, :query, false, now())"),
+                {"id": uuid.uuid4(), "page": page, "name": name, "query": query})
+        share = conn.execute(sa.text("SELECT round(100.0 * count(*) / (SELECT count(*) FROM platform_user), 1) "
+                                     "FROM platform_user WHERE college_id IN (SELECT college_id FROM "
+                                     "admin_staff_scopes WHERE user_id = :id)"), {"id": SCOPED}).scalar()
+    return f"{share}% of students"
+
+
+def team_cases() -> list[tuple[str, str, str]]:
+    """Pages of the college-scoped moderator (same budgets as everyone's)."""
+    return [
+        ("scoped: reports queue", "list", "/reports/"),
+        ("scoped: reports newest", "list", "/reports/?sort=newest"),
+        ("scoped: posts", "list", "/posts/"),
+        ("scoped: posts most reported", "list", "/posts/?sort=reported"),
+        ("scoped: comments", "list", "/comments/"),
+        ("scoped: users", "list", "/users/"),
+        ("scoped: home", "detail", "/"),
+        ("scoped: palette", "search", "/search/suggest?q=student_42"),
+    ]
+
+
+def saved_view_counts(app, runs: int = 20) -> dict:
+    """Each saved view's capped count alone (median database ms over ``runs``), and the
+    navigation's one statement for all of them."""
+    from flask_login import login_user
+
+    from flick_admin.db import Auth
+    from flick_admin.db.team import SavedView
+    from flick_admin.extensions import db
+    from flick_admin.team import saved_views
+
+    out: dict[str, object] = {"each_ms": {}}
+    with app.test_request_context("/"):
+        login_user(db.session.get(Auth, "staff0"))
+        views = list(db.session.scalars(sa.select(SavedView).where(SavedView.owner_id == "staff0")
+                                        .order_by(SavedView.name)))
+        for view in views + [None]:
+            stmt, _ = saved_views.capped_count_statement(views if view is None else [view])
+            times = []
+            for _ in range(runs):
+                started = time.perf_counter()
+                db.session.execute(stmt).all()
+                times.append((time.perf_counter() - started) * 1000)
+            value = round(statistics.median(times), 2)
+            if view is None:
+                out["all_in_one_statement_ms"] = value
+            else:
+                out["each_ms"][view.name] = value
+        db.session.rollback()
+    return out
 
 
 def bulk_500(app, engine) -> float:
@@ -312,6 +388,16 @@ def main(argv: list[str] | None = None) -> int:
     our_probe, base_probe = Probe(our_engines), Probe(base_engines)
 
     rows: list[Row] = []
+    scope_share = team_setup(engine)
+    scoped_client = ours.test_client()
+    scoped_client.set_cookie(ours.config["AUTH_COOKIE_NAME"], sign_in(ours, engine, SCOPED))
+    for name, kind, url in team_cases():
+        if args.only and not any(part in name for part in args.only):
+            continue
+        row = Row(name, kind, notes=[f"scope: {scope_share}"])
+        row.ours = measure(scoped_client, our_probe, url, args.runs)
+        rows.append(row)
+        print(_line(row), flush=True)
     for name, kind, our_url, base_url in build_cases(engine, base, args.depth):
         if args.only and not any(part in name for part in args.only):
             continue
@@ -322,7 +408,7 @@ def main(argv: list[str] | None = None) -> int:
         rows.append(row)
         print(_line(row), flush=True)
 
-    extras: dict[str, object] = {}
+    extras: dict[str, object] = {"saved_view_counts": saved_view_counts(ours)}
     if args.only:  # a partial run: just those pages, kept apart from the full run's results
         RESULTS.mkdir(exist_ok=True)
         (RESULTS / "partial.json").write_text(json.dumps(

@@ -44,6 +44,9 @@ def pages_for(ids) -> list[str]:
         "/audit/verify", "/colleges/", f"/colleges/{ids['college']}", "/branches/", "/college-requests/",
         "/feedback/", "/health/", "/staff/", "/account/", "/account/two-factor", "/search/?q=stu",
         "/colleges/new", "/no-such-page", "/audit/?since=not-a-date",
+        # Moderating as a team.
+        "/reports/?claim=mine", f"/reports/post/{ids['post']}/assign", "/proposals/", "/views/",
+        f"/revert/{ids['log']}",
     ]
 
 
