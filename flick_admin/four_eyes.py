@@ -65,7 +65,7 @@ def guard(kind: str, size: int = 1) -> None:
     """Called by the services: a severe action runs only from an approved proposal."""
     if required(kind, size) and _APPROVING.get() != kind:
         raise NotAllowed("This action needs a second staff member: propose it, and another "
-                         "staff member approves it from “Waiting for a second pair of eyes”.")
+                         "staff member approves it from Approvals (“Waiting for a second pair of eyes”).")
 
 
 @contextmanager
@@ -94,7 +94,7 @@ def propose(kind: str, payload: dict[str, Any], summary: str, reason: str) -> Pr
 
 
 SENT = ("Sent for a second pair of eyes: nothing changes until another staff member approves "
-        "it under “Waiting for a second pair of eyes”.")
+        "it under Approvals (“Waiting for a second pair of eyes”).")
 
 
 def proposed(kind: str, payload: dict[str, Any], summary: str, reason: str):

@@ -132,7 +132,7 @@ def register(admin) -> None:
     admin.add_view(SavedViewsView(name="Saved views", endpoint="saved_views", url="/views"))
     admin.app.jinja_env.globals["navigation_views"] = _navigation_views
     admin.add_view(RevertView(name="Revert", endpoint="reverts", url="/revert"))
-    admin.add_view(ProposalsView(name="Second pair of eyes", endpoint="proposals", url="/proposals",
+    admin.add_view(ProposalsView(name="Approvals", endpoint="proposals", url="/proposals",
                                  category="Moderation"))
     admin.app.jinja_env.globals["revertible"] = reverts.revertible
     admin.app.jinja_env.globals["has_permission"] = has_permission

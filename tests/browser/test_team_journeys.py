@@ -27,7 +27,7 @@ def test_claim_take_over_decide_and_revert(browser, server):
     second_ctx, second = _as(browser, app, base, "admin@flick.demo")
     first.goto(base + "/reports/?type=post")
     first.locator("tr.kb-row:not([data-decided]) td.cell-text a").first.click()
-    first.wait_for_function("document.querySelector('[data-claim-status]').textContent.includes('You hold')")
+    first.wait_for_selector("[data-claim-status]:has-text('You hold')")
     item = first.url.split("?")[0]
     shot(first, "team-1-claimed-on-opening")
 
