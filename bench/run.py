@@ -459,7 +459,13 @@ def markdown(rows: list[Row], extras: dict) -> str:
             f"{f'{b.p50_ms:.0f}' if b else '—'} | {b.statements if b else '—'} | "
             f"{f'{r.ratio:.0f}×' if r.ratio else '—'} | {'met' if ok else 'MISSED'} |")
     out.append("")
-    if not extras:
+    counts = extras.get("saved_view_counts")
+    if counts:
+        each = ", ".join(f"{name} {ms} ms" for name, ms in counts["each_ms"].items())
+        out.append(f"- saved views, each capped count alone (median database ms): {each}; all "
+                   f"{len(counts['each_ms'])} in the navigation's one statement: "
+                   f"{counts['all_in_one_statement_ms']} ms")
+    if "bulk_500_posts_s" not in extras:
         return "\n".join(out)
     out.append(f"- bulk ban of 500 posts (500 content rows + their report rows, one transaction): "
                f"{extras['bulk_500_posts_s']} s")

@@ -328,13 +328,10 @@ def pending_post_sources() -> list[sa.Subquery]:
     return [tallied.subquery("tallied"), fresh.subquery("fresh")]
 
 
-def reports_of_colleges(college_ids: sa.Select, status: str | None, *,
-                        in_statement: bool = False) -> sa.CompoundSelect:
+def reports_of_colleges(college_ids: sa.Select, status: str | None) -> sa.CompoundSelect:
     """Ids of reports on content by students of these colleges: the tally's up to the
-    watermark, the rest looked up live (reports since then, with this status).
-    ``in_statement``: the watermark as a subquery, for a statement built before any page
-    query runs (the session's)."""
-    mark = _mark(REPORTS) if in_statement else read_mark(REPORTS)
+    watermark, the rest looked up live (reports since then, with this status)."""
+    mark = read_mark(REPORTS)
     live = [s.where(PlatformUser.college_id.in_(college_ids), ContentReport.created_at > mark)
             for s in _report_colleges(None, None)]
     if status:

@@ -131,13 +131,12 @@ ACTION_LABELS = {
     "admin:verified:otp": "confirmed their second factor",
     "system:rotated:two-factor-key": "re-encrypted the second-factor secrets",
     "admin:updated:own:preferences": "changed their display settings",
-    "admin:claimed:content": "claimed",
-    "admin:released:content": "released",
-    "admin:took-over:content": "took over",
-    "admin:assigned:content": "assigned",
-    "admin:proposed:action": "proposed",
-    "admin:approved:proposal": "approved",
-    "admin:rejected:proposal": "rejected",
+    "admin:claimed:content": "claimed an item", "admin:released:content": "released an item",
+    "admin:took-over:content": "took an item over", "admin:assigned:content": "assigned an item",
+    "admin:proposed:action": "proposed a severe action", "admin:approved:proposal": "approved a proposal",
+    "admin:rejected:proposal": "rejected a proposal",
+    "admin:created:saved-view": "saved a view", "admin:deleted:saved-view": "deleted a saved view",
+    "admin:updated:admin:scope": "limited a moderator to colleges",
 }
 
 

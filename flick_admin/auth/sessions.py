@@ -18,7 +18,7 @@ from flick_admin.audit.context import client_ip, user_agent
 from flick_admin.db.auth import Auth, Session, StaffPreferences
 from flick_admin.db.reports import ContentReport
 from flick_admin.db.team import Proposal, SavedView, StaffScope
-from flick_admin import scope, tallies
+from flick_admin import scope
 from flick_admin.permissions import ROLE_PERMISSIONS
 from flick_admin.db.base import utcnow
 from flick_admin.db.transaction import require_unit
@@ -58,18 +58,13 @@ PENDING_CAP = 100
 def pending_reports_capped():
     """How many reports wait, counted to PENDING_CAP at most (the navigation's badge): a
     few index entries, read in the same statement as the session. A college-scoped
-    member counts only the reports on their colleges' students' content."""
+    member gets no badge (NULL): the number covers every college; their home page counts
+    their colleges' reports."""
     waiting = (sa.select(sa.literal(1)).select_from(ContentReport)
                .where(ContentReport.status == "pending").limit(PENDING_CAP).subquery())
     everything = sa.select(sa.func.count()).select_from(waiting).scalar_subquery()
-    colleges = sa.select(StaffScope.college_id).where(StaffScope.user_id == Session.user_id)
-    mine = (sa.select(sa.literal(1)).select_from(ContentReport)
-            .where(ContentReport.status == "pending",
-                   ContentReport.id.in_(tallies.reports_of_colleges(colleges, "pending", in_statement=True)))
-            .limit(PENDING_CAP).correlate(Session).subquery())
-    scoped = sa.select(sa.func.count()).select_from(mine).correlate(Session).scalar_subquery()
     limited = sa.exists().where(StaffScope.user_id == Session.user_id).correlate(Session)
-    return sa.case((limited, scoped), else_=everything)
+    return sa.case((limited, sa.null()), else_=everything)
 
 
 def proposals_waiting_for(now):

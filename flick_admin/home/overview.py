@@ -275,3 +275,17 @@ def college_names(ids) -> list[str]:
 
     return list(reader().scalars(sa.select(College.name).where(College.id.in_(list(ids)))
                                  .order_by(College.name)))
+
+
+SCOPED_CAP = 100
+
+
+def scoped_pending(college_ids: sa.Select) -> int:
+    """Pending reports on content by students of these colleges, counted to SCOPED_CAP."""
+    from flick_admin import tallies
+
+    mine = (sa.select(sa.literal(1)).select_from(ContentReport)
+            .where(ContentReport.status == "pending",
+                   ContentReport.id.in_(tallies.reports_of_colleges(college_ids, "pending")))
+            .limit(SCOPED_CAP).subquery())
+    return int(reader().scalar(sa.select(sa.func.count()).select_from(mine)) or 0)

@@ -29,7 +29,8 @@ class HomeView(AdminIndexView):
             raise InvalidInput(f"Unknown period {raw[:10]!r}; choose 1, 7, 30 or 90 days.")
         if scope.limited():
             # The overview's numbers cover every college; a scoped moderator sees theirs.
-            return self.render("home_scoped.html", colleges=overview.college_names(scope.colleges()))
+            return self.render("home_scoped.html", colleges=overview.college_names(scope.colleges()),
+                               pending=overview.scoped_pending(scope.college_ids()))
         data = overview.cached(int(raw), current_app.config["OVERVIEW_CACHE_SECONDS"])
         return self.render("home.html", o=data, overview=overview,
                            permissions=sorted(p.value for p in permissions_of(current_user.role)))

@@ -170,6 +170,9 @@ class ReportsView(SecureView):
             action = form.action.data or ""
             if action not in CONFIRMED and action not in ("unban", "unshadow_ban", "reopen"):
                 raise InvalidInput(f"Unknown action {action[:40]!r}.")
+            if len({(t.kind, t.id) for t in targets}) != len(targets):
+                raise InvalidInput("The same item is selected twice.")
+            scope.check_targets(db.session(), [(t.kind.value, t.id) for t in targets])
             four_eyes.proposed(four_eyes.BATCH, {"targets": request.form.getlist("target"), "action": action},
                                f"{action.replace('_', '-').capitalize()} {len(targets)} items",
                                clean_reason(form.reason()))

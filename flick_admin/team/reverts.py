@@ -30,6 +30,7 @@ from flick_admin.db.base import utcnow
 from flick_admin.db.enums import EntityType, ReportStatus
 from flick_admin.db.transaction import transaction
 from flick_admin.extensions import db
+from flick_admin.moderation import claims
 from flick_admin.moderation.sanctions import sanction_refusal
 from flick_admin.moderation.services import _last_change
 from flick_admin.outcomes import Outcome, clean_reason
@@ -331,6 +332,9 @@ def revert(log_id: uuid.UUID, reason: str | None, *, extra_metadata: dict | None
             who = found.reverted_by.email or found.reverted_by.actor_id or "someone"
             raise Conflict(f"This decision was already reverted by {who} at "
                            f"{found.reverted_by.occured_at:%Y-%m-%d %H:%M} UTC; nothing was written.")
+        # An item another moderator holds is theirs to decide, a revert included.
+        claims.check_free(session, [(r.entity_type, uuid.UUID(r.entity_id)) for r in found.rows
+                                    if r.entity_type in (EntityType.POST.value, EntityType.COMMENT.value)])
         meta = {"reason": reason, "metadata": {"revert_of": str(found.entry.id), **(extra_metadata or {})}}
         for row in reversed(found.rows):
             if row.action in WHOLE_ROWS:

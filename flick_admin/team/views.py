@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from urllib.parse import parse_qsl
 
-from flask import flash, g, redirect, url_for
+from flask import flash, g, jsonify, redirect, url_for
 from flask_admin import expose
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
@@ -101,6 +101,12 @@ class SavedViewsView(SecureView):
         return self.render("team/views.html", shown=saved_views.with_counts(), pages=saved_views.PAGES,
                            form=SaveViewForm())
 
+    @expose("/counts")
+    @requires(Permission.CONTENT_READ)
+    def counts(self):
+        """The navigation's counts, fetched after the page is drawn (one statement)."""
+        return jsonify({str(s.view.id): s.label for s in saved_views.with_counts()})
+
     @expose("/save", methods=["POST"])
     @requires(Permission.CONTENT_READ)
     def save(self):
@@ -120,11 +126,12 @@ class SavedViewsView(SecureView):
 
 
 def _navigation_views():
-    """The navigation's saved views with counts (nothing read unless there are some)."""
+    """The navigation's saved views (nothing read unless there are some). Their counts
+    come from ``/views/counts`` once the page is drawn, so no page waits for them."""
     if not getattr(g, "has_saved_views", False) or not has_permission(Permission.CONTENT_READ):
         return []
     if "saved_views_shown" not in g:
-        g.saved_views_shown = saved_views.with_counts()
+        g.saved_views_shown = [saved_views.Shown(v, None) for v in saved_views.visible()]
     return g.saved_views_shown
 
 

@@ -54,6 +54,7 @@ MATRIX: dict[str, tuple[str, str, int]] = {
     # Saved views (saving without a name is a 400; deleting an unknown one a 404).
     "saved_views.index": (Permission.CONTENT_READ, "GET", 200),
     "saved_views.save": (Permission.CONTENT_READ, "POST", 400),
+    "saved_views.counts": (Permission.CONTENT_READ, "GET", 200),
     "saved_views.delete": (Permission.CONTENT_READ, "POST", 404),
     # Colleges, branches, requests, banned words, feedback.
     "colleges.index": (Permission.CONTENT_READ, "GET", 200),

@@ -95,3 +95,18 @@ def test_propose_a_permanent_ban_and_a_colleague_approves_it(browser, server):
         second_ctx.close()
     finally:
         app.config["FOUR_EYES"] = "none"
+
+
+def test_save_a_view_and_see_its_live_count_in_the_navigation(browser, server):
+    app, base = server
+    context, page = _as(browser, app, base, "auditor@flick.demo")
+    page.goto(base + "/posts/?state=visible")
+    page.click("details.save-view summary")
+    page.fill("[data-testid=save-view] input[name=name]", "Visible posts")
+    page.click("[data-testid=save-view] button")
+    page.wait_for_selector(".alert")
+    assert "Saved the view" in flash(page)
+    page.click("nav .dropdown-toggle:has-text('Views')")
+    page.wait_for_selector("[data-testid=views-menu] [data-view-count]:text-matches('^(\\\\d+|50\\\\+)$')")
+    shot(page, "team-6-saved-view-in-navigation")
+    context.close()

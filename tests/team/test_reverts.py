@@ -189,3 +189,17 @@ def test_a_revert_needs_a_reason_and_unknown_or_irreversible_entries_are_refused
     sign_in = audit_rows(dbs, action="admin:claimed:content") or [factories.LogFactory()]
     assert client.get(f"/revert/{sign_in[0].id}").status_code == 400
     assert client.get("/revert/00000000-0000-0000-0000-000000000000").status_code == 404
+
+
+def test_a_revert_of_an_item_someone_else_holds_is_a_409(client, dbs, login_as):
+    login_as("moderator")
+    post = factories.PostFactory()
+    client.post(f"/posts/{post.id}/act", data=BAN)
+    ban = _last(dbs, "admin:blocked:content", post.id)
+    factories.ReportFactory(post=post)
+    client.post(f"/reports/post/{post.id}/claim")
+    login_as("moderator")
+    response = _revert(client, ban)
+    assert response.status_code == 409 and "claimed by" in response.get_data(as_text=True)
+    dbs.expire_all()
+    assert dbs.get(Post, post.id).is_banned

@@ -70,7 +70,8 @@ def test_lists_counts_and_search_cover_only_the_scope(client, dbs, scoped, world
     queue = client.get("/reports/").get_data(as_text=True)
     assert "Inside post" in queue and "inside comment" in queue
     assert "Outside post" not in queue and "outside comment" not in queue
-    assert 'aria-label="2 waiting"' in client.get("/account/").get_data(as_text=True)
+    # No badge of every college's reports; the home page counts the scope's.
+    assert 'data-testid="pending-badge"' not in client.get("/account/").get_data(as_text=True)
     posts = client.get("/posts/").get_data(as_text=True)
     assert "Inside post" in posts and "Outside post" not in posts
     comments = client.get("/comments/").get_data(as_text=True)
@@ -83,6 +84,7 @@ def test_lists_counts_and_search_cover_only_the_scope(client, dbs, scoped, world
     assert "alice_in" in str(client.get("/search/suggest?q=alice").get_json())
     home = client.get("/").get_data(as_text=True)
     assert "Pending reports in your colleges" in home and world["inside"].name in home
+    assert '<div class="h3 mb-0" data-testid="pending-reports">2</div>' in home
     # The post page shows only the scope's comments under it.
     page = client.get(f"/posts/{world['pa'].id}").get_data(as_text=True)
     assert "outside comment" not in page
