@@ -248,7 +248,8 @@ def tallies_catch_up() -> None:
     from flick_admin.tallies import catch_up
 
     done = catch_up()
-    click.echo(f"reports tallied through {done.reports_through}, students through {done.students_through}")
+    click.echo(f"reports tallied through {done.reports_through}, students through {done.students_through}, "
+               f"content through {done.content_through}")
 
 
 @tallies_cli.command("reconcile")

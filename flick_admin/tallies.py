@@ -28,6 +28,7 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from collections.abc import Iterable
+from typing import Any
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -42,7 +43,8 @@ from flick_admin.db import Comment, ContentReport, PlatformUser, Post
 from flick_admin.db.base import utcnow
 from flick_admin.db.enums import EntityType, ReportStatus
 from flick_admin.db.tallies import (
-    REPORTS, STUDENTS, CollegeStudentTally, PostPendingTally, ReportCollege, TallyWatermark,
+    CONTENT, REPORTS, STUDENTS, CollegeStudentTally, CommentCollege, PostCollege, PostPendingTally,
+    ReportCollege, TallyWatermark,
 )
 from flick_admin.db.transaction import transaction
 
@@ -124,8 +126,25 @@ def _students_per_college(low: datetime | None, high: datetime | None) -> sa.Sel
     return stmt if high is None else stmt.where(PlatformUser.created_at <= high)
 
 
+def _content_colleges(low: datetime | None, high: datetime | None) -> list[tuple[Any, sa.Select, list[str]]]:
+    """(tally, (id, college, created) of posts and of comments by their author, columns)."""
+    out = []
+    for model, content, author, key in ((PostCollege, Post, Post.posted_by_id, "post_id"),
+                                        (CommentCollege, Comment, Comment.commented_by_id, "comment_id")):
+        stmt = (sa.select(content.id, PlatformUser.college_id, content.created_at)
+                .join(PlatformUser, PlatformUser.id == author)
+                .where(_after(content.created_at, low)))
+        if high is not None:
+            stmt = stmt.where(content.created_at <= high)
+        out.append((model, stmt, [key, "college_id", "created_at"]))
+    return out
+
+
 def _add_window(session: Session, low: datetime | None, high: datetime, *, which: str) -> None:
-    if which == REPORTS:
+    if which == CONTENT:
+        for model, select, columns in _content_colleges(low, high):
+            _upsert(session, model, select, columns)
+    elif which == REPORTS:
         _upsert(session, PostPendingTally, _pending_per_post(low, high),
                 ["post_id", "post_created_at", "pending"], add="pending")
         for select in _report_colleges(low, high):
@@ -141,6 +160,7 @@ def _add_window(session: Session, low: datetime | None, high: datetime, *, which
 class CatchUp:
     reports_through: datetime | None
     students_through: datetime | None
+    content_through: datetime | None = None
 
 
 def catch_up(now: datetime | None = None) -> CatchUp:
@@ -148,7 +168,7 @@ def catch_up(now: datetime | None = None) -> CatchUp:
     high = (now or utcnow()) - margin()
     marks = {}
     with transaction() as session:
-        for name in (REPORTS, STUDENTS):
+        for name in (REPORTS, STUDENTS, CONTENT):
             low = through(session, name, lock="update")
             if low is None or high > low:
                 _add_window(session, low, high, which=name)
@@ -156,7 +176,7 @@ def catch_up(now: datetime | None = None) -> CatchUp:
                                 .values(through=high, updated_at=utcnow()))
                 low = high
             marks[name] = low
-    return CatchUp(marks[REPORTS], marks[STUDENTS])
+    return CatchUp(marks[REPORTS], marks[STUDENTS], marks[CONTENT])
 
 
 @dataclass(frozen=True)
@@ -201,17 +221,19 @@ class Reconciliation:
     posts: list[tuple[uuid.UUID, int, int]] = field(default_factory=list)  # post, counted, tallied
     reports: list[tuple[uuid.UUID, uuid.UUID | None, uuid.UUID | None]] = field(default_factory=list)
     colleges: list[tuple[uuid.UUID, int, int]] = field(default_factory=list)
+    content: list[tuple[uuid.UUID, uuid.UUID | None, uuid.UUID | None]] = field(default_factory=list)
 
     @property
     def exact(self) -> bool:
-        return not (self.posts or self.reports or self.colleges)
+        return not (self.posts or self.reports or self.colleges or self.content)
 
     def lines(self, limit: int = 20) -> list[str]:
         out = [f"reports tallied through {self.reports_through or 'nothing yet'}, "
                f"students through {self.students_through or 'nothing yet'}"]
         for label, items in (("post pending reports (post, counted, tallied)", self.posts),
                              ("report colleges (report, counted, tallied)", self.reports),
-                             ("college students (college, counted, tallied)", self.colleges)):
+                             ("college students (college, counted, tallied)", self.colleges),
+                             ("content colleges (post or comment, counted, tallied)", self.content)):
             out.append(f"{label}: {len(items)} difference(s)")
             out.extend(f"  {' '.join(str(v) for v in item)}" for item in items[:limit])
         out.append("exact: every tally equals a full count" if self.exact else
@@ -247,6 +269,17 @@ def _reconcile(session: Session) -> Reconciliation:
         extra = (sa.select(rc.c.report_id, sa.null(), rc.c.college_id)
                  .where(~sa.exists().where(truth.c.id == rc.c.report_id)))
         result.reports = [tuple(r) for r in session.execute(sa.union_all(wrong, extra))]
+    content_mark = through(session, CONTENT, lock="update")
+    if content_mark is not None:
+        for model, select, columns in _content_colleges(None, content_mark):
+            truth = select.subquery()
+            t = model.__table__
+            key = t.c[columns[0]]
+            wrong = (sa.select(truth.c.id, truth.c.college_id, t.c.college_id)
+                     .outerjoin(t, key == truth.c.id)
+                     .where(sa.or_(t.c.college_id.is_(None), t.c.college_id != truth.c.college_id)))
+            extra = sa.select(key, sa.null(), t.c.college_id).where(~sa.exists().where(truth.c.id == key))
+            result.content += [tuple(r) for r in session.execute(sa.union_all(wrong, extra))]
     if students_mark is not None:
         students = _students_per_college(None, students_mark).subquery()
         result.colleges = _differences(session, students, "college_id", "n",
@@ -266,9 +299,9 @@ def repair(reason: str) -> Reconciliation:
     high = utcnow() - margin()
     with transaction() as session:
         found = _reconcile(session)
-        for model in (PostPendingTally, ReportCollege, CollegeStudentTally):
+        for model in (PostPendingTally, ReportCollege, CollegeStudentTally, PostCollege, CommentCollege):
             session.execute(sa.delete(model))
-        for name in (REPORTS, STUDENTS):
+        for name in (REPORTS, STUDENTS, CONTENT):
             _add_window(session, None, high, which=name)
         session.execute(sa.update(TallyWatermark).values(through=high, updated_at=utcnow()))
         record(AuditAction.TALLIES_REPAIRED, entity_type=EntityType.TALLY, entity_id="all",
@@ -276,7 +309,7 @@ def repair(reason: str) -> Reconciliation:
                before={"reports_through": _iso(found.reports_through),
                        "students_through": _iso(found.students_through)},
                after={"reports_through": high.isoformat(), "students_through": high.isoformat()},
-               metadata={"post_differences": len(found.posts),
+               metadata={"post_differences": len(found.posts), "content_differences": len(found.content),
                          "report_differences": len(found.reports),
                          "college_differences": len(found.colleges)})
     return found
@@ -363,3 +396,15 @@ def students_column(college_id) -> sa.ColumnElement:
     tallied = (sa.select(CollegeStudentTally.students)
                .where(CollegeStudentTally.college_id == college_id).scalar_subquery())
     return sa.func.coalesce(tallied, 0) + recent
+
+
+def scoped_content(model, colleges) -> list[tuple[Any, Any, Any]]:
+    """For each college, (source, created_at, id) of its content-college tally rows, each
+    walked in (created_at, id) order through the tally's index."""
+    t = model.__table__
+    key = t.c.post_id if model is PostCollege else t.c.comment_id
+    out = []
+    for college in sorted(colleges):
+        walk = sa.select(t).where(t.c.college_id == college).subquery(f"in_{college.hex[:12]}")
+        out.append((walk, walk.c.created_at, walk.c[key.name]))
+    return out

@@ -18,6 +18,7 @@ from flick_admin.db.base import UUID, Base, utcnow
 
 REPORTS = "reports"
 STUDENTS = "students"
+CONTENT = "content"  # the college of each post's and comment's author
 
 
 class TallyWatermark(Base):
@@ -57,3 +58,24 @@ class CollegeStudentTally(Base):
 
     college_id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True)
     students: Mapped[int] = mapped_column(sa.Integer)
+
+
+class PostCollege(Base):
+    """The college of each post's author, walked in time order per college (the lists of
+    a college-scoped moderator)."""
+
+    __tablename__ = "admin_post_colleges"
+    __table_args__ = (sa.Index("ix_admin_post_colleges_walk", "college_id", "created_at", "post_id"),)
+
+    post_id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True)
+    college_id: Mapped[uuid.UUID] = mapped_column(UUID)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime)
+
+
+class CommentCollege(Base):
+    __tablename__ = "admin_comment_colleges"
+    __table_args__ = (sa.Index("ix_admin_comment_colleges_walk", "college_id", "created_at", "comment_id"),)
+
+    comment_id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True)
+    college_id: Mapped[uuid.UUID] = mapped_column(UUID)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime)

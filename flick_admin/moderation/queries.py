@@ -16,6 +16,7 @@ from flick_admin.permissions import STAFF_ROLES
 from flick_admin.db import Auth, College, Comment, ContentReport, Log, PlatformUser, Post, Session
 from flick_admin.db.base import utcnow
 from flick_admin.db.enums import EntityType, ReportStatus
+from flick_admin.db.tallies import CommentCollege, PostCollege
 from flick_admin.extensions import db
 from flick_admin.listing import contains_pattern, end_of, prefix_pattern, start_of
 from flick_admin.moderation import claims
@@ -67,18 +68,30 @@ def post_queue(f: PostFilters, size: int) -> Page:
             parts.append((stmt, [ranked.c.pending, ranked.c.created_at, ranked.c.post_id]))
         return paginate_merged(parts, descending=True, size=size, after=f.after, before=f.before)
     pending = _pending_count(ContentReport.post_id == Post.id).correlate(Post)
-    stmt = _post_rows(f, pending, Post)
-    if f.reported:
-        stmt = stmt.where(
-            sa.exists().where(ContentReport.post_id == Post.id,
-                              ContentReport.status == ReportStatus.PENDING.value)
-        )
-    return paginate(stmt, [Post.created_at, Post.id], descending=f.sort == "newest", size=size,
-                    after=f.after, before=f.before)
+
+    def reported(stmt: sa.Select) -> sa.Select:
+        if not f.reported:
+            return stmt
+        return stmt.where(sa.exists().where(ContentReport.post_id == Post.id,
+                                            ContentReport.status == ReportStatus.PENDING.value))
+
+    if scope.limited():
+        # One time-ordered walk per college of the scope (the content-college tally) and one
+        # over what was posted since its watermark, merged into the page.
+        parts = [(reported(_post_rows(f, pending, source.join(Post, Post.id == key), by_scope=False)),
+                  [created, key])
+                 for source, created, key in tallies.scoped_content(PostCollege, scope.colleges())]
+        live = _post_rows(f, pending, Post).where(Post.created_at > tallies.read_mark(tallies.CONTENT))
+        parts.append((reported(live), [Post.created_at, Post.id]))
+        return paginate_merged(parts, descending=f.sort == "newest", size=size, after=f.after,
+                               before=f.before)
+    return paginate(reported(_post_rows(f, pending, Post)), [Post.created_at, Post.id],
+                    descending=f.sort == "newest", size=size, after=f.after, before=f.before)
 
 
-def _post_rows(f: PostFilters, pending, source) -> sa.Select:
-    """The posts list's columns from ``source``, with every filter but "reported"."""
+def _post_rows(f: PostFilters, pending, source, *, by_scope: bool = True) -> sa.Select:
+    """The posts list's columns from ``source``, with every filter but "reported".
+    ``by_scope=False``: the source is already one college's (the content-college tally)."""
     stmt = (
         sa.select(
             Post.id, Post.title, sa.func.substr(Post.content, 1, EXCERPT).label("excerpt"),
@@ -90,7 +103,7 @@ def _post_rows(f: PostFilters, pending, source) -> sa.Select:
         .outerjoin(PlatformUser, PlatformUser.id == Post.posted_by_id)
         .outerjoin(College, College.id == PlatformUser.college_id)
     )
-    if scope.limited():
+    if by_scope and scope.limited():
         stmt = stmt.where(scope.students(PlatformUser.college_id))
     if f.state == "visible":
         stmt = stmt.where(sa.func.coalesce(Post.is_banned, False).is_(False),
@@ -254,7 +267,9 @@ def comment_detail(comment_id: uuid.UUID) -> CommentDetail | None:
                          claims.holder_from(row))
 
 
-def comment_queue(f: CommentFilters, size: int) -> Page:
+def _comment_rows(f: CommentFilters, source, *, by_scope: bool = True) -> sa.Select:
+    """The comments list's columns from ``source``, with every filter (``by_scope=False``:
+    the source is already one college's)."""
     stmt = (
         sa.select(
             Comment.id, sa.func.substr(Comment.content, 1, EXCERPT).label("excerpt"),
@@ -262,11 +277,11 @@ def comment_queue(f: CommentFilters, size: int) -> Page:
             PlatformUser.username, PlatformUser.auth_id,
             _pending_count(ContentReport.comment_id == Comment.id).correlate(Comment).label("pending"),
         )
-        .select_from(Comment)
+        .select_from(source)
         .join(Post, Post.id == Comment.post_id)
         .outerjoin(PlatformUser, PlatformUser.id == Comment.commented_by_id)
     )
-    if scope.limited():
+    if by_scope and scope.limited():
         stmt = stmt.where(scope.students(PlatformUser.college_id))
     if f.state == "visible":
         stmt = stmt.where(Comment.is_banned.is_(False))
@@ -283,8 +298,19 @@ def comment_queue(f: CommentFilters, size: int) -> Page:
         stmt = stmt.where(Comment.post_id == f.post)
     for word in _words(f.q):
         stmt = stmt.where(Comment.content.ilike(contains_pattern(word), escape="\\"))
-    return paginate(stmt, [Comment.created_at, Comment.id], descending=True, size=size,
-                    after=f.after, before=f.before)
+    return stmt
+
+
+def comment_queue(f: CommentFilters, size: int) -> Page:
+    if scope.limited():
+        # As for posts: one walk per college of the scope, one over the newest comments.
+        parts = [(_comment_rows(f, source.join(Comment, Comment.id == key), by_scope=False), [created, key])
+                 for source, created, key in tallies.scoped_content(CommentCollege, scope.colleges())]
+        live = _comment_rows(f, Comment).where(Comment.created_at > tallies.read_mark(tallies.CONTENT))
+        parts.append((live, [Comment.created_at, Comment.id]))
+        return paginate_merged(parts, descending=True, size=size, after=f.after, before=f.before)
+    return paginate(_comment_rows(f, Comment), [Comment.created_at, Comment.id], descending=True,
+                    size=size, after=f.after, before=f.before)
 
 
 # --- users ----------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ INSERT_ON = ("logs", "admin_audit_chain", "session", "auth", "account", "college
              "college_branches", "banned_words", "two_factor", "verification", "admin_totp_steps",
              "admin_staff_preferences", "notifications", "admin_post_pending", "admin_report_colleges",
              "admin_college_students", "admin_claims", "admin_proposals", "admin_saved_views",
-             "admin_staff_scopes")
+             "admin_staff_scopes", "admin_post_colleges", "admin_comment_colleges")
 UPDATE_COLUMNS = {
     "posts": ("isBanned", "isShadowBanned", "updatedAt"),
     "comments": ("isBanned", "updatedAt"),
@@ -47,11 +47,13 @@ UPDATE_COLUMNS = {
 }
 DELETE_ON = ("session", "colleges", "branches", "college_branches", "banned_words", "feedbacks",
              "two_factor", "verification", "admin_post_pending", "admin_report_colleges",
-             "admin_college_students", "admin_claims", "admin_saved_views", "admin_staff_scopes")
+             "admin_college_students", "admin_claims", "admin_saved_views", "admin_staff_scopes",
+             "admin_post_colleges", "admin_comment_colleges")
 ADMIN_TABLES = ("admin_audit_chain", "admin_audit_checkpoints", "admin_totp_steps",
                 "admin_staff_preferences", "admin_tally_watermarks", "admin_post_pending",
                 "admin_report_colleges", "admin_college_students", "admin_claims", "admin_proposals",
-                "admin_saved_views", "admin_staff_scopes", "alembic_version")
+                "admin_saved_views", "admin_staff_scopes", "admin_post_colleges", "admin_comment_colleges",
+                "alembic_version")
 TRAIL = ("logs", "admin_audit_chain", "admin_audit_checkpoints")
 NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 

@@ -222,3 +222,25 @@ def test_the_commands_catch_up_reconcile_and_repair(app, dbs):
     repaired = runner.invoke(args=["tallies", "repair", "--reason", "reports ignored in Flick's admin"])
     assert repaired.exit_code == 0 and "1 post" in repaired.output
     assert runner.invoke(args=["tallies", "reconcile"]).exit_code == 0
+
+
+def test_the_content_college_tally_follows_a_student_who_moved_only_through_repair(app, dbs):
+    from flick_admin.db.tallies import PostCollege
+
+    post = factories.PostFactory(created_at=utcnow() - timedelta(days=2))
+    factories.CommentFactory(post=post, created_at=utcnow() - timedelta(days=2))
+    catch_up(app)
+    before = post.author.college_id
+    assert dbs.get(PostCollege, post.id).college_id == before
+    assert reconcile(app).exact
+    moved = factories.CollegeFactory()
+    dbs.execute(sa.update(factories.PlatformUser).where(factories.PlatformUser.id == post.author.id)
+                .values(college_id=moved.id))
+    dbs.flush()
+    found = reconcile(app)
+    assert not found.exact and found.content == [(post.id, moved.id, before)]
+    with app.test_request_context("/"):
+        tallies.repair("a student moved college")
+    dbs.expire_all()
+    assert dbs.get(PostCollege, post.id).college_id == moved.id
+    assert reconcile(app).exact
