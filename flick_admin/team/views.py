@@ -104,8 +104,10 @@ class SavedViewsView(SecureView):
     @expose("/counts")
     @requires(Permission.CONTENT_READ)
     def counts(self):
-        """The navigation's counts, fetched after the page is drawn (one statement)."""
-        return jsonify({str(s.view.id): s.label for s in saved_views.with_counts()})
+        """The navigation's saved views with their counts, fetched once the page is drawn
+        (the views and one statement for all the counts): no page waits for them."""
+        return jsonify([{"id": str(s.view.id), "name": s.view.name, "url": s.url, "count": s.label,
+                         "shared": s.view.shared} for s in saved_views.with_counts()])
 
     @expose("/save", methods=["POST"])
     @requires(Permission.CONTENT_READ)
@@ -125,19 +127,14 @@ class SavedViewsView(SecureView):
         return redirect(url_for(".index"), code=303)
 
 
-def _navigation_views():
-    """The navigation's saved views (nothing read unless there are some). Their counts
-    come from ``/views/counts`` once the page is drawn, so no page waits for them."""
-    if not getattr(g, "has_saved_views", False) or not has_permission(Permission.CONTENT_READ):
-        return []
-    if "saved_views_shown" not in g:
-        g.saved_views_shown = [saved_views.Shown(v, None) for v in saved_views.visible()]
-    return g.saved_views_shown
+def _has_navigation_views() -> bool:
+    """Whether the navigation offers the Views menu (read with the session: no statement)."""
+    return bool(getattr(g, "has_saved_views", False)) and has_permission(Permission.CONTENT_READ)
 
 
 def register(admin) -> None:
     admin.add_view(SavedViewsView(name="Saved views", endpoint="saved_views", url="/views"))
-    admin.app.jinja_env.globals["navigation_views"] = _navigation_views
+    admin.app.jinja_env.globals["has_navigation_views"] = _has_navigation_views
     admin.add_view(RevertView(name="Revert", endpoint="reverts", url="/revert"))
     admin.add_view(ProposalsView(name="Approvals", endpoint="proposals", url="/proposals",
                                  category="Moderation"))
