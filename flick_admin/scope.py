@@ -104,8 +104,3 @@ def check_report(session: Session, report_id: uuid.UUID) -> None:
     if row is None:
         raise hidden("report")
     check_targets(session, [("post", row.post_id)] if row.post_id else [("comment", row.comment_id)])
-
-
-def staff_of(session: Session, user_id: str) -> list[uuid.UUID]:
-    return list(session.scalars(sa.select(StaffScope.college_id).where(StaffScope.user_id == user_id)))
-

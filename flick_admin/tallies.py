@@ -253,6 +253,18 @@ def _differences(session: Session, counted: sa.Subquery, key: str, value: str,
     return [tuple(r) for r in session.execute(sa.union_all(one, other))]
 
 
+def _college_differences(session: Session, truth: sa.Subquery, model, key: str) -> list[tuple]:
+    """(id, counted college, tallied college) where a tally of "whose college" is wrong,
+    missing, or holds a row the full count no longer has: one statement."""
+    t = model.__table__
+    wrong = (sa.select(truth.c.id, truth.c.college_id, t.c.college_id)
+             .outerjoin(t, t.c[key] == truth.c.id)
+             .where(sa.or_(t.c.college_id.is_(None), t.c.college_id != truth.c.college_id)))
+    extra = (sa.select(t.c[key], sa.null(), t.c.college_id)
+             .where(~sa.exists().where(truth.c.id == t.c[key])))
+    return [tuple(r) for r in session.execute(sa.union_all(wrong, extra))]
+
+
 def _reconcile(session: Session) -> Reconciliation:
     reports_mark = through(session, REPORTS, lock="update")
     students_mark = through(session, STUDENTS, lock="update")
@@ -262,24 +274,11 @@ def _reconcile(session: Session) -> Reconciliation:
         counted = sa.select(pending.c.post_id.label("post_id"), pending.c.n.label("n")).subquery()
         result.posts = _differences(session, counted, "post_id", "n", PostPendingTally, "pending")
         truth = sa.union_all(*_report_colleges(None, reports_mark)).subquery()
-        rc = ReportCollege.__table__
-        wrong = (sa.select(truth.c.id, truth.c.college_id, rc.c.college_id)
-                 .outerjoin(rc, rc.c.report_id == truth.c.id)
-                 .where(sa.or_(rc.c.college_id.is_(None), rc.c.college_id != truth.c.college_id)))
-        extra = (sa.select(rc.c.report_id, sa.null(), rc.c.college_id)
-                 .where(~sa.exists().where(truth.c.id == rc.c.report_id)))
-        result.reports = [tuple(r) for r in session.execute(sa.union_all(wrong, extra))]
+        result.reports = _college_differences(session, truth, ReportCollege, "report_id")
     content_mark = through(session, CONTENT, lock="update")
     if content_mark is not None:
         for model, select, columns in _content_colleges(None, content_mark):
-            truth = select.subquery()
-            t = model.__table__
-            key = t.c[columns[0]]
-            wrong = (sa.select(truth.c.id, truth.c.college_id, t.c.college_id)
-                     .outerjoin(t, key == truth.c.id)
-                     .where(sa.or_(t.c.college_id.is_(None), t.c.college_id != truth.c.college_id)))
-            extra = sa.select(key, sa.null(), t.c.college_id).where(~sa.exists().where(truth.c.id == key))
-            result.content += [tuple(r) for r in session.execute(sa.union_all(wrong, extra))]
+            result.content += _college_differences(session, select.subquery(), model, columns[0])
     if students_mark is not None:
         students = _students_per_college(None, students_mark).subquery()
         result.colleges = _differences(session, students, "college_id", "n",

@@ -15,10 +15,10 @@ import sqlalchemy as sa
 from flask import current_app
 
 from flick_admin.audit.context import client_ip, user_agent
+from flick_admin import four_eyes, scope
 from flick_admin.db.auth import Auth, Session, StaffPreferences
 from flick_admin.db.reports import ContentReport
 from flick_admin.db.team import Proposal, SavedView, StaffScope
-from flick_admin import scope
 from flick_admin.permissions import ROLE_PERMISSIONS
 from flick_admin.db.base import utcnow
 from flick_admin.db.transaction import require_unit
@@ -77,7 +77,7 @@ def proposals_waiting_for(now):
                    for permission in {p for held in ROLE_PERMISSIONS.values() for p in held}])
     return (sa.select(sa.func.count()).select_from(Proposal)
             .join(viewer, viewer.id == Session.user_id)
-            .where(Proposal.status == "waiting", Proposal.expires_at > now,
+            .where(four_eyes.waiting_condition(now),
                    ~sa.exists().where(StaffScope.user_id == Session.user_id),
                    sa.or_(Proposal.proposer_id.is_(None), Proposal.proposer_id != Session.user_id), may)
             .correlate(Session).scalar_subquery())

@@ -27,6 +27,7 @@ from flick_admin.db.colleges import DEFAULT_COLLEGE_PROFILE
 from flick_admin.db.enums import CollegeRequestStatus, EntityType
 from flick_admin.db.locks import lock_name
 from flick_admin.db.transaction import transaction
+from flick_admin.extensions import db
 from flick_admin.outcomes import clean_reason
 from flick_admin.refusals import Conflict, InvalidInput, NotFound, StaleState
 
@@ -178,22 +179,33 @@ def update_college(college_id: uuid.UUID, data: CollegeInput) -> bool:
         return True
 
 
+def _deletable(session: Session, college_id: uuid.UUID, confirmation: str, *, lock: bool) -> College:
+    stmt = sa.select(College).where(College.id == college_id)
+    college = session.scalars(stmt.with_for_update() if lock else stmt).first()
+    if college is None:
+        raise NotFound("That college does not exist.")
+    students = session.scalar(
+        sa.select(sa.func.count()).select_from(PlatformUser)
+        .where(PlatformUser.college_id == college.id))
+    if students:
+        raise Conflict(
+            f"{college.name} has {students:,} student(s). Deleting it would delete them and "
+            "everything they wrote, so Flick Admin refuses while it has students.")
+    if (confirmation or "").strip().lower() != college.email_domain.lower():
+        raise InvalidInput(f"Type the college's domain ({college.email_domain}) to confirm.")
+    return college
+
+
+def check_delete(college_id: uuid.UUID, confirmation: str) -> College:
+    """The college, if deleting it would pass every check now (a view proposing the
+    deletion asks this first; nothing is locked or changed)."""
+    return _deletable(db.session(), college_id, confirmation, lock=False)
+
+
 def delete_college(college_id: uuid.UUID, confirmation: str) -> str:
     four_eyes.guard(four_eyes.COLLEGE_DELETE)
     with transaction() as session:
-        college = session.scalars(
-            sa.select(College).where(College.id == college_id).with_for_update()).first()
-        if college is None:
-            raise NotFound("That college does not exist.")
-        students = session.scalar(
-            sa.select(sa.func.count()).select_from(PlatformUser)
-            .where(PlatformUser.college_id == college.id))
-        if students:
-            raise Conflict(
-                f"{college.name} has {students:,} student(s). Deleting it would delete them and "
-                "everything they wrote, so Flick Admin refuses while it has students.")
-        if (confirmation or "").strip().lower() != college.email_domain.lower():
-            raise InvalidInput(f"Type the college's domain ({college.email_domain}) to confirm.")
+        college = _deletable(session, college_id, confirmation, lock=True)
         before = _college_fields(session, college)
         name = college.name
         session.delete(college)

@@ -113,12 +113,7 @@ class CollegesView(SecureView):
         _checked()
         confirmation = request.form.get("confirmation", "")
         if four_eyes.required(four_eyes.COLLEGE_DELETE):
-            found = queries.college_detail(college_id)
-            if found is None:
-                abort(404, "That college does not exist.")
-            college = found.college
-            if confirmation.strip().lower() != college.email_domain.lower():
-                raise InvalidInput(f"Type the college's domain ({college.email_domain}) to confirm.")
+            college = services.check_delete(college_id, confirmation)
             four_eyes.proposed(four_eyes.COLLEGE_DELETE,
                                {"college_id": str(college_id), "confirmation": confirmation},
                                f"Delete the college {college.name} ({college.email_domain})",

@@ -44,7 +44,8 @@ def clean_severity(raw: str | None) -> str:
     return value
 
 
-def _fields(word: BannedWord) -> dict:
+def word_fields(word: BannedWord) -> dict:
+    """A banned word as its audit rows record it."""
     return {"word": word.word, "severity": word.severity, "strict_mode": bool(word.strict_mode)}
 
 
@@ -76,7 +77,7 @@ def create_word(word: str | None, severity: str | None, strict: bool) -> BannedW
             raise Conflict(f"{word!r} is already a banned word.")
         row = _insert(session, word, severity, bool(strict))
         record(AuditAction.WORD_CREATED, entity_type=EntityType.BANNED_WORD, entity_id=row.id,
-               after=_fields(row), metadata={"label": word})
+               after=word_fields(row), metadata={"label": word})
         return row
 
 
@@ -89,7 +90,7 @@ def update_word(word_id: uuid.UUID, word: str | None, severity: str | None, stri
             raise NotFound("That banned word does not exist.")
         if word != row.word and _taken(session, word, except_id=row.id):
             raise Conflict(f"{word!r} is already a banned word.")
-        old, new = changed_fields(_fields(row), {"word": word, "severity": severity,
+        old, new = changed_fields(word_fields(row), {"word": word, "severity": severity,
                                                  "strict_mode": bool(strict)})
         if not new:
             return False
@@ -110,7 +111,7 @@ def delete_word(word_id: uuid.UUID) -> str:
                               .with_for_update()).first()
         if row is None:
             raise NotFound("That banned word does not exist.")
-        before = _fields(row)
+        before = word_fields(row)
         session.delete(row)
         session.flush()
         record(AuditAction.WORD_DELETED, entity_type=EntityType.BANNED_WORD, entity_id=word_id,
@@ -196,7 +197,7 @@ def plan_import(lines: list[ImportLine]) -> ImportPlan:
         elif (row.severity, bool(row.strict_mode)) == (line.severity, line.strict):
             plan.skip.append(line)
         else:
-            plan.update.append((line, _fields(row)))
+            plan.update.append((line, word_fields(row)))
     return plan
 
 
@@ -217,12 +218,12 @@ def apply_import(lines: list[ImportLine]) -> tuple[uuid.UUID, ImportPlan]:
         for line in plan.add:
             row = _insert(session, line.word, line.severity, line.strict)
             record(AuditAction.WORD_CREATED, entity_type=EntityType.BANNED_WORD, entity_id=row.id,
-                   after=_fields(row), metadata={"label": line.word, "batch_id": batch_id},
+                   after=word_fields(row), metadata={"label": line.word, "batch_id": batch_id},
                    flush=False)
         for line, _before in plan.update:
             row = session.scalars(sa.select(BannedWord).where(BannedWord.word == line.word)
                                   .with_for_update()).one()
-            old, new = changed_fields(_fields(row), {"word": line.word, "severity": line.severity,
+            old, new = changed_fields(word_fields(row), {"word": line.word, "severity": line.severity,
                                                      "strict_mode": line.strict})
             row.severity, row.strict_mode, row.updated_at = line.severity, line.strict, utcnow()
             record(AuditAction.WORD_UPDATED, entity_type=EntityType.BANNED_WORD, entity_id=row.id,

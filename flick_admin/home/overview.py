@@ -12,7 +12,8 @@ from typing import Any
 import sqlalchemy as sa
 from markupsafe import Markup, escape
 
-from flick_admin.db import Auth, CollegeRequest, ContentReport, Log
+from flick_admin import tallies
+from flick_admin.db import Auth, College, CollegeRequest, ContentReport, Log
 from flick_admin.permissions import STAFF_ROLES
 from flick_admin.db.replica import reader
 
@@ -271,8 +272,6 @@ def human_duration(value: timedelta | None) -> str:
 
 
 def college_names(ids) -> list[str]:
-    from flick_admin.db import College
-
     return list(reader().scalars(sa.select(College.name).where(College.id.in_(list(ids)))
                                  .order_by(College.name)))
 
@@ -282,8 +281,6 @@ SCOPED_CAP = 100
 
 def scoped_pending(college_ids: sa.Select) -> int:
     """Pending reports on content by students of these colleges, counted to SCOPED_CAP."""
-    from flick_admin import tallies
-
     mine = (sa.select(sa.literal(1)).select_from(ContentReport)
             .where(ContentReport.status == "pending",
                    ContentReport.id.in_(tallies.reports_of_colleges(college_ids, "pending")))

@@ -44,10 +44,9 @@ def claim_minutes() -> int:
     return DEFAULT_MINUTES
 
 
-def active(now: datetime | None = None):
+def active():
     """The condition of a claim in force (an assignment, or a claim not yet expired)."""
-    now = now or utcnow()
-    return sa.or_(Claim.expires_at.is_(None), Claim.expires_at > now)
+    return sa.or_(Claim.expires_at.is_(None), Claim.expires_at > utcnow())
 
 
 @dataclass(frozen=True)
@@ -72,26 +71,42 @@ def display_name(name: str | None, email: str | None) -> str:
     return (name or "").strip() or email or "a former staff member"
 
 
+def _with_holder_columns(stmt: sa.Select) -> sa.Select:
+    """``stmt`` (which joins ``admin_claims``) with the holder's and assigner's names, as
+    ``holder_from`` reads them."""
+    holder, assigner = sa.orm.aliased(Auth), sa.orm.aliased(Auth)
+    return (stmt.add_columns(Claim.holder_id, holder.name.label("holder_name"),
+                             holder.email.label("holder_email"), Claim.claimed_at,
+                             Claim.expires_at.label("claim_expires"), Claim.assigned_by_id,
+                             assigner.name.label("assigner_name"), assigner.email.label("assigner_email"),
+                             Claim.note.label("claim_note"))
+            .outerjoin(holder, holder.id == Claim.holder_id)
+            .outerjoin(assigner, assigner.id == Claim.assigned_by_id))
+
+
+def holder_from(row) -> Holder | None:
+    if row is None or row.holder_id is None:
+        return None
+    return Holder(row.holder_id, display_name(row.holder_name, row.holder_email), row.claimed_at,
+                  row.claim_expires,
+                  display_name(row.assigner_name, row.assigner_email) if row.assigned_by_id else None,
+                  row.claim_note)
+
+
+def with_holder(stmt: sa.Select, kind: str, target) -> sa.Select:
+    """Add who holds each row's item to a statement over posts or comments (no extra
+    statement for a page)."""
+    return _with_holder_columns(
+        stmt.outerjoin(Claim, sa.and_(Claim.target_type == kind, Claim.target_id == target, active())))
+
+
 def holders(session: Session, kind: str, ids: list[uuid.UUID]) -> dict[uuid.UUID, Holder]:
     """Who holds each of these items now (one statement)."""
     if not ids:
         return {}
-    assigner = sa.orm.aliased(Auth)
-    rows = session.execute(
-        sa.select(Claim, Auth.name, Auth.email, assigner.name.label("by_name"),
-                  assigner.email.label("by_email"))
-        .join(Auth, Auth.id == Claim.holder_id)
-        .outerjoin(assigner, assigner.id == Claim.assigned_by_id)
-        .where(Claim.target_type == kind, Claim.target_id.in_(ids), active())
-    ).all()
-    return {
-        row.Claim.target_id: Holder(
-            row.Claim.holder_id, display_name(row.name, row.email), row.Claim.claimed_at,
-            row.Claim.expires_at,
-            display_name(row.by_name, row.by_email) if row.Claim.assigned_by_id else None,
-            row.Claim.note)
-        for row in rows
-    }
+    rows = session.execute(_with_holder_columns(
+        sa.select(Claim.target_id).where(Claim.target_type == kind, Claim.target_id.in_(ids), active())))
+    return {row.target_id: holder_from(row) for row in rows}
 
 
 def holder_of(kind: str, target_id: uuid.UUID) -> Holder | None:
@@ -283,22 +298,3 @@ def moderators() -> list[tuple[str, str]]:
         .where(Auth.role.in_(_assignable_roles()), sa.or_(Auth.banned.is_(None), Auth.banned.is_(False)))
         .order_by(Auth.name, Auth.email)).all()
     return [(r.id, display_name(r.name, r.email)) for r in rows]
-
-
-def with_holder(stmt: sa.Select, kind: str, target) -> sa.Select:
-    """Add who holds each row's item to a statement over posts or comments (no extra
-    statement for a page): ``holder_from(row)`` reads it back."""
-    holder = sa.orm.aliased(Auth)
-    return (stmt.add_columns(Claim.holder_id, holder.name.label("holder_name"),
-                             holder.email.label("holder_email"), Claim.claimed_at,
-                             Claim.expires_at.label("claim_expires"), Claim.assigned_by_id,
-                             Claim.note.label("claim_note"))
-            .outerjoin(Claim, sa.and_(Claim.target_type == kind, Claim.target_id == target, active()))
-            .outerjoin(holder, holder.id == Claim.holder_id))
-
-
-def holder_from(row) -> Holder | None:
-    if row is None or row.holder_id is None:
-        return None
-    return Holder(row.holder_id, display_name(row.holder_name, row.holder_email), row.claimed_at,
-                  row.claim_expires, "a colleague" if row.assigned_by_id else None, row.claim_note)

@@ -40,11 +40,18 @@ class ReportGroup:
         return claims.holder_from(self.target)
 
 
-def _college_of_report(stmt: sa.Select, report, college: str, status: str) -> sa.Select:
-    """Reports on content by students of the matching colleges, by the running tally of
-    each report's college (plus the reports since its watermark, looked up live)."""
-    colleges = sa.select(College.id).where(college_match(college))
-    return stmt.where(report.id.in_(tallies.reports_of_colleges(colleges, status)))
+def _narrowed(stmt: sa.Select, report, f: ReportFilters) -> sa.Select:
+    """The college filter and the member's scope (reports on content by students of those
+    colleges, by the running tally of each report's college plus the reports since its
+    watermark, looked up live), and who holds the item."""
+    if f.college:
+        colleges = sa.select(College.id).where(college_match(f.college))
+        stmt = stmt.where(report.id.in_(tallies.reports_of_colleges(colleges, f.status)))
+    if scope.limited():
+        stmt = stmt.where(report.id.in_(tallies.reports_of_colleges(scope.college_ids(), f.status)))
+    if f.claim:
+        stmt = stmt.where(_claim_condition(report, f))
+    return stmt
 
 
 def _claim_condition(report, f: ReportFilters):
@@ -83,13 +90,7 @@ def report_queue(f: ReportFilters, size: int) -> tuple[Page, list[ReportGroup]]:
         .where(*_report_filters(ContentReport, f))
         .group_by(ContentReport.type, target)
     )
-    if f.college:
-        grouped = _college_of_report(grouped, ContentReport, f.college, f.status)
-    if f.claim:
-        grouped = grouped.where(_claim_condition(ContentReport, f))
-    if scope.limited():
-        grouped = grouped.where(ContentReport.id.in_(tallies.reports_of_colleges(scope.college_ids(), f.status)))
-    g = grouped.subquery()
+    g = _narrowed(grouped, ContentReport, f).subquery()
     stmt = sa.select(g.c.type, g.c.target_id)
     keys = [g.c.latest, g.c.target_id] if f.sort == "newest" else [g.c.n, g.c.target_id]
     page = paginate(stmt, keys, descending=True, size=size, after=f.after, before=f.before)
@@ -112,13 +113,7 @@ def _report_queue_by_first(f: ReportFilters, size: int) -> tuple[Page, list[Repo
                   sa.func.coalesce(report.post_id, report.comment_id).label("target_id"))
         .where(*_report_filters(report, f), ~has_earlier("post_id"), ~has_earlier("comment_id"))
     )
-    if f.college:
-        stmt = _college_of_report(stmt, report, f.college, f.status)
-    if f.claim:
-        stmt = stmt.where(_claim_condition(report, f))
-    if scope.limited():
-        stmt = stmt.where(report.id.in_(tallies.reports_of_colleges(scope.college_ids(), f.status)))
-    page = paginate(stmt, [report.created_at, report.id], descending=False, size=size,
+    page = paginate(_narrowed(stmt, report, f), [report.created_at, report.id], descending=False, size=size,
                     after=f.after, before=f.before)
     return page, _report_groups(page.rows, f)
 

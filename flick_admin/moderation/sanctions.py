@@ -20,6 +20,7 @@ from flick_admin.db import Auth, PlatformUser
 from flick_admin.db.base import utcnow
 from flick_admin.db.enums import EntityType, StaffRole
 from flick_admin.db.transaction import transaction
+from flick_admin.extensions import db
 from flick_admin.moderation.services import _last_change, _locked, user_state
 from flick_admin.outcomes import Outcome, clean_reason
 from flick_admin.permissions import ROLE_RANK, STAFF_ROLES
@@ -45,13 +46,27 @@ def sanction_refusal(target: Auth) -> str | None:
     return None
 
 
-def _check_may_sanction(target: Auth) -> None:
-    refusal = sanction_refusal(target)
+def _sanctionable(session: Session, auth_id: str, *, lock: bool) -> Auth:
+    """The account, if it exists (for the member's scope) and they may sanction it."""
+    user = _locked(session, Auth, auth_id) if lock else session.get(Auth, auth_id)
+    if user is None:
+        raise NotFound("That user does not exist.")
+    scope.check_user(session, user.id)
+    refusal = sanction_refusal(user)
     if refusal is not None:
         raise NotAllowed(refusal)
+    return user
 
 
-def _ban_fields(user: Auth) -> dict[str, Any]:
+def ban_label(auth_id: str) -> str:
+    """Who a permanent ban would be of, checked as the ban itself will check it (a view
+    proposing the ban asks this first; nothing is locked or changed)."""
+    session = db.session()
+    return _user_metadata(session, _sanctionable(session, auth_id, lock=False))["label"]
+
+
+def ban_fields(user: Auth) -> dict[str, Any]:
+    """The ban as its audit rows record it (a revert compares and restores the same)."""
     return {"banned": bool(user.banned), "ban_reason": user.ban_reason,
             "ban_expires": user.ban_expires.isoformat(timespec="seconds") if user.ban_expires else None}
 
@@ -79,11 +94,7 @@ def sanction_user(auth_id: str, kind: SanctionKind, reason: str | None,
         until = None
         four_eyes.guard(four_eyes.USER_BAN)
     with transaction() as session:
-        user = _locked(session, Auth, auth_id)
-        if user is None:
-            raise NotFound("That user does not exist.")
-        scope.check_user(session, user.id)
-        _check_may_sanction(user)
+        user = _sanctionable(session, auth_id, lock=True)
         if user.ban_in_force() and user.ban_expires == until:
             word = "banned" if until is None else f"suspended until {until:%Y-%m-%d %H:%M}"
             return Outcome(False, f"This user is already {word}; nothing was changed.")
@@ -93,10 +104,10 @@ def sanction_user(auth_id: str, kind: SanctionKind, reason: str | None,
                 "This user's ban changed after you opened the page "
                 f"({_last_change(session, EntityType.USER, user.id)}). Nothing was written."
             )
-        before = _ban_fields(user)
+        before = ban_fields(user)
         user.banned, user.ban_reason, user.ban_expires = True, reason, until
         user.updated_at = now
-        old, new = changed_fields(before, _ban_fields(user))
+        old, new = changed_fields(before, ban_fields(user))
         ended = end_sessions_of(user.id)
         metadata = {**_user_metadata(session, user), "sessions_ended": ended}
         record(AuditAction.USER_BANNED if until is None else AuditAction.USER_SUSPENDED,
@@ -109,11 +120,7 @@ def sanction_user(auth_id: str, kind: SanctionKind, reason: str | None,
 def lift_sanction(auth_id: str, reason: str | None, expected: str | None = None) -> Outcome:
     reason = clean_reason(reason)
     with transaction() as session:
-        user = _locked(session, Auth, auth_id)
-        if user is None:
-            raise NotFound("That user does not exist.")
-        scope.check_user(session, user.id)
-        _check_may_sanction(user)
+        user = _sanctionable(session, auth_id, lock=True)
         if not user.ban_in_force():
             return Outcome(False, "This user has no ban in force; nothing was changed.")
         if expected is not None and expected != user_state(user):
@@ -121,10 +128,10 @@ def lift_sanction(auth_id: str, reason: str | None, expected: str | None = None)
                 "This user's ban changed after you opened the page "
                 f"({_last_change(session, EntityType.USER, user.id)}). Nothing was written."
             )
-        before = _ban_fields(user)
+        before = ban_fields(user)
         user.banned, user.ban_reason, user.ban_expires = False, None, None
         user.updated_at = utcnow()
-        old, new = changed_fields(before, _ban_fields(user))
+        old, new = changed_fields(before, ban_fields(user))
         record(AuditAction.USER_UNBANNED, entity_type=EntityType.USER, entity_id=user.id,
                before=old, after=new, reason=reason, metadata=_user_metadata(session, user))
     return Outcome(True, "Ban lifted.")

@@ -428,16 +428,26 @@ class BatchOutcome:
         return text + "."
 
 
-def moderate_batch(targets: list[Target], action: str, reason: str | None) -> BatchOutcome:
-    """One action with one reason on many items, in one transaction. Every audit row
-    carries the batch id; if any item fails, nothing of the batch is kept."""
-    reason = clean_reason(reason)
+BATCH_ACTIONS = frozenset(ContentAction) | frozenset(ReportAction)
+
+
+def check_batch(targets: list[Target], action: str) -> None:
+    """What makes a batch well-formed, before it runs or is proposed (400 otherwise)."""
     if not targets:
         raise InvalidInput("Select at least one item.")
     if len(targets) > MAX_BATCH:
         raise InvalidInput(f"A batch takes at most {MAX_BATCH} items ({len(targets)} selected).")
     if len({(t.kind, t.id) for t in targets}) != len(targets):
         raise InvalidInput("The same item is selected twice.")
+    if action not in BATCH_ACTIONS:
+        raise InvalidInput(f"Unknown action {action[:40]!r}.")
+
+
+def moderate_batch(targets: list[Target], action: str, reason: str | None) -> BatchOutcome:
+    """One action with one reason on many items, in one transaction. Every audit row
+    carries the batch id; if any item fails, nothing of the batch is kept."""
+    reason = clean_reason(reason)
+    check_batch(targets, action)
     four_eyes.guard(four_eyes.BATCH, len(targets))
     batch_id = uuid.uuid4()
     with transaction() as session:

@@ -41,7 +41,7 @@ from flick_admin.moderation.forms import (
 )
 from flick_admin.moderation.services import Target, TargetKind
 from flick_admin.outcomes import clean_reason
-from flick_admin.refusals import InvalidInput, NotAllowed
+from flick_admin.refusals import InvalidInput
 from flick_admin.ui.errors import wants_json
 from flick_admin.ui.shell import SecureView, render_page
 from flick_admin.ui.web import back_to, page_size, safe_next
@@ -168,10 +168,7 @@ class ReportsView(SecureView):
             return asked
         if four_eyes.required(four_eyes.BATCH, len(targets)):
             action = form.action.data or ""
-            if action not in CONFIRMED and action not in ("unban", "unshadow_ban", "reopen"):
-                raise InvalidInput(f"Unknown action {action[:40]!r}.")
-            if len({(t.kind, t.id) for t in targets}) != len(targets):
-                raise InvalidInput("The same item is selected twice.")
+            services.check_batch(targets, action)
             scope.check_targets(db.session(), [(t.kind.value, t.id) for t in targets])
             four_eyes.proposed(four_eyes.BATCH, {"targets": request.form.getlist("target"), "action": action},
                                f"{action.replace('_', '-').capitalize()} {len(targets)} items",
@@ -272,13 +269,7 @@ class UsersView(SecureView):
 
     @staticmethod
     def _propose_ban(user_id: str, form):
-        found = queries.user_detail(user_id)
-        if found is None:
-            abort(404, "That user does not exist.")
-        refusal = sanctions.sanction_refusal(found.auth)
-        if refusal is not None:
-            raise NotAllowed(refusal)
-        label = found.profile.username if found.profile else found.auth.email
+        label = sanctions.ban_label(user_id)
         four_eyes.proposed(four_eyes.USER_BAN, {"user_id": user_id, "state": form.state.data or None},
                            f"Ban {label} permanently", clean_reason(form.reason()))
         return back_to(url_for(".detail", user_id=user_id))

@@ -14,6 +14,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -24,14 +25,15 @@ from flick_admin.audit.actions import AuditAction
 from flick_admin.audit.queries import batch_expression
 from flick_admin.audit.recorder import record
 from flick_admin.auth.sessions import end_sessions_of
-from flick_admin.colleges.services import _set_branches
+from flick_admin.colleges.services import _college_fields, _set_branches
+from flick_admin.colleges.words import word_fields
 from flick_admin.db import Auth, BannedWord, Branch, College, Comment, ContentReport, Log, Post
 from flick_admin.db.base import utcnow
 from flick_admin.db.enums import EntityType, ReportStatus
 from flick_admin.db.transaction import transaction
 from flick_admin.extensions import db
 from flick_admin.moderation import claims
-from flick_admin.moderation.sanctions import sanction_refusal
+from flick_admin.moderation.sanctions import ban_fields, sanction_refusal
 from flick_admin.moderation.services import _last_change
 from flick_admin.outcomes import Outcome, clean_reason
 from flick_admin.permissions import Permission, has_permission
@@ -49,10 +51,6 @@ def reverts_expression(dialect: str):
 
 
 # --- how each kind of row is undone --------------------------------------------------------
-
-def _iso(value) -> str | None:
-    return value.isoformat(timespec="seconds") if value is not None else None
-
 
 @dataclass(frozen=True)
 class FieldSpec:
@@ -90,16 +88,10 @@ def _content_read(session, row):
     return {k: bool(getattr(row, a)) for k, a in POST_FIELDS.items() if hasattr(row, a)}
 
 
-def _user_read(session, user: Auth) -> dict[str, Any]:
-    return {"banned": bool(user.banned), "ban_reason": user.ban_reason, "ban_expires": _iso(user.ban_expires)}
-
-
 def _user_write(session, user: Auth, values: dict[str, Any]) -> None:
     refusal = sanction_refusal(user)
     if refusal is not None:
         raise NotAllowed(refusal)
-    from datetime import datetime
-
     for key, value in values.items():
         if key == "ban_expires":
             value = datetime.fromisoformat(value) if value else None
@@ -124,12 +116,6 @@ def _report_write(session, report: ContentReport, values: dict[str, Any]) -> Non
                               into_pending=into_pending)
 
 
-def _college_read(session, college: College) -> dict[str, Any]:
-    from flick_admin.colleges.services import _college_fields
-
-    return _college_fields(session, college)
-
-
 def _college_write(session, college: College, values: dict[str, Any]) -> None:
     mapping = {"name": "name", "emailDomain": "email_domain", "city": "city", "state": "state",
                "profile": "profile"}
@@ -151,14 +137,14 @@ SPECS: dict[str, FieldSpec] = {
     A.REPORT_STATUS_CHANGED.value: FieldSpec(
         ContentReport, EntityType.CONTENT_REPORT, _read_attrs({"status": "status"}), _report_write,
         lambda log, _r: A.REPORT_STATUS_CHANGED, "report"),
-    **{a.value: FieldSpec(Auth, EntityType.USER, _user_read, _user_write, _user_inverse, "user")
+    **{a.value: FieldSpec(Auth, EntityType.USER, lambda _s, user: ban_fields(user), _user_write,
+                          _user_inverse, "user")
        for a in (A.USER_BANNED, A.USER_SUSPENDED, A.USER_UNBANNED)},
     A.WORD_UPDATED.value: FieldSpec(
-        BannedWord, EntityType.BANNED_WORD,
-        _read_attrs({"word": "word", "severity": "severity", "strict_mode": "strict_mode"}),
+        BannedWord, EntityType.BANNED_WORD, lambda _s, row: word_fields(row),
         _set_attrs({"word": "word", "severity": "severity", "strict_mode": "strict_mode"}),
         lambda log, _r: A.WORD_UPDATED, "banned word"),
-    A.COLLEGE_UPDATED.value: FieldSpec(College, EntityType.COLLEGE, _college_read, _college_write,
+    A.COLLEGE_UPDATED.value: FieldSpec(College, EntityType.COLLEGE, _college_fields, _college_write,
                                        lambda log, _r: A.COLLEGE_UPDATED, "college"),
     A.BRANCH_UPDATED.value: FieldSpec(
         Branch, EntityType.BRANCH, _read_attrs({"name": "name", "code": "code"}),
@@ -219,7 +205,7 @@ def _undo_word(session: Session, log: Log, meta: dict[str, Any]) -> None:
     if log.action == A.WORD_CREATED.value:
         if row is None:
             raise StaleState("The banned word was deleted since; nothing was reverted.")
-        current = {"word": row.word, "severity": row.severity, "strict_mode": bool(row.strict_mode)}
+        current = word_fields(row)
         for key, value in (log.after or {}).items():
             if current.get(key) != value:
                 raise _changed_since(session, log, "banned word", key, current.get(key))
@@ -321,7 +307,7 @@ def permission_for(rows: list[Log]) -> Permission:
     return Permission.CONTENT_MODERATE
 
 
-def revert(log_id: uuid.UUID, reason: str | None, *, extra_metadata: dict | None = None) -> Outcome:
+def revert(log_id: uuid.UUID, reason: str | None) -> Outcome:
     """Undo the decision ``log_id`` belongs to, all of it or nothing."""
     reason = clean_reason(reason)
     with transaction() as session:
@@ -335,7 +321,7 @@ def revert(log_id: uuid.UUID, reason: str | None, *, extra_metadata: dict | None
         # An item another moderator holds is theirs to decide, a revert included.
         claims.check_free(session, [(r.entity_type, uuid.UUID(r.entity_id)) for r in found.rows
                                     if r.entity_type in (EntityType.POST.value, EntityType.COMMENT.value)])
-        meta = {"reason": reason, "metadata": {"revert_of": str(found.entry.id), **(extra_metadata or {})}}
+        meta = {"reason": reason, "metadata": {"revert_of": str(found.entry.id)}}
         for row in reversed(found.rows):
             if row.action in WHOLE_ROWS:
                 _undo_word(session, row, meta)

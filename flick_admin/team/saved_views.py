@@ -148,7 +148,7 @@ def capped_count_statement(views: list[SavedView]) -> tuple[sa.Select | None, di
     for index, view in enumerate(views):
         spec = PAGES[view.page]
         try:
-            filters = spec.filters.parse(MultiDict(_pairs(view.query)))
+            filters = spec.filters.parse(MultiDict(parse_qsl(view.query)))
             with captured_pages() as kept:
                 spec.read(filters, CAP)
         except ActionRefused:
@@ -161,12 +161,8 @@ def capped_count_statement(views: list[SavedView]) -> tuple[sa.Select | None, di
     return (sa.select(*columns) if columns else None), where
 
 
-def _pairs(query: str) -> list[tuple[str, str]]:
-    return parse_qsl(query, keep_blank_values=False)
-
-
-def with_counts(views: list[SavedView] | None = None) -> list[Shown]:
-    views = visible() if views is None else views
+def with_counts() -> list[Shown]:
+    views = visible()
     stmt, where = capped_count_statement(views)
     counts = reader().execute(stmt).one() if stmt is not None else ()
     return [Shown(v, counts[where[i]] if i in where else None) for i, v in enumerate(views)]

@@ -157,7 +157,7 @@ def test_assigning_with_a_note_puts_the_item_under_the_colleagues_assigned_to_me
     client.set_cookie(client.application.config["AUTH_COOKIE_NAME"], token)
     mine = client.get("/reports/?claim=assigned").get_data(as_text=True)
     assert "Needs Chen" in mine and "Nobody&#39;s" not in mine and "Context in DM" in mine
-    assert "assigned to Chen by a colleague" in mine
+    assert "assigned to Chen by Lead" in mine
     unclaimed = client.get("/reports/?claim=unclaimed").get_data(as_text=True)
     assert "Nobody&#39;s" in unclaimed and "Needs Chen" not in unclaimed
     # The assignment does not expire and Chen may act on it.

@@ -72,6 +72,14 @@ def test_a_permanent_ban_waits_for_a_second_staff_member_who_runs_it(client, dbs
     assert _decide(client, proposal).status_code == 409  # decided once
 
 
+def test_a_ban_the_proposer_may_not_make_is_refused_before_it_is_proposed(client, dbs, login_as):
+    login_as("moderator")
+    admin = factories.StaffFactory(role="admin")
+    assert client.post(f"/users/{admin.id}/sanction", data=BAN).status_code == 403
+    assert client.post("/users/nobody-at-all/sanction", data=BAN).status_code == 404
+    assert _proposal(dbs) is None
+
+
 def test_suspensions_and_small_batches_run_at_once(client, dbs, login_as):
     login_as("moderator")
     student = factories.StudentFactory()
@@ -139,6 +147,10 @@ def test_an_expired_proposal_cannot_be_approved(client, dbs, login_as):
 
 def test_deleting_a_college_and_a_large_import_need_an_admin_other_than_the_proposer(client, dbs, login_as):
     login_as("admin")
+    busy = factories.StudentFactory().college
+    refused = client.post(f"/colleges/{busy.id}/delete", data={"confirmation": busy.email_domain,
+                                                                "reason_text": "merged"})
+    assert refused.status_code == 409 and _proposal(dbs) is None  # refused now, not at approval
     college_id = factories.CollegeFactory(email_domain="empty.edu").id
     assert client.post(f"/colleges/{college_id}/delete", data={"confirmation": "empty.edu"}).status_code == 400
     client.post(f"/colleges/{college_id}/delete", data={"confirmation": "empty.edu", "reason_text": "merged"})
