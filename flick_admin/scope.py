@@ -58,6 +58,27 @@ def students(column) -> sa.ColumnElement:
     return column.in_(list(scope))
 
 
+def shown(value, college_column, placeholder: str | None = None) -> sa.ColumnElement:
+    """For a related row on an in-scope page (the post a comment answers, the comment it
+    replies to, a reporter): ``value`` when ``college_column`` (that row's student's
+    college) is within the scope, else ``placeholder`` (NULL by default)."""
+    if colleges() is None:
+        return value
+    otherwise = sa.null() if placeholder is None else sa.literal(placeholder)
+    return sa.case((students(college_column), value), else_=otherwise)
+
+
+def outside(college_column) -> sa.ColumnElement:
+    """True when ``college_column`` is outside the scope (false when not limited)."""
+    if colleges() is None:
+        return sa.false()
+    return sa.case((students(college_column), sa.false()), else_=sa.true())
+
+
+OUTSIDE_POST = "a post outside your colleges"
+OUTSIDE_STUDENT = "a student of another college"
+
+
 def hidden(what: str) -> NotFound:
     return NotFound(f"That {what} does not exist (it may have been deleted).")
 
