@@ -107,6 +107,20 @@ def check_targets(session: Session, targets: Iterable[tuple[str, uuid.UUID]]) ->
             raise hidden(kind)
 
 
+def author_college(kind: str, target_id) -> sa.ScalarSelect:
+    """The college of the student who wrote a post or comment (a scalar subquery)."""
+    model, author = (Post, Post.posted_by_id) if kind == "post" else (Comment, Comment.commented_by_id)
+    return (sa.select(PlatformUser.college_id).join(model, author == PlatformUser.id)
+            .where(model.id == target_id).scalar_subquery())
+
+
+def covers(member_id, kind: str, target_id) -> sa.ColumnElement:
+    """Whether staff member ``member_id`` (a column or a value) may see a post or comment:
+    they have no scope, or their colleges include its author's."""
+    mine = sa.select(StaffScope.college_id).where(StaffScope.user_id == member_id)
+    return sa.or_(~mine.exists(), author_college(kind, target_id).in_(mine))
+
+
 def check_user(session: Session, auth_id: str) -> None:
     scope = colleges()
     if scope is None:

@@ -307,3 +307,26 @@ def test_revert_answers_404_for_any_entry_outside_the_scope_before_any_other_che
     inside = factories.LogFactory(actor_type="user", action="user:created:post", entity_type="post",
                                   entity_id=str(world["pa"].id))
     assert client.get(f"/revert/{inside.id}").status_code == 400  # in scope: the ordinary answer
+
+
+def test_an_item_is_never_assigned_to_a_moderator_whose_colleges_hide_it(client, dbs, login_as, world):
+    lead = login_as("moderator", name="Lead")
+    limited = factories.StaffFactory(role="moderator", name="Insider Only")
+    dbs.add(StaffScope(user_id=limited.id, college_id=world["inside"].id))
+    dbs.commit()
+    pb, pa = world["pb"], world["pa"]
+    form = client.get(f"/reports/post/{pb.id}/assign").get_data(as_text=True)
+    assert "Insider Only" not in form, form
+    response = client.post(f"/reports/post/{pb.id}/assign", data={"assignee": limited.id, "note": "yours"})
+    assert response.status_code == 400
+    assert "Insider Only moderates other colleges" in response.get_data(as_text=True)
+    assert audit_rows(dbs, action="admin:assigned:content") == []
+    dbs.expire_all()
+    assert dbs.scalars(sa.select(StaffScope).where(StaffScope.user_id == lead.id)).all() == []
+    from flick_admin.db.team import Claim
+    assert dbs.scalars(sa.select(Claim).where(Claim.target_id == pb.id)).all() == []
+    # An item within their colleges is theirs to take.
+    assert "Insider Only" in client.get(f"/reports/post/{pa.id}/assign").get_data(as_text=True)
+    assert client.post(f"/reports/post/{pa.id}/assign", data={"assignee": limited.id}).status_code == 303
+    assert client.post(f"/reports/comment/{world['cb'].id}/assign",
+                       data={"assignee": limited.id}).status_code == 400
