@@ -33,10 +33,10 @@ def _datetime_arg(args: MultiDict, name: str) -> datetime | None:
         return None
     try:
         value = datetime.fromisoformat(raw)
-    except ValueError:
+        return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+    except (ValueError, OverflowError):  # OverflowError: past year 9999 once in UTC
         raise InvalidInput(f"{raw[:40]!r} is not a date and time; use YYYY-MM-DD or "
                            "YYYY-MM-DDTHH:MM.") from None
-    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)
