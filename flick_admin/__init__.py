@@ -119,10 +119,14 @@ def _install_guards(app: Flask) -> None:
     @app.before_request
     def refuse_nul_characters():
         """PostgreSQL text cannot hold NUL; say so instead of failing in the database."""
+        from flick_admin.listing import refuse_nul
+        from flick_admin.refusals import InvalidInput
+
         for values in (request.args, request.form):
-            for key, value in values.items(multi=True):
-                if "\x00" in key or "\x00" in value:
-                    abort(400, "The input contains a NUL character, which Flick Admin does not accept.")
+            try:
+                refuse_nul(values)
+            except InvalidInput as refused:
+                abort(400, refused.message)
         if "\x00" in request.path:
             abort(400, "The address contains a NUL character.")
 

@@ -16,6 +16,15 @@ from flick_admin.refusals import InvalidInput
 MAX_TEXT = 200
 
 
+def refuse_nul(args: MultiDict) -> None:
+    """PostgreSQL text cannot hold NUL: a filter (or any input) carrying one is a 400, never
+    a database error. The app checks every request with this, and a saved view's filter
+    with the same check before it is kept."""
+    for key, value in args.items(multi=True):
+        if "\x00" in key or "\x00" in value:
+            raise InvalidInput("The input contains a NUL character, which Flick Admin does not accept.")
+
+
 def choice_arg(args: MultiDict, name: str, allowed: tuple[str, ...], default: str = "") -> str:
     value = args.get(name, default) or default
     if value and value not in allowed:
@@ -56,7 +65,11 @@ def start_of(day: date | None) -> datetime | None:
 
 
 def end_of(day: date | None) -> datetime | None:
-    return datetime.combine(day + timedelta(days=1), time.min) if day else None
+    if not day:
+        return None
+    if day == date.max:  # no next day to start: the last instant of this one
+        return datetime.combine(day, time.max)
+    return datetime.combine(day + timedelta(days=1), time.min)
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ class Permission(StrEnum):
     AUDIT_EXPORT = "audit:export"
     STAFF_MANAGE = "staff:manage"
     OPERATIONS_READ = "operations:read"
+    SHARED_VIEWS_MANAGE = "shared-views:manage"
 
 
 ROLE_PERMISSIONS: dict[StaffRole, frozenset[Permission]] = {
@@ -32,7 +33,7 @@ ROLE_PERMISSIONS: dict[StaffRole, frozenset[Permission]] = {
         {
             Permission.CONTENT_READ, Permission.CONTENT_MODERATE, Permission.COLLEGES_MANAGE,
             Permission.FEEDBACK_MANAGE, Permission.AUDIT_READ, Permission.AUDIT_EXPORT,
-            Permission.OPERATIONS_READ,
+            Permission.OPERATIONS_READ, Permission.SHARED_VIEWS_MANAGE,
         }
     ),
     StaffRole.SUPERADMIN: frozenset(Permission),

@@ -58,6 +58,27 @@ def students(column) -> sa.ColumnElement:
     return column.in_(list(scope))
 
 
+def shown(value, college_column, placeholder: str | None = None) -> sa.ColumnElement:
+    """For a related row on an in-scope page (the post a comment answers, the comment it
+    replies to, a reporter): ``value`` when ``college_column`` (that row's student's
+    college) is within the scope, else ``placeholder`` (NULL by default)."""
+    if colleges() is None:
+        return value
+    otherwise = sa.null() if placeholder is None else sa.literal(placeholder)
+    return sa.case((students(college_column), value), else_=otherwise)
+
+
+def outside(college_column) -> sa.ColumnElement:
+    """True when ``college_column`` is outside the scope (false when not limited)."""
+    if colleges() is None:
+        return sa.false()
+    return sa.case((students(college_column), sa.false()), else_=sa.true())
+
+
+OUTSIDE_POST = "a post outside your colleges"
+OUTSIDE_STUDENT = "a student of another college"
+
+
 def hidden(what: str) -> NotFound:
     return NotFound(f"That {what} does not exist (it may have been deleted).")
 
@@ -84,6 +105,20 @@ def check_targets(session: Session, targets: Iterable[tuple[str, uuid.UUID]]) ->
     for kind, ident in targets:
         if ident not in inside:
             raise hidden(kind)
+
+
+def author_college(kind: str, target_id) -> sa.ScalarSelect:
+    """The college of the student who wrote a post or comment (a scalar subquery)."""
+    model, author = (Post, Post.posted_by_id) if kind == "post" else (Comment, Comment.commented_by_id)
+    return (sa.select(PlatformUser.college_id).join(model, author == PlatformUser.id)
+            .where(model.id == target_id).scalar_subquery())
+
+
+def covers(member_id, kind: str, target_id) -> sa.ColumnElement:
+    """Whether staff member ``member_id`` (a column or a value) may see a post or comment:
+    they have no scope, or their colleges include its author's."""
+    mine = sa.select(StaffScope.college_id).where(StaffScope.user_id == member_id)
+    return sa.or_(~mine.exists(), author_college(kind, target_id).in_(mine))
 
 
 def check_user(session: Session, auth_id: str) -> None:

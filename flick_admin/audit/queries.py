@@ -33,10 +33,10 @@ def _datetime_arg(args: MultiDict, name: str) -> datetime | None:
         return None
     try:
         value = datetime.fromisoformat(raw)
-    except ValueError:
+        return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+    except (ValueError, OverflowError):  # OverflowError: past year 9999 once in UTC
         raise InvalidInput(f"{raw[:40]!r} is not a date and time; use YYYY-MM-DD or "
                            "YYYY-MM-DDTHH:MM.") from None
-    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -107,6 +107,15 @@ def _looks_like_action(action: str) -> bool:
         p and all(c.isalnum() or c in "-_" for c in p) for p in parts)
 
 
+def readable() -> sa.ColumnElement:
+    """The audit rows the signed-in member may read: all of them, or for a college-scoped
+    moderator their own actions (the items' own histories show the rest of what concerns
+    their colleges) — on the list, an entry, and the entry's request and batch alike."""
+    if scope.limited():
+        return Log.actor_id == current_actor().id
+    return sa.true()
+
+
 def filtered(f: AuditFilters) -> sa.Select:
     stmt = (
         sa.select(Log.id, Log.occured_at, Log.actor_id, Log.actor_type, Log.action, Log.entity_type,
@@ -115,10 +124,7 @@ def filtered(f: AuditFilters) -> sa.Select:
         .select_from(Log)
         .outerjoin(Auth, Auth.id == Log.actor_id)
     )
-    if scope.limited():
-        # A college-scoped moderator reads their own actions (the items' own histories
-        # show the rest of what concerns their colleges).
-        stmt = stmt.where(Log.actor_id == current_actor().id)
+    stmt = stmt.where(readable())
     if f.actor:
         stmt = stmt.where(Log.actor_id == f.actor)
     if f.actor_type:
@@ -221,19 +227,17 @@ def entry(log_id: uuid.UUID) -> Entry | None:
         sa.select(Log, Auth.email, AuditChainLink)
         .outerjoin(Auth, Auth.id == Log.actor_id)
         .outerjoin(AuditChainLink, AuditChainLink.log_id == Log.id)
-        .where(Log.id == log_id)).first()
+        .where(Log.id == log_id, readable())).first()
     if found is None:
         return None
     log = found.Log
-    if scope.limited() and log.actor_id != current_actor().id:
-        return None
     columns = (Log.id, Log.occured_at, Log.action, Log.entity_type, Log.entity_id, Log.actor_id,
                Log.actor_type, Log.reason, Log.metadata_, Auth.email.label("actor_email"))
     siblings: list[Any] = []
     if log.request_id is not None:
         siblings = db.session.execute(
             sa.select(*columns).outerjoin(Auth, Auth.id == Log.actor_id)
-            .where(Log.request_id == log.request_id, Log.id != log.id)
+            .where(Log.request_id == log.request_id, Log.id != log.id, readable())
             .order_by(Log.occured_at, Log.id).limit(200)).all()
     batch: list[Any] = []
     batch_id = (log.metadata_ or {}).get("batch_id") if isinstance(log.metadata_, dict) else None
@@ -241,7 +245,7 @@ def entry(log_id: uuid.UUID) -> Entry | None:
         dialect = db.session.get_bind().dialect.name
         batch = db.session.execute(
             sa.select(*columns).outerjoin(Auth, Auth.id == Log.actor_id)
-            .where(batch_expression(dialect) == str(batch_id), Log.id != log.id)
+            .where(batch_expression(dialect) == str(batch_id), Log.id != log.id, readable())
             .order_by(Log.occured_at, Log.id).limit(500)).all()
     return Entry(log, found.email, found.AuditChainLink, siblings, batch)
 

@@ -251,12 +251,31 @@ def take_over(kind: str, target_id: uuid.UUID, reason: str | None = None) -> Out
     return Outcome(True, f"You took this {kind} over from {previous.name}.")
 
 
-def _assignee(session: Session, user_id: str) -> Auth:
+def _assignee(session: Session, user_id: str, kind: str, target_id: uuid.UUID) -> Auth:
     user = session.get(Auth, (user_id or "")[:200])
     if user is None or Permission.CONTENT_MODERATE not in permissions_of(user.role) or user.banned:
         raise InvalidInput("Assign to a staff member who moderates (pick one from the list).",
                            field="assignee")
+    if not session.scalar(sa.select(scope.covers(user.id, kind, target_id))):
+        raise InvalidInput(f"{display_name(user.name, user.email)} moderates other colleges than this "
+                           f"{kind}'s author's, so they could not open it; assign it to a colleague "
+                           "whose colleges include it.", field="assignee")
     return user
+
+
+def _insert_assignment(session: Session, kind: str, target_id: uuid.UUID, holder: str, me: str,
+                       note: str | None) -> bool:
+    """Insert the assignment (or replace an expired claim) in one statement: a claim or an
+    assignment committed meanwhile by someone else wins, and this one is refused (False)."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    now = utcnow()
+    values = {"holder_id": holder, "claimed_at": now, "expires_at": None, "assigned_by_id": me, "note": note}
+    table = Claim.__table__
+    stmt = (dialect.insert(Claim).values(target_type=kind, target_id=target_id, **values)
+            .on_conflict_do_update(index_elements=[table.c.target_type, table.c.target_id], set_=values,
+                                   where=sa.and_(table.c.expires_at.is_not(None), table.c.expires_at <= now))
+            .returning(table.c.holder_id))
+    return session.execute(stmt).first() is not None
 
 
 def assign(kind: str, target_id: uuid.UUID, assignee_id: str, note: str | None) -> Outcome:
@@ -268,7 +287,7 @@ def assign(kind: str, target_id: uuid.UUID, assignee_id: str, note: str | None) 
         raise InvalidInput(f"The note is at most {MAX_NOTE} characters.", field="note")
     with transaction() as session:
         row, entity = _target(session, kind, target_id)
-        assignee = _assignee(session, assignee_id)
+        assignee = _assignee(session, assignee_id, kind, target_id)
         held = _locked_claim(session, kind, target_id)
         before = None
         if held is not None:
@@ -277,8 +296,10 @@ def assign(kind: str, target_id: uuid.UUID, assignee_id: str, note: str | None) 
             before = {"holder": held.holder_id}
             session.delete(held)
             session.flush()
-        session.add(Claim(target_type=kind, target_id=target_id, holder_id=assignee.id,
-                          claimed_at=utcnow(), expires_at=None, assigned_by_id=me, note=note or None))
+        if not _insert_assignment(session, kind, target_id, assignee.id, me, note or None):
+            holder = holders(session, kind, [target_id]).get(target_id)
+            raise _held_refusal(kind, holder) if holder else Conflict(
+                f"This {kind} was just claimed by someone else; try again.")
         name = display_name(assignee.name, assignee.email)
         record(AuditAction.CONTENT_ASSIGNED, entity_type=entity, entity_id=target_id,
                before=before, after={"holder": assignee.id, "note": note or None},
@@ -291,10 +312,12 @@ def _assignable_roles() -> list[str]:
             if Permission.CONTENT_MODERATE in permissions_of(r)]
 
 
-def moderators() -> list[tuple[str, str]]:
-    """Active staff who may be assigned items: (id, name), by name."""
+def moderators(kind: str, target_id: uuid.UUID) -> list[tuple[str, str]]:
+    """Active staff who may be assigned this item (their colleges, if limited, include
+    it): (id, name), by name."""
     rows = db.session().execute(
         sa.select(Auth.id, Auth.name, Auth.email)
-        .where(Auth.role.in_(_assignable_roles()), sa.or_(Auth.banned.is_(None), Auth.banned.is_(False)))
+        .where(Auth.role.in_(_assignable_roles()), sa.or_(Auth.banned.is_(None), Auth.banned.is_(False)),
+               scope.covers(Auth.id, kind, target_id))
         .order_by(Auth.name, Auth.email)).all()
     return [(r.id, display_name(r.name, r.email)) for r in rows]

@@ -172,20 +172,31 @@ def post_detail(post_id: uuid.UUID) -> PostDetail | None:
     columns = (ContentReport.id, ContentReport.type, ContentReport.comment_id,
                ContentReport.reason, ContentReport.message, ContentReport.status,
                ContentReport.created_at, ContentReport.reported_by_id)
-    # Two index look-ups (the post's reports, its comments' reports), not an OR across a join.
+    # Two index look-ups (the post's reports, its comments' reports), not an OR across a join;
+    # for a scoped member only the reports on the comments the page shows.
     on_post = sa.select(*columns).where(ContentReport.post_id == post_id)
-    on_comments = sa.select(*columns).where(ContentReport.comment_id.in_(
-        sa.select(Comment.id).where(Comment.post_id == post_id)))
+    commenter = sa.orm.aliased(PlatformUser)
+    shown_comments = sa.select(Comment.id).where(Comment.post_id == post_id)
+    if scope.limited():
+        shown_comments = (shown_comments.join(commenter, commenter.id == Comment.commented_by_id)
+                          .where(scope.students(commenter.college_id)))
+    on_comments = sa.select(*columns).where(ContentReport.comment_id.in_(shown_comments))
     both = sa.union_all(on_post, on_comments).subquery()
     reports = db.session.execute(
-        sa.select(both, PlatformUser.username.label("reporter"),
-                  PlatformUser.auth_id.label("reporter_auth_id"))
+        sa.select(both, *_reporter())
         .outerjoin(PlatformUser, PlatformUser.id == both.c.reported_by_id)
         .order_by(both.c.created_at.desc())
         .limit(HISTORY_LIMIT)
     ).all()
     return PostDetail(head.Post, author, comments, truncated, reports,
                       entity_history(EntityType.POST, str(post_id)), claims.holder_from(head))
+
+
+def _reporter() -> list:
+    """A report's reporter (``PlatformUser`` in the statement), named only when within the
+    scope of a college-scoped member."""
+    return [scope.shown(PlatformUser.username, PlatformUser.college_id, scope.OUTSIDE_STUDENT).label("reporter"),
+            scope.shown(PlatformUser.auth_id, PlatformUser.college_id).label("reporter_auth_id")]
 
 
 def thread(rows: list[Any]) -> list[tuple[int, Any]]:
@@ -244,22 +255,28 @@ class CommentDetail:
 
 
 def comment_detail(comment_id: uuid.UUID) -> CommentDetail | None:
-    parent = sa.orm.aliased(Comment)
+    # The post it answers and the comment it replies to may be by students outside a
+    # scoped member's colleges: then the page names neither.
+    parent, post_author, parent_author = (sa.orm.aliased(Comment), sa.orm.aliased(PlatformUser),
+                                          sa.orm.aliased(PlatformUser))
     row = db.session.execute(claims.with_holder(
         sa.select(Comment.id, Comment.content, Comment.is_banned, Comment.created_at,
-                  Comment.post_id, Post.title.label("post_title"), PlatformUser.username,
-                  PlatformUser.auth_id, parent.content.label("parent_content"))
+                  Comment.post_id,
+                  scope.shown(Post.title, post_author.college_id, scope.OUTSIDE_POST).label("post_title"),
+                  scope.outside(post_author.college_id).label("post_outside"),
+                  PlatformUser.username, PlatformUser.auth_id,
+                  scope.shown(parent.content, parent_author.college_id).label("parent_content"))
         .join(Post, Post.id == Comment.post_id)
+        .outerjoin(post_author, post_author.id == Post.posted_by_id)
         .outerjoin(PlatformUser, PlatformUser.id == Comment.commented_by_id)
         .outerjoin(parent, parent.id == Comment.parent_comment_id)
+        .outerjoin(parent_author, parent_author.id == parent.commented_by_id)
         .where(Comment.id == comment_id, scope.students(PlatformUser.college_id)), "comment", Comment.id)).first()
     if row is None:
         return None
     reports = db.session.execute(
         sa.select(ContentReport.id, ContentReport.reason, ContentReport.message,
-                  ContentReport.status, ContentReport.created_at,
-                  PlatformUser.username.label("reporter"),
-                  PlatformUser.auth_id.label("reporter_auth_id"))
+                  ContentReport.status, ContentReport.created_at, *_reporter())
         .outerjoin(PlatformUser, PlatformUser.id == ContentReport.reported_by_id)
         .where(ContentReport.comment_id == comment_id)
         .order_by(ContentReport.created_at.desc()).limit(HISTORY_LIMIT)).all()
@@ -270,10 +287,13 @@ def comment_detail(comment_id: uuid.UUID) -> CommentDetail | None:
 def _comment_rows(f: CommentFilters, source, *, by_scope: bool = True) -> sa.Select:
     """The comments list's columns from ``source``, with every filter (``by_scope=False``:
     the source is already one college's)."""
+    post_author = sa.orm.aliased(PlatformUser)
     stmt = (
         sa.select(
             Comment.id, sa.func.substr(Comment.content, 1, EXCERPT).label("excerpt"),
-            Comment.is_banned, Comment.created_at, Comment.post_id, Post.title.label("post_title"),
+            Comment.is_banned, Comment.created_at, Comment.post_id,
+            scope.shown(Post.title, post_author.college_id, scope.OUTSIDE_POST).label("post_title"),
+            scope.outside(post_author.college_id).label("post_outside"),
             PlatformUser.username, PlatformUser.auth_id,
             _pending_count(ContentReport.comment_id == Comment.id).correlate(Comment).label("pending"),
         )
@@ -281,6 +301,8 @@ def _comment_rows(f: CommentFilters, source, *, by_scope: bool = True) -> sa.Sel
         .join(Post, Post.id == Comment.post_id)
         .outerjoin(PlatformUser, PlatformUser.id == Comment.commented_by_id)
     )
+    if scope.limited():
+        stmt = stmt.outerjoin(post_author, post_author.id == Post.posted_by_id)
     if by_scope and scope.limited():
         stmt = stmt.where(scope.students(PlatformUser.college_id))
     if f.state == "visible":
@@ -361,6 +383,21 @@ def user_list(f: UserFilters, size: int) -> Page:
                     after=f.after, before=f.before)
 
 
+def _reports_filed(profile_id) -> sa.Select:
+    """The reports a student filed; for a scoped member, only those on content by students
+    of the scope (the others are about content they may not see)."""
+    stmt = sa.select(ContentReport.id, ContentReport.type, ContentReport.post_id, ContentReport.comment_id,
+                     ContentReport.reason, ContentReport.status, ContentReport.created_at)
+    stmt = stmt.where(ContentReport.reported_by_id == profile_id)
+    if not scope.limited():
+        return stmt
+    author = sa.orm.aliased(PlatformUser)
+    return (stmt.outerjoin(Post, Post.id == ContentReport.post_id)
+            .outerjoin(Comment, Comment.id == ContentReport.comment_id)
+            .join(author, author.id == sa.func.coalesce(Post.posted_by_id, Comment.commented_by_id))
+            .where(scope.students(author.college_id)))
+
+
 @dataclass
 class UserDetail:
     auth: Auth
@@ -424,7 +461,7 @@ def user_detail(auth_id: str) -> UserDetail | None:
                    .where(Post.posted_by_id == profile.id), "against"),
             newest(sa.select(*report_cols).join(Comment, Comment.id == ContentReport.comment_id)
                    .where(Comment.commented_by_id == profile.id), "against"),
-            newest(sa.select(*report_cols).where(ContentReport.reported_by_id == profile.id), "filed"),
+            newest(_reports_filed(profile.id), "filed"),
         ]
         for row in db.session.execute(sa.union_all(*(sa.select(p) for p in parts))):
             (against if row.kind == "against" else filed).append(row)

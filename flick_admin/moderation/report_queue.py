@@ -148,8 +148,11 @@ def report_targets(post_ids: list[uuid.UUID], comment_ids: list[uuid.UUID]) -> d
             .where(Post.id.in_(post_ids)))
         selects[-1] = claims.with_holder(selects[-1], "post", Post.id)
     if comment_ids:
+        # A comment's row is titled by its post, unless that post is outside the scope.
+        post_author = sa.orm.aliased(PlatformUser)
+        title = scope.shown(Post.title, post_author.college_id, scope.OUTSIDE_POST)
         selects.append(
-            sa.select(Comment.id, Comment.post_id, Post.title.label("title"),
+            sa.select(Comment.id, Comment.post_id, title.label("title"),
                       sa.func.substr(Comment.content, 1, EXCERPT).label("excerpt"),
                       Comment.is_banned.label("is_banned"), sa.false().label("is_shadow_banned"),
                       Comment.created_at.label("created_at"), *author)
@@ -158,6 +161,8 @@ def report_targets(post_ids: list[uuid.UUID], comment_ids: list[uuid.UUID]) -> d
             .outerjoin(Auth, Auth.id == PlatformUser.auth_id)
             .outerjoin(College, College.id == PlatformUser.college_id)
             .where(Comment.id.in_(comment_ids)))
+        if scope.limited():
+            selects[-1] = selects[-1].outerjoin(post_author, post_author.id == Post.posted_by_id)
         selects[-1] = claims.with_holder(selects[-1], "comment", Comment.id)
     if not selects:
         return {}

@@ -128,7 +128,7 @@ class ReportsView(SecureView):
         target = found[target_id]
         back = safe_next(request.args.get("next"), url_for(".index"))
         return self.render("moderation/assign.html", kind=kind, target_id=target_id, t=target,
-                           holder=claims.holder_from(target), moderators=claims.moderators(),
+                           holder=claims.holder_from(target), moderators=claims.moderators(kind, target_id),
                            form=ClaimForm(), back=back)
 
     @expose("/<any(post,comment):kind>/<uuid:target_id>/<any(claim,release,'take-over',assign):step>",

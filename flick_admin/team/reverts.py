@@ -269,14 +269,17 @@ def _check_scope(session: Session, rows: list[Log]) -> None:
     if not scope.limited():
         return
     for row in rows:
-        if row.entity_type in (EntityType.POST.value, EntityType.COMMENT.value):
-            scope.check_targets(session, [(row.entity_type, uuid.UUID(row.entity_id))])
-        elif row.entity_type == EntityType.CONTENT_REPORT.value:
-            scope.check_report(session, uuid.UUID(row.entity_id))
-        elif row.entity_type == EntityType.USER.value:
-            scope.check_user(session, row.entity_id)
-        else:
-            raise NotFound("That audit entry does not exist.")
+        try:
+            if row.entity_type in (EntityType.POST.value, EntityType.COMMENT.value):
+                scope.check_targets(session, [(row.entity_type, uuid.UUID(row.entity_id or ""))])
+            elif row.entity_type == EntityType.CONTENT_REPORT.value:
+                scope.check_report(session, uuid.UUID(row.entity_id or ""))
+            elif row.entity_type == EntityType.USER.value:
+                scope.check_user(session, row.entity_id or "")
+            else:
+                raise NotFound("That audit entry does not exist.")
+        except (NotFound, ValueError):
+            raise NotFound("That audit entry does not exist.") from None
 
 
 def plan(log_id: uuid.UUID) -> RevertPlan:
@@ -284,6 +287,7 @@ def plan(log_id: uuid.UUID) -> RevertPlan:
     log = session.get(Log, log_id)
     if log is None:
         raise NotFound("That audit entry does not exist.")
+    _check_scope(session, [log])  # before anything else: outside the scope it does not exist
     if log.action not in REVERSIBLE:
         raise InvalidInput("This kind of action cannot be reverted from the audit log.")
     if _is_revert(log):

@@ -99,7 +99,7 @@ class SavedViewsView(SecureView):
     @requires(Permission.CONTENT_READ)
     def index(self):
         return self.render("team/views.html", shown=saved_views.with_counts(), pages=saved_views.PAGES,
-                           form=SaveViewForm())
+                           form=SaveViewForm(), may_delete=saved_views.may_delete)
 
     @expose("/counts")
     @requires(Permission.CONTENT_READ)

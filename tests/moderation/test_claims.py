@@ -269,3 +269,61 @@ def test_two_moderators_claiming_at_the_same_instant_exactly_one_wins(app, commi
                 Log.entity_id == str(ids["post"]), Log.action == "admin:claimed:content")).all()
             assert len(rows) == round_ + 1 and rows[-1].actor_id in ids["mods"]
             conn.execute(sa.delete(Claim).where(Claim.target_id == ids["post"]))
+
+
+def test_assigning_over_an_expired_claim_replaces_it(client, dbs, login_as):
+    """An expired claim's row stays until replaced: an assignment takes its place."""
+    login_as("moderator")
+    post = factories.PostFactory()
+    factories.ReportFactory(post=post)
+    other = factories.StaffFactory(role="moderator")
+    dbs.add(Claim(target_type="post", target_id=post.id, holder_id=other.id,
+                  claimed_at=utcnow() - timedelta(hours=1), expires_at=utcnow() - timedelta(minutes=1)))
+    dbs.commit()
+    colleague = factories.StaffFactory(role="moderator", name="Chen")
+    assert _claim(client, "post", post.id, "assign", assignee=colleague.id).status_code == 303
+    dbs.expire_all()
+    claim = dbs.scalars(sa.select(Claim).where(Claim.target_id == post.id)).one()
+    assert claim.holder_id == colleague.id and claim.expires_at is None
+
+
+@pytest.mark.postgres_only
+def test_two_concurrent_assignments_of_an_unclaimed_item_one_wins_the_other_gets_409(app, committed_item):
+    """Two moderators assign the same free item at the same instant (two real connections):
+    one assignment is kept, the other is refused with 409 naming the holder — never 503."""
+    ids = committed_item
+    with app.app_context(), orm.Session(db.engine, expire_on_commit=False) as s:
+        mods = [s.get(Auth, m) for m in ids["mods"]]
+    for round_ in range(5):
+        barrier = threading.Barrier(2)
+        results: list = [None, None]
+
+        def run(index):
+            with app.test_request_context("/"):
+                login_user(mods[index])
+                try:
+                    barrier.wait(timeout=10)
+                    # Each assigns it to the other moderator.
+                    results[index] = claims.assign("post", ids["post"], mods[1 - index].id, f"round {round_}")
+                except Exception as exc:  # the test inspects what each side got
+                    results[index] = exc
+                finally:
+                    db.session.remove()
+
+        threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=30)
+        won = [r for r in results if not isinstance(r, Exception)]
+        lost = [r for r in results if isinstance(r, Exception)]
+        assert len(won) == 1 and won[0].changed, results
+        assert len(lost) == 1 and isinstance(lost[0], Conflict), results
+        assert "assigned to" in lost[0].message, lost[0].message
+        with app.app_context(), db.engine.begin() as conn:
+            holders = conn.execute(sa.select(Claim.holder_id).where(Claim.target_id == ids["post"])).all()
+            assert len(holders) == 1
+            rows = conn.execute(sa.select(Log.actor_id).where(
+                Log.entity_id == str(ids["post"]), Log.action == "admin:assigned:content")).all()
+            assert len(rows) == round_ + 1
+            conn.execute(sa.delete(Claim).where(Claim.target_id == ids["post"]))

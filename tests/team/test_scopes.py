@@ -231,3 +231,102 @@ def test_scoped_lists_walk_tallied_and_new_content_in_order_without_gaps(
             assert len(seen) == 9 and len(set(seen)) == 9, seen  # 8 scoped + "inside comment"
         back = client.get(pages[-1]).get_data(as_text=True)
         assert prev_link(back)
+
+
+def test_an_in_scope_reply_names_neither_the_outside_post_nor_the_outside_comment_it_answers(
+        client, dbs, scoped, world):
+    reply = factories.CommentFactory(author=world["a"], post=world["pb"], parent_comment_id=world["cb"].id,
+                                     content="inside reply")
+    world["cb"].post_id = world["pb"].id
+    dbs.commit()
+    scoped()
+    page = client.get(f"/comments/{reply.id}").get_data(as_text=True)
+    assert "inside reply" in page
+    assert "Outside post" not in page and "outside comment" not in page
+    assert "a post outside your colleges" in page and f"/posts/{world['pb'].id}" not in page
+    listed = client.get("/comments/").get_data(as_text=True)
+    assert "inside reply" in listed and "Outside post" not in listed
+    factories.ReportFactory(type="Comment", post=None, comment=reply)
+    queue = client.get("/reports/?type=comment").get_data(as_text=True)
+    assert "inside reply" in queue and "Outside post" not in queue
+    assign = client.get(f"/reports/comment/{reply.id}/assign").get_data(as_text=True)
+    assert "Outside post" not in assign
+
+
+def test_the_post_page_lists_no_report_on_an_outside_comment_nor_names_an_outside_reporter(
+        client, dbs, scoped, world):
+    world["reports"]["cb"].message = "about the outside comment"
+    factories.ReportFactory(post=world["pa"], reporter=world["b"], message="inside post reported")
+    dbs.commit()
+    scoped()
+    page = client.get(f"/posts/{world['pa'].id}").get_data(as_text=True)
+    assert "inside post reported" in page
+    assert "about the outside comment" not in page
+    assert "bob_out" not in page and "a student of another college" in page
+    comment_page = client.get(f"/comments/{world['ca'].id}").get_data(as_text=True)
+    assert "bob_out" not in comment_page
+
+
+def test_the_user_page_lists_only_reports_filed_on_content_within_the_scope(client, dbs, scoped, world):
+    factories.ReportFactory(post=world["pb"], reporter=world["a"], reason="HATE_SPEECH")
+    factories.ReportFactory(type="Comment", post=None, comment=world["cb"], reporter=world["a"], reason="NUDITY")
+    factories.ReportFactory(post=world["pa"], reporter=world["a"], reason="SPAM")
+    scoped()
+    page = client.get(f"/users/{world['a'].auth_id}").get_data(as_text=True)
+    filed = page.split('data-testid="reports-filed"')[1].split("</ul>")[0]
+    assert filed.count("<li>") == 1 and "Hate" not in filed and "Nudity" not in filed
+
+
+def test_an_audit_entry_shows_a_scoped_moderator_only_their_own_rows_of_its_request(
+        client, dbs, login_as, scoped, world):
+    login_as("moderator")
+    client.post(f"/posts/{world['pb'].id}/act", data=BAN)
+    [outside_row] = audit_rows(dbs, action="admin:blocked:content")
+    me = scoped()
+    # An own row in the same request (a reused request id) must not bring the other along.
+    own = factories.LogFactory(actor_id=me.id, actor_type="moderator", action="admin:claimed:content",
+                               entity_type="post", entity_id=str(world["pa"].id), request_id=outside_row.request_id)
+    page = client.get(f"/audit/entry/{own.id}").get_data(as_text=True)
+    assert client.get(f"/audit/entry/{own.id}").status_code == 200
+    assert str(outside_row.id) not in page and "Outside post" not in page
+
+
+def test_revert_answers_404_for_any_entry_outside_the_scope_before_any_other_check(
+        client, dbs, login_as, scoped, world):
+    login_as("moderator")
+    client.post(f"/reports/post/{world['pb'].id}/claim")
+    [claimed] = audit_rows(dbs, action="admin:claimed:content")  # not revertible: a 400 inside
+    flick_row = factories.LogFactory(actor_type="user", action="user:created:post", entity_type="post",
+                                     entity_id=str(world["pb"].id))
+    garbage = factories.LogFactory(actor_type="user", action="user:created:post", entity_type="post",
+                                   entity_id="not-an-id")
+    scoped()
+    for row in (claimed, flick_row, garbage):
+        assert client.get(f"/revert/{row.id}").status_code == 404, row.action
+        assert client.post(f"/revert/{row.id}", data={"reason_text": "x"}).status_code == 404
+    inside = factories.LogFactory(actor_type="user", action="user:created:post", entity_type="post",
+                                  entity_id=str(world["pa"].id))
+    assert client.get(f"/revert/{inside.id}").status_code == 400  # in scope: the ordinary answer
+
+
+def test_an_item_is_never_assigned_to_a_moderator_whose_colleges_hide_it(client, dbs, login_as, world):
+    lead = login_as("moderator", name="Lead")
+    limited = factories.StaffFactory(role="moderator", name="Insider Only")
+    dbs.add(StaffScope(user_id=limited.id, college_id=world["inside"].id))
+    dbs.commit()
+    pb, pa = world["pb"], world["pa"]
+    form = client.get(f"/reports/post/{pb.id}/assign").get_data(as_text=True)
+    assert "Insider Only" not in form, form
+    response = client.post(f"/reports/post/{pb.id}/assign", data={"assignee": limited.id, "note": "yours"})
+    assert response.status_code == 400
+    assert "Insider Only moderates other colleges" in response.get_data(as_text=True)
+    assert audit_rows(dbs, action="admin:assigned:content") == []
+    dbs.expire_all()
+    assert dbs.scalars(sa.select(StaffScope).where(StaffScope.user_id == lead.id)).all() == []
+    from flick_admin.db.team import Claim
+    assert dbs.scalars(sa.select(Claim).where(Claim.target_id == pb.id)).all() == []
+    # An item within their colleges is theirs to take.
+    assert "Insider Only" in client.get(f"/reports/post/{pa.id}/assign").get_data(as_text=True)
+    assert client.post(f"/reports/post/{pa.id}/assign", data={"assignee": limited.id}).status_code == 303
+    assert client.post(f"/reports/comment/{world['cb'].id}/assign",
+                       data={"assignee": limited.id}).status_code == 400
