@@ -53,19 +53,30 @@ def user_agent() -> str | None:
     return raw[:MAX_USER_AGENT]
 
 
-def parse_request_id(raw: str | None) -> uuid.UUID:
-    """An incoming ``X-Request-Id`` is kept only when it is a UUID."""
+def parse_request_id(raw: str | None) -> uuid.UUID | None:
+    """An incoming ``X-Request-Id``, kept (as tracing metadata) only when it is a UUID."""
     if raw:
         try:
             return uuid.UUID(raw.strip())
         except ValueError:
             pass
-    return uuid.uuid4()
+    return None
 
 
 def request_id() -> uuid.UUID | None:
+    """The id the server gives this request (never the client's: a client could reuse an
+    old id and so tie its rows to someone else's)."""
     if not has_request_context():
         return None
     if "request_id" not in g:
-        g.request_id = parse_request_id(request.headers.get("X-Request-Id"))
+        g.request_id = uuid.uuid4()
+        g.client_request_id = parse_request_id(request.headers.get("X-Request-Id"))
     return g.request_id
+
+
+def client_request_id() -> uuid.UUID | None:
+    """The client's own ``X-Request-Id`` (a UUID), kept only for tracing."""
+    if not has_request_context():
+        return None
+    request_id()
+    return g.get("client_request_id")

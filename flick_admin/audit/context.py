@@ -12,6 +12,7 @@ from typing import Any
 from flick_admin.request_facts import (  # noqa: F401  (the audit package's view of them)
     MAX_USER_AGENT,
     client_ip,
+    client_request_id,
     parse_request_id,
     request_id,
     user_agent,

@@ -16,11 +16,18 @@ from flask_login import current_user
 
 from flick_admin.audit import chain
 from flick_admin.audit.actions import AuditAction
-from flick_admin.audit.context import Actor, client_ip, current_extra, request_id, user_agent
+from flick_admin.audit.context import (
+    Actor,
+    client_ip,
+    client_request_id,
+    current_extra,
+    request_id,
+    user_agent,
+)
 from flick_admin.db.audit import Log
 from flick_admin.db.base import utcnow_tz
 from flick_admin.db.enums import EntityType
-from flick_admin.db.transaction import after_rollback_hooks, before_commit_hooks, require_unit
+from flick_admin.db.transaction import after_rollback_hooks, before_commit_hooks, require_unit, unit_id
 
 MAX_REASON = 2000
 
@@ -89,6 +96,12 @@ def record(
     extra = current_extra()
     if extra:
         metadata = {**(metadata or {}), **extra}
+    # The server's id of the unit groups one decision's rows (revert, related rows); the
+    # client's X-Request-Id is kept only to trace a request, never to group rows.
+    metadata = {**(metadata or {}), "unit_id": unit_id(session)}
+    traced = client_request_id()
+    if traced is not None:
+        metadata["client_request_id"] = traced
     row = Log(
         occured_at=utcnow_tz(),
         actor_id=actor.id,

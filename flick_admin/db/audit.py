@@ -31,6 +31,9 @@ class Log(Base):
         # Whether a row was reverted (PostgreSQL only; built concurrently by 0011).
         sa.Index("ix_admin_logs_reverts", sa.text("(metadata ->> 'reverts')")).ddl_if(
             dialect="postgresql"),
+        # Rows of one unit of work, the server's id of a decision (built concurrently by 0013).
+        sa.Index("ix_admin_logs_unit", sa.text("(metadata ->> 'unit_id')")).ddl_if(
+            dialect="postgresql"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, default=new_uuid)

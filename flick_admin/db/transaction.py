@@ -11,6 +11,7 @@ from ``session.in_transaction()``.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session
 from flick_admin.db.extension import db
 
 _DEPTH = "flick_admin.unit_depth"
+_UNIT_ID = "flick_admin.unit_id"
 
 # Called with the session just before the owning unit commits (the audit chain seals
 # the unit's audit rows here, as the last thing the unit does).
@@ -33,6 +35,13 @@ class NoUnitOfWork(RuntimeError):
 def in_unit(session: Session | None = None) -> bool:
     session = session or db.session()
     return session.info.get(_DEPTH, 0) > 0
+
+
+def unit_id(session: Session | None = None) -> uuid.UUID | None:
+    """The id the server gave the open unit of work: every audit row of the unit carries
+    it, so that one decision's rows are found together (never from a client's header)."""
+    session = session or db.session()
+    return session.info.get(_UNIT_ID) if in_unit(session) else None
 
 
 def require_unit() -> Session:
@@ -52,6 +61,7 @@ def transaction(*, savepoint: bool = False) -> Iterator[Session]:
         if depth == 0:
             # Owner of the unit. Whatever the session had auto-begun (a read of
             # current_user, say) becomes part of this unit and ends with it.
+            session.info[_UNIT_ID] = uuid.uuid4()
             try:
                 if savepoint:
                     with session.begin_nested():
@@ -73,3 +83,5 @@ def transaction(*, savepoint: bool = False) -> Iterator[Session]:
             yield session
     finally:
         session.info[_DEPTH] = depth
+        if depth == 0:
+            session.info.pop(_UNIT_ID, None)
