@@ -66,6 +66,7 @@ def test_reverting_an_approved_large_batch_becomes_a_proposal(client, dbs, login
     assert proposal.kind == "revert" and proposal.status == "waiting"
     assert proposal.payload == {"log_id": str(ban.id)} and proposal.permission == "content:moderate"
     login_as("moderator")
+    assert "Revert a decision of 4 changes" in client.get("/proposals/").get_data(as_text=True)
     assert _approve(client, proposal).status_code == 303
     dbs.expire_all()
     assert not any(dbs.get(Post, p.id).is_banned for p in posts)
