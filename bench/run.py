@@ -274,16 +274,21 @@ def bulk_500(app, engine) -> float:
             'SELECT id FROM posts WHERE "isBanned" = false AND "isShadowBanned" = false '
             'ORDER BY "createdAt" DESC LIMIT 500'))]
     targets = [Target(TargetKind.POST, i, "b0s0") for i in ids]
-    from flick_admin import four_eyes
 
-    # A batch this size waits for a second staff member: measured as the approved batch runs.
-    with app.test_request_context("/"), four_eyes.approving(four_eyes.BATCH):
-        started = time.perf_counter()
-        outcome = services.moderate_batch(targets, "ban", "benchmark batch")
-        elapsed = time.perf_counter() - started
-        assert outcome.changed == 500, outcome
-        undo = [Target(TargetKind.POST, i, "b1s0") for i in ids]
-        services.moderate_batch(undo, "unban", "benchmark batch undone")
+    # A batch this size waits for a second staff member; what is measured is the batch as an
+    # approval runs it (the commit point's check included), so batches are not severe here.
+    saved = app.config.get("FOUR_EYES")
+    app.config["FOUR_EYES"] = "user-ban,college-delete,word-import"
+    try:
+        with app.test_request_context("/"):
+            started = time.perf_counter()
+            outcome = services.moderate_batch(targets, "ban", "benchmark batch")
+            elapsed = time.perf_counter() - started
+            assert outcome.changed == 500, outcome
+            undo = [Target(TargetKind.POST, i, "b1s0") for i in ids]
+            services.moderate_batch(undo, "unban", "benchmark batch undone")
+    finally:
+        app.config["FOUR_EYES"] = saved
     return elapsed
 
 

@@ -59,9 +59,11 @@ def _bind_extensions(app: Flask) -> None:
     import flick_admin.auth.loader  # noqa: F401  (registers the request loader)
     from flask_sqlalchemy.session import Session as AppSession
 
+    from flick_admin import four_eyes
     from flick_admin.audit import recorder
 
     recorder.install(AppSession)
+    four_eyes.install()  # severity is checked at the commit point, before the chain seals
 
 
 def _register_views(app: Flask) -> None:

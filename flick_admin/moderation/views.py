@@ -260,18 +260,26 @@ class UsersView(SecureView):
     def sanction(self, user_id: str):
         form = validated(SanctionForm())
         kind = sanctions.SanctionKind.BAN if form.kind.data == "ban" else sanctions.SanctionKind.SUSPEND
-        if kind is sanctions.SanctionKind.BAN and four_eyes.required(four_eyes.USER_BAN):
-            return self._propose_ban(user_id[:200], form)
-        outcome = sanctions.sanction_user(user_id[:200], kind, form.reason(), form.end(),
-                                         expected=form.state.data or None)
+        until = form.end()
+        try:
+            outcome = sanctions.sanction_user(user_id[:200], kind, form.reason(), until,
+                                             expected=form.state.data or None)
+        except four_eyes.SevereEffect:
+            # A permanent ban, or a suspension past FOUR_EYES_SUSPENSION_DAYS: the commit
+            # point refused it (nothing was kept), so it becomes a proposal.
+            return self._propose_ban(user_id[:200], form, until)
         _flash(outcome)
         return back_to(url_for(".detail", user_id=user_id))
 
     @staticmethod
-    def _propose_ban(user_id: str, form):
+    def _propose_ban(user_id: str, form, until):
         label = sanctions.ban_label(user_id)
-        four_eyes.proposed(four_eyes.USER_BAN, {"user_id": user_id, "state": form.state.data or None},
-                           f"Ban {label} permanently", clean_reason(form.reason()))
+        payload = {"user_id": user_id, "state": form.state.data or None}
+        summary = f"Ban {label} permanently"
+        if until is not None:
+            payload["until"] = until.isoformat(timespec="seconds")
+            summary = f"Suspend {label} until {until:%Y-%m-%d %H:%M} UTC"
+        four_eyes.proposed(four_eyes.USER_BAN, payload, summary, clean_reason(form.reason()))
         return back_to(url_for(".detail", user_id=user_id))
 
     @expose("/<user_id>/lift", methods=["POST"])

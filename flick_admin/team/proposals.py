@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -40,6 +41,10 @@ MAX_NOTE = 1000
 # --- what each kind of proposal runs ------------------------------------------------------
 
 def _run_user_ban(payload: dict[str, Any], reason: str) -> str:
+    until = payload.get("until")
+    if until:  # a suspension longer than FOUR_EYES_SUSPENSION_DAYS
+        return sanctions.sanction_user(payload["user_id"], sanctions.SanctionKind.SUSPEND, reason,
+                                       datetime.fromisoformat(until), expected=payload.get("state")).message
     return sanctions.sanction_user(payload["user_id"], sanctions.SanctionKind.BAN, reason,
                                    expected=payload.get("state")).message
 
@@ -61,9 +66,16 @@ def _run_word_import(payload: dict[str, Any], reason: str) -> str:
     return f"Imported: {len(plan.add)} added, {len(plan.update)} updated."
 
 
+def _run_revert(payload: dict[str, Any], reason: str) -> str:
+    from flick_admin.team import reverts
+
+    return reverts.revert(uuid.UUID(payload["log_id"]), reason).message
+
+
 RUN: dict[str, Callable[[dict[str, Any], str], str]] = {
     four_eyes.USER_BAN: _run_user_ban, four_eyes.BATCH: _run_batch,
     four_eyes.COLLEGE_DELETE: _run_college_delete, four_eyes.WORD_IMPORT: _run_word_import,
+    four_eyes.REVERT: _run_revert,
 }
 
 
@@ -111,9 +123,10 @@ def approve(proposal_id: uuid.UUID, note: str | None = None) -> Outcome:
         _check_may_decide(proposal)
         approver = current_actor().id
         proposer = _proposer_label(session, proposal)
-        with four_eyes.approving(proposal.kind), extra_metadata(
-                proposal_id=str(proposal.id), proposed_by=proposal.proposer_id,
-                proposed_by_email=proposer, approved_by=approver):
+        # The commit point lets the action's severe effect through because this unit also
+        # records the approval (by someone other than the proposer).
+        with extra_metadata(proposal_id=str(proposal.id), proposed_by=proposal.proposer_id,
+                            proposed_by_email=proposer, approved_by=approver):
             message = RUN[proposal.kind](proposal.payload, proposal.reason)
         proposal.status, proposal.decided_by_id = "approved", approver
         proposal.decided_at, proposal.decision_note = utcnow(), note

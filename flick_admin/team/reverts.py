@@ -1,18 +1,24 @@
-"""One-click revert: undo a recorded action from its audit row's before-state.
+"""One-click revert: undo a recorded decision through the services.
 
-A revert takes the whole decision the row belongs to — the rows of its batch, else the
-rows of its request (a ban and the reports it resolved), else the row alone — and, in one
-transaction, puts every changed field back to its before-state, only where the current
-state still equals the row's after-state. Otherwise it answers 409 saying what changed
-since and by whom, and writes nothing. Each inverse is recorded as its own audit row
-whose metadata names the row it reverts (``reverts``); a row that was reverted once
+A revert takes the whole decision the row belongs to — every row of its unit of work (a
+ban and the reports it resolved, a whole batch), found by the id the server gave the unit
+— and undoes it as a plan of ordinary service calls (unban, lift, reopen, rename back…),
+in one transaction. Each call makes its own checks: uniqueness (a college's domain, a
+banned word), claims (another moderator's item is a 409), scope, and four-eyes at the
+commit point (undoing a severe decision is itself severe: the route proposes it).
+
+It is refused, and nothing is written, when any later audit row touched an entity of the
+decision (409 naming that action and who did it): undoing a decision someone acted on
+since would silently undo their work too. Where the current state no longer equals the
+row's after-state (a change made outside Flick Admin) it is a 409 as well. Reverting a
+decision the reporters were told about corrects their notifications in the same unit.
+Each inverse row names the row it reverts (``reverts``); a row that was reverted once
 cannot be reverted again, and a revert is not itself reverted (do the action again).
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -20,27 +26,40 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from flick_admin import scope, tallies
+from flick_admin import scope
+from flick_admin.audit import describe
 from flick_admin.audit.actions import AuditAction
+from flick_admin.audit.context import extra_metadata
 from flick_admin.audit.queries import batch_expression
-from flick_admin.audit.recorder import record
-from flick_admin.auth.sessions import end_sessions_of
-from flick_admin.colleges.services import _college_fields, _set_branches
-from flick_admin.colleges.words import word_fields
+from flick_admin.colleges import services as colleges
+from flick_admin.colleges import words
+from flick_admin.colleges.services import _college_fields
 from flick_admin.db import Auth, BannedWord, Branch, College, Comment, ContentReport, Log, Post
 from flick_admin.db.base import utcnow
 from flick_admin.db.enums import EntityType, ReportStatus
 from flick_admin.db.transaction import transaction
 from flick_admin.extensions import db
-from flick_admin.moderation import claims
-from flick_admin.moderation.sanctions import ban_fields, sanction_refusal
-from flick_admin.moderation.services import _last_change
+from flick_admin.moderation import reporters, sanctions, services
+from flick_admin.moderation.report_moves import ReportMove, move_reports
+from flick_admin.moderation.services import ContentAction, Target, TargetKind
 from flick_admin.outcomes import Outcome, clean_reason
 from flick_admin.permissions import Permission, has_permission
 from flick_admin.refusals import Conflict, InvalidInput, NotAllowed, NotFound, StaleState
 
 A = AuditAction
 MAX_GROUP = 500
+
+CONTENT = {A.CONTENT_BANNED.value, A.CONTENT_UNBANNED.value, A.CONTENT_SHADOW_BANNED.value,
+           A.CONTENT_SHADOW_UNBANNED.value}
+USERS = {A.USER_BANNED.value, A.USER_SUSPENDED.value, A.USER_UNBANNED.value}
+WORDS = {A.WORD_CREATED.value, A.WORD_UPDATED.value, A.WORD_DELETED.value}
+REVERSIBLE = frozenset(CONTENT | USERS | WORDS | {A.REPORT_STATUS_CHANGED.value, A.COLLEGE_UPDATED.value,
+                                                  A.BRANCH_UPDATED.value})
+# Rows about who holds an item, not about the item: they never make a revert unsafe. Nor
+# do a student's own rows (Flick's "user:…" and "auth:…": a sign-in, an edit of their
+# post): only staff decisions ("admin:…", "system:…") change what a revert puts back.
+HOLDING = (A.CONTENT_CLAIMED.value, A.CONTENT_RELEASED.value, A.CONTENT_TAKEN_OVER.value,
+           A.CONTENT_ASSIGNED.value)
 
 
 def reverts_expression(dialect: str):
@@ -50,179 +69,16 @@ def reverts_expression(dialect: str):
     return sa.func.json_extract(Log.metadata_, "$.reverts")
 
 
-# --- how each kind of row is undone --------------------------------------------------------
-
-@dataclass(frozen=True)
-class FieldSpec:
-    """A row whose audit before/after are plain fields of one table."""
-
-    model: Any
-    entity: EntityType
-    read: Callable[[Session, Any], dict[str, Any]]
-    write: Callable[[Session, Any, dict[str, Any]], None]
-    inverse: Callable[[Log, dict[str, Any]], AuditAction]
-    noun: str
+def unit_expression(dialect: str):
+    if dialect == "postgresql":
+        # The exact expression of the ix_admin_logs_unit index.
+        return sa.literal_column("(logs.metadata ->> 'unit_id')")
+    return sa.func.json_extract(Log.metadata_, "$.unit_id")
 
 
-def _set_attrs(mapping: dict[str, str], touch: str = "updated_at"):
-    def write(session: Session, row, values: dict[str, Any]) -> None:
-        for key, value in values.items():
-            setattr(row, mapping[key], value)
-        setattr(row, touch, utcnow())
-    return write
-
-
-def _read_attrs(mapping: dict[str, str]):
-    def read(session: Session, row) -> dict[str, Any]:
-        return {key: getattr(row, attr) for key, attr in mapping.items()}
-    return read
-
-
-POST_FIELDS = {"isBanned": "is_banned", "isShadowBanned": "is_shadow_banned"}
-CONTENT_INVERSE = {A.CONTENT_BANNED: A.CONTENT_UNBANNED, A.CONTENT_UNBANNED: A.CONTENT_BANNED,
-                   A.CONTENT_SHADOW_BANNED: A.CONTENT_SHADOW_UNBANNED,
-                   A.CONTENT_SHADOW_UNBANNED: A.CONTENT_SHADOW_BANNED}
-
-
-def _content_read(session, row):
-    return {k: bool(getattr(row, a)) for k, a in POST_FIELDS.items() if hasattr(row, a)}
-
-
-def _user_write(session, user: Auth, values: dict[str, Any]) -> None:
-    refusal = sanction_refusal(user)
-    if refusal is not None:
-        raise NotAllowed(refusal)
-    for key, value in values.items():
-        if key == "ban_expires":
-            value = datetime.fromisoformat(value) if value else None
-        setattr(user, key, value)
-    user.updated_at = utcnow()
-    if user.ban_in_force():
-        end_sessions_of(user.id)
-
-
-def _user_inverse(log: Log, restored: dict[str, Any]) -> AuditAction:
-    if not restored.get("banned", True):
-        return A.USER_UNBANNED
-    return A.USER_SUSPENDED if restored.get("ban_expires") else A.USER_BANNED
-
-
-def _report_write(session, report: ContentReport, values: dict[str, Any]) -> None:
-    was_pending = report.status == ReportStatus.PENDING.value
-    report.status, report.updated_at = values["status"], utcnow()
-    into_pending = values["status"] == ReportStatus.PENDING.value
-    if was_pending != into_pending:
-        tallies.reports_moved(session, [tallies.MovedReport(report.post_id, report.created_at)],
-                              into_pending=into_pending)
-
-
-def _college_write(session, college: College, values: dict[str, Any]) -> None:
-    mapping = {"name": "name", "emailDomain": "email_domain", "city": "city", "state": "state",
-               "profile": "profile"}
-    for key, value in values.items():
-        if key == "branches":
-            ids = tuple(session.scalars(sa.select(Branch.id).where(Branch.name.in_(value or []))))
-            if len(ids) != len(value or []):
-                raise StaleState("A branch this college had was deleted since; nothing was written.")
-            _set_branches(session, college, ids)
-        else:
-            setattr(college, mapping[key], value)
-    college.updated_at = utcnow()
-
-
-SPECS: dict[str, FieldSpec] = {
-    **{a.value: FieldSpec(Post, EntityType.POST, _content_read, _set_attrs(POST_FIELDS),
-                          lambda log, _r: CONTENT_INVERSE[A(log.action)], "post")
-       for a in CONTENT_INVERSE},
-    A.REPORT_STATUS_CHANGED.value: FieldSpec(
-        ContentReport, EntityType.CONTENT_REPORT, _read_attrs({"status": "status"}), _report_write,
-        lambda log, _r: A.REPORT_STATUS_CHANGED, "report"),
-    **{a.value: FieldSpec(Auth, EntityType.USER, lambda _s, user: ban_fields(user), _user_write,
-                          _user_inverse, "user")
-       for a in (A.USER_BANNED, A.USER_SUSPENDED, A.USER_UNBANNED)},
-    A.WORD_UPDATED.value: FieldSpec(
-        BannedWord, EntityType.BANNED_WORD, lambda _s, row: word_fields(row),
-        _set_attrs({"word": "word", "severity": "severity", "strict_mode": "strict_mode"}),
-        lambda log, _r: A.WORD_UPDATED, "banned word"),
-    A.COLLEGE_UPDATED.value: FieldSpec(College, EntityType.COLLEGE, _college_fields, _college_write,
-                                       lambda log, _r: A.COLLEGE_UPDATED, "college"),
-    A.BRANCH_UPDATED.value: FieldSpec(
-        Branch, EntityType.BRANCH, _read_attrs({"name": "name", "code": "code"}),
-        _set_attrs({"name": "name", "code": "code"}), lambda log, _r: A.BRANCH_UPDATED, "branch"),
-}
-COMMENT_SPECS = {a.value: FieldSpec(Comment, EntityType.COMMENT, _content_read, _set_attrs(POST_FIELDS),
-                                   lambda log, _r: CONTENT_INVERSE[A(log.action)], "comment")
-                 for a in CONTENT_INVERSE}
-
-
-def _spec(log: Log) -> FieldSpec:
-    if log.entity_type == EntityType.COMMENT.value and log.action in COMMENT_SPECS:
-        return COMMENT_SPECS[log.action]
-    return SPECS[log.action]
-
-
-# Banned words created or deleted: the inverse deletes or re-creates the row.
-WHOLE_ROWS = {A.WORD_CREATED.value, A.WORD_DELETED.value}
-REVERSIBLE = frozenset(SPECS) | WHOLE_ROWS
-
-
-def _entity_id(model, raw: str):
-    return raw if model is Auth else uuid.UUID(raw)
-
-
-def _changed_since(session: Session, log: Log, noun: str, field: str, now: Any) -> StaleState:
-    entity = EntityType(log.entity_type)
-    return StaleState(
-        f"The {noun} changed since this entry: {field} is now {now!r} "
-        f"({_last_change(session, entity, log.entity_id)}). Nothing was reverted.")
-
-
-def _undo_fields(session: Session, log: Log, spec: FieldSpec, meta: dict[str, Any]) -> None:
-    model = spec.model
-    row = session.scalars(sa.select(model).where(model.id == _entity_id(model, log.entity_id))
-                          .with_for_update().execution_options(populate_existing=True)).first()
-    if row is None:
-        raise NotFound(f"The {spec.noun} of this entry no longer exists; nothing was reverted.")
-    after, before = log.after or {}, log.before or {}
-    current = spec.read(session, row)
-    for key, value in after.items():
-        if current.get(key) != value:
-            raise _changed_since(session, log, spec.noun, key, current.get(key))
-    restored = {key: before.get(key) for key in after}
-    spec.write(session, row, restored)
-    session.flush()
-    record(spec.inverse(log, restored), entity_type=spec.entity, entity_id=log.entity_id,
-           before=dict(after), after=restored, reason=meta["reason"],
-           metadata={**meta["metadata"], "reverts": log.id,
-                     **({"label": log.metadata_.get("label")} if isinstance(log.metadata_, dict) else {})},
-           flush=False)
-
-
-def _undo_word(session: Session, log: Log, meta: dict[str, Any]) -> None:
-    word_id = uuid.UUID(log.entity_id)
-    row = session.scalars(sa.select(BannedWord).where(BannedWord.id == word_id).with_for_update()).first()
-    extra = {**meta["metadata"], "reverts": log.id}
-    if log.action == A.WORD_CREATED.value:
-        if row is None:
-            raise StaleState("The banned word was deleted since; nothing was reverted.")
-        current = word_fields(row)
-        for key, value in (log.after or {}).items():
-            if current.get(key) != value:
-                raise _changed_since(session, log, "banned word", key, current.get(key))
-        session.delete(row)
-        session.flush()
-        record(A.WORD_DELETED, entity_type=EntityType.BANNED_WORD, entity_id=word_id, before=current,
-               reason=meta["reason"], metadata={**extra, "label": current["word"]}, flush=False)
-        return
-    before = log.before or {}
-    if row is not None or session.scalar(sa.select(BannedWord.id).where(BannedWord.word == before.get("word"))):
-        raise Conflict(f"{before.get('word')!r} is a banned word again since; nothing was reverted.")
-    now = utcnow()
-    session.add(BannedWord(id=word_id, word=before["word"], severity=before["severity"],
-                           strict_mode=bool(before.get("strict_mode")), created_at=now, updated_at=now))
-    session.flush()
-    record(A.WORD_CREATED, entity_type=EntityType.BANNED_WORD, entity_id=word_id, after=before,
-           reason=meta["reason"], metadata={**extra, "label": before["word"]}, flush=False)
+def _meta(log: Any) -> dict[str, Any]:
+    meta = getattr(log, "metadata_", None)
+    return meta if isinstance(meta, dict) else {}
 
 
 # --- which rows a revert takes ----------------------------------------------------------------
@@ -239,9 +95,13 @@ class RevertPlan:
 
 
 def _group(session: Session, log: Log) -> list[Log]:
+    """The decision's rows: its unit of work (the server's id). Rows written before units
+    had ids are grouped by batch, else by request."""
     dialect = session.get_bind().dialect.name
-    meta = log.metadata_ if isinstance(log.metadata_, dict) else {}
-    if meta.get("batch_id"):
+    meta = _meta(log)
+    if meta.get("unit_id"):
+        where = unit_expression(dialect) == str(meta["unit_id"])
+    elif meta.get("batch_id"):
         where = batch_expression(dialect) == str(meta["batch_id"])
     elif log.request_id is not None:
         where = Log.request_id == log.request_id
@@ -255,13 +115,12 @@ def _group(session: Session, log: Log) -> list[Log]:
 
 
 def _is_revert(log: Log) -> bool:
-    return isinstance(log.metadata_, dict) and bool(log.metadata_.get("reverts"))
+    return bool(_meta(log).get("reverts"))
 
 
 def revertible(log: Any) -> bool:
     """Whether an audit row offers "Revert" (its kind can be undone; not itself a revert)."""
-    meta = getattr(log, "metadata_", None)
-    return getattr(log, "action", None) in REVERSIBLE and not (isinstance(meta, dict) and meta.get("reverts"))
+    return getattr(log, "action", None) in REVERSIBLE and not _meta(log).get("reverts")
 
 
 def _check_scope(session: Session, rows: list[Log]) -> None:
@@ -301,6 +160,16 @@ def plan(log_id: uuid.UUID) -> RevertPlan:
     return RevertPlan(log, rows, earlier)
 
 
+def summary(found: RevertPlan) -> str:
+    """How a proposal names the decision to revert: "a ban of user 'ana'", "a batch of 60"."""
+    entry = found.entry
+    if found.batch:
+        return f"a decision of {len(found.rows)} changes ({describe.verb(entry.action)} …)"
+    label = _meta(entry).get("label")
+    what = f"{describe.noun(entry.entity_type)} {label!r}" if label else describe.noun(entry.entity_type)
+    return f"“{describe.verb(entry.action)} {what}”"
+
+
 ADMIN_ENTITIES = {EntityType.BANNED_WORD.value, EntityType.COLLEGE.value, EntityType.BRANCH.value}
 
 
@@ -309,6 +178,163 @@ def permission_for(rows: list[Log]) -> Permission:
     if any(r.entity_type in ADMIN_ENTITIES for r in rows):
         return Permission.COLLEGES_MANAGE
     return Permission.CONTENT_MODERATE
+
+
+# --- refusing an unsafe revert ------------------------------------------------------------------
+
+def _refuse_later_changes(session: Session, rows: list[Log]) -> None:
+    """409 when any audit row after the decision touched one of its entities (A bans, B
+    unbans and bans again: reverting A's ban would undo B's newer ban). The earliest such
+    row is named."""
+    oldest = min(r.occured_at for r in rows)
+    ids = {r.id for r in rows}
+    since = {(r.entity_type, r.entity_id): r.occured_at for r in rows}
+    later = session.execute(
+        sa.select(Log.id, Log.occured_at, Log.action, Log.entity_type, Log.entity_id, Log.actor_id,
+                  Log.actor_type, Auth.email)
+        .outerjoin(Auth, Auth.id == Log.actor_id)
+        .where(sa.tuple_(Log.entity_type, Log.entity_id).in_(list(since)),
+               Log.occured_at >= oldest, Log.action.not_in(HOLDING),
+               sa.or_(Log.action.like("admin:%"), Log.action.like("system:%")))
+        .order_by(Log.occured_at, Log.id)).all()
+    for row in later:
+        if row.id in ids or row.occured_at <= since[(row.entity_type, row.entity_id)]:
+            continue
+        who = row.email or row.actor_id or row.actor_type
+        raise StaleState(
+            f"The {describe.noun(row.entity_type)} was changed after this decision: {who} "
+            f"{describe.verb(row.action)} it at "
+            f"{row.occured_at:%Y-%m-%d %H:%M} UTC. Reverting would undo that too, so nothing was "
+            "reverted; revert the later action first, or act on the item directly.")
+
+
+def _changed_since(log: Log, field: str, now: Any) -> StaleState:
+    noun = describe.noun(log.entity_type)
+    return StaleState(f"The {noun} changed since this entry outside Flick Admin: {field} is now "
+                      f"{now!r}. Nothing was reverted.")
+
+
+def _compare(log: Log, current: dict[str, Any]) -> dict[str, Any]:
+    """The row's before-state over the current state, when the current state still is the
+    row's after-state (otherwise 409)."""
+    after, before = log.after or {}, log.before or {}
+    for key, value in after.items():
+        if current.get(key) != value:
+            raise _changed_since(log, key, current.get(key))
+    return {**current, **{key: before.get(key) for key in after}}
+
+
+# --- the plan: each row's inverse as an ordinary service call ------------------------------------
+
+def _locked(session: Session, model, ident):
+    return session.scalars(sa.select(model).where(model.id == ident).with_for_update()
+                           .execution_options(populate_existing=True)).first()
+
+
+def _missing(log: Log) -> NotFound:
+    return NotFound(f"The {describe.noun(log.entity_type)} of this entry no longer "
+                    "exists; nothing was reverted.")
+
+
+def _undo_content(session: Session, log: Log, reason: str) -> None:
+    kind = TargetKind(log.entity_type)
+    model = Post if kind is TargetKind.POST else Comment
+    row = _locked(session, model, uuid.UUID(log.entity_id))
+    if row is None:
+        raise _missing(log)
+    current = {"isBanned": bool(row.is_banned)}
+    if kind is TargetKind.POST:
+        current["isShadowBanned"] = bool(row.is_shadow_banned)
+    wanted = _compare(log, current)
+    if wanted.get("isBanned") and wanted.get("isShadowBanned"):
+        raise Conflict("This post was banned and shadow-banned at once (outside Flick Admin); "
+                       "Flick Admin's actions cannot put that back. Nothing was reverted.")
+    if wanted["isBanned"]:
+        action = ContentAction.BAN
+    elif wanted.get("isShadowBanned"):
+        action = ContentAction.SHADOW_BAN
+    else:
+        action = ContentAction.UNBAN if current["isBanned"] else ContentAction.UNSHADOW_BAN
+    services.moderate(Target(kind, row.id), action, reason)
+
+
+def _undo_user(session: Session, log: Log, reason: str) -> None:
+    user = _locked(session, Auth, log.entity_id)
+    if user is None:
+        raise _missing(log)
+    wanted = _compare(log, sanctions.ban_fields(user))
+    until = datetime.fromisoformat(wanted["ban_expires"]) if wanted.get("ban_expires") else None
+    if until is not None and until.tzinfo is not None:
+        until = until.replace(tzinfo=None)
+    if not wanted.get("banned") or (until is not None and until <= utcnow()):
+        sanctions.lift_sanction(user.id, reason)
+    elif until is None:
+        sanctions.sanction_user(user.id, sanctions.SanctionKind.BAN, reason)
+    else:
+        sanctions.sanction_user(user.id, sanctions.SanctionKind.SUSPEND, reason, until)
+
+
+def _undo_word(session: Session, log: Log, reason: str) -> None:
+    word_id = uuid.UUID(log.entity_id)
+    row = _locked(session, BannedWord, word_id)
+    if log.action == A.WORD_DELETED.value:
+        before = log.before or {}
+        if row is not None:
+            raise Conflict(f"{before.get('word')!r} exists again since; nothing was reverted.")
+        words.create_word(before.get("word"), before.get("severity"), bool(before.get("strict_mode")),
+                          word_id=word_id)
+        return
+    if row is None:
+        raise _missing(log)
+    if log.action == A.WORD_CREATED.value:
+        _compare(log, words.word_fields(row))
+        words.delete_word(word_id)
+        return
+    wanted = _compare(log, words.word_fields(row))
+    words.update_word(word_id, wanted["word"], wanted["severity"], bool(wanted["strict_mode"]))
+
+
+def _undo_college(session: Session, log: Log, reason: str) -> None:
+    college = _locked(session, College, uuid.UUID(log.entity_id))
+    if college is None:
+        raise _missing(log)
+    wanted = _compare(log, _college_fields(session, college))
+    names = list(wanted.get("branches") or [])
+    ids = list(session.scalars(sa.select(Branch.id).where(Branch.name.in_(names)))) if names else []
+    if len(ids) != len(names):
+        raise StaleState("A branch this college had was deleted since; nothing was reverted.")
+    colleges.update_college(college.id, colleges.CollegeInput.clean(
+        name=wanted["name"], email_domain=wanted["emailDomain"], city=wanted["city"],
+        state=wanted["state"], profile=wanted["profile"], branch_ids=ids))
+
+
+def _undo_branch(session: Session, log: Log, reason: str) -> None:
+    branch = _locked(session, Branch, uuid.UUID(log.entity_id))
+    if branch is None:
+        raise _missing(log)
+    wanted = _compare(log, {"name": branch.name, "code": branch.code})
+    colleges.update_branch(branch.id, wanted["name"], wanted["code"])
+
+
+UNDO = {**dict.fromkeys(CONTENT, _undo_content), **dict.fromkeys(USERS, _undo_user),
+        **dict.fromkeys(WORDS, _undo_word), A.COLLEGE_UPDATED.value: _undo_college,
+        A.BRANCH_UPDATED.value: _undo_branch}
+
+
+def _report_moves(session: Session, rows: list[Log]) -> list[ReportMove]:
+    """The decision's report rows, each back to its before-status (and the reporters told
+    of the decision get a correction: see ``reporters.withdraw``)."""
+    found = {r.id: r for r in session.scalars(
+        sa.select(ContentReport).where(ContentReport.id.in_([uuid.UUID(r.entity_id) for r in rows])))}
+    moves = []
+    for log in rows:
+        report = found.get(uuid.UUID(log.entity_id))
+        if report is None:
+            raise _missing(log)
+        _compare(log, {"status": report.status})
+        moves.append(ReportMove(report.id, report.status, ReportStatus((log.before or {})["status"]),
+                                {"reverts": str(log.id)}))
+    return moves
 
 
 def revert(log_id: uuid.UUID, reason: str | None) -> Outcome:
@@ -322,15 +348,16 @@ def revert(log_id: uuid.UUID, reason: str | None) -> Outcome:
             who = found.reverted_by.email or found.reverted_by.actor_id or "someone"
             raise Conflict(f"This decision was already reverted by {who} at "
                            f"{found.reverted_by.occured_at:%Y-%m-%d %H:%M} UTC; nothing was written.")
-        # An item another moderator holds is theirs to decide, a revert included.
-        claims.check_free(session, [(r.entity_type, uuid.UUID(r.entity_id)) for r in found.rows
-                                    if r.entity_type in (EntityType.POST.value, EntityType.COMMENT.value)])
-        meta = {"reason": reason, "metadata": {"revert_of": str(found.entry.id)}}
-        for row in reversed(found.rows):
-            if row.action in WHOLE_ROWS:
-                _undo_word(session, row, meta)
-            else:
-                _undo_fields(session, row, _spec(row), meta)
+        _refuse_later_changes(session, found.rows)
+        with extra_metadata(revert_of=str(found.entry.id)):
+            reports = [r for r in found.rows if r.action == A.REPORT_STATUS_CHANGED.value]
+            if reports:
+                moves = _report_moves(session, reports)
+                reporters.withdraw(session, reports, moves)
+                move_reports(moves, reason)
+            for row in reversed([r for r in found.rows if r.action != A.REPORT_STATUS_CHANGED.value]):
+                with extra_metadata(reverts=str(row.id)):
+                    UNDO[row.action](session, row, reason)
         session.flush()
     count = len(found.rows)
     return Outcome(True, "Reverted." if count == 1 else f"Reverted {count} changes.", count)

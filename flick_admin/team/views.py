@@ -16,6 +16,7 @@ from wtforms.validators import Length, Optional
 from flick_admin import four_eyes
 from flick_admin.forms import validated
 from flick_admin.moderation.forms import ReasonMixin
+from flick_admin.outcomes import clean_reason
 from flick_admin.permissions import Permission, has_permission, requires
 from flick_admin.team import proposals, reverts, saved_views
 from flick_admin.ui.shell import SecureView
@@ -49,7 +50,16 @@ class RevertView(SecureView):
     @requires(Permission.CONTENT_MODERATE)
     def apply(self, log_id: uuid.UUID):
         form = validated(RevertForm())
-        outcome = reverts.revert(log_id, form.reason())
+        try:
+            outcome = reverts.revert(log_id, form.reason())
+        except four_eyes.SevereEffect:
+            # Undoing this decision is severe (a permanent ban put back, a large batch): the
+            # commit point refused it, nothing was kept, and it waits for a second person.
+            found = reverts.plan(log_id)
+            four_eyes.proposed(four_eyes.REVERT, {"log_id": str(log_id)},
+                               f"Revert {reverts.summary(found)}", clean_reason(form.reason()),
+                               reverts.permission_for(found.rows))
+            return back_to(url_for("audit.entry", log_id=log_id))
         flash(outcome.message, "success")
         return back_to(url_for("audit.entry", log_id=log_id))
 
