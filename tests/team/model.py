@@ -114,6 +114,10 @@ def seed(dbs) -> World:
                                 status=status, created_at=past)
     for word in WORDS:
         factories.BannedWordFactory(word=word)
+    REPORT_TARGETS.clear()
+    for report_id, post_id, comment_id in dbs.execute(
+            sa.select(ContentReport.id, ContentReport.post_id, ContentReport.comment_id)):
+        REPORT_TARGETS[str(report_id)] = ("post", str(post_id)) if post_id else ("comment", str(comment_id))
     tables = sorted(dbs.scalars(sa.text(
         "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() "
         "AND table_type = 'BASE TABLE' AND table_name <> 'alembic_version'")))
@@ -192,9 +196,12 @@ class AuditRow:
         if self.entity_type in ("post", "comment"):
             return self.entity_type, str(self.entity_id)
         if self.entity_type == "content-report":
-            kind, _, ident_ = str(self.metadata.get("target") or "").partition(":")
-            return (kind, ident_) if ident_ else None
+            return REPORT_TARGETS[str(self.entity_id)]
         return None
+
+
+# Each seeded report's target (kind, id): reports never change target.
+REPORT_TARGETS: dict[str, tuple[str, str]] = {}
 
 
 def audit_rows_after(conn: sa.Connection, seq: int) -> list[AuditRow]:
