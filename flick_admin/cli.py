@@ -132,10 +132,12 @@ audit_cli = AppGroup("audit", help="Verify and maintain the audit trail.")
 @audit_cli.command("verify")
 @click.option("--full", is_flag=True, help="Re-verify the whole chain, not only what came since the last check.")
 @click.option("--expect", "expect", default=None, metavar="SEQ:SHA256",
-              help="An anchor printed by an earlier run and kept outside the database; its link must still match.")
+              help="An anchor printed by an earlier run and kept outside the database; its link must still "
+                   "match. Implies --full.")
 def audit_verify(full: bool, expect: str | None) -> None:
     """Recompute the audit chain (new rows since the last intact verification, or all with
-    --full); exit 1 and name the first bad row when it is broken. Prints the head to keep."""
+    --full or --expect); exit 1 and name the first bad row when it is broken. Prints the
+    head to keep."""
     from flick_admin.audit.chain import Anchor
     from flick_admin.audit.services import verify_and_record
 

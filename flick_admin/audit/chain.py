@@ -245,9 +245,13 @@ class Verdict:
     def summary(self) -> str:
         if self.intact:
             span = f" (links {self.first_seq}–{self.last_seq})" if self.checked else ""
-            since = (f", new since the verification through link {self.resumed_from}"
-                     if self.resumed_from else "")
-            return f"intact, {self.checked:,} rows{span}{since}"
+            if self.resumed_from:
+                # Say plainly what was not re-hashed: an old row edited in place is only
+                # found by a full verification.
+                return (f"intact, {self.checked:,} rows{span} re-hashed, new since the verification "
+                        f"through link {self.resumed_from}; links 1–{self.resumed_from} were not "
+                        "re-hashed (verify everything to re-hash them)")
+            return f"intact, {self.checked:,} rows{span}"
         parts = [f"at link {self.seq}: {self.problem}"] if self.seq is not None else []
         if self.unchained_total:
             more = self.unchained_total - len(self.unchained)
@@ -344,7 +348,9 @@ def verify(session: Session, *, full: bool = True, expect: Anchor | None = None)
     resumes after the newest intact verification, whose link must still carry the hash it
     had then. ``expect`` is an anchor kept outside the database: its link must still carry
     that hash, so a database rewritten from an earlier row onwards is caught even when the
-    rewrite is self-consistent."""
+    rewrite is self-consistent. An anchor implies ``full``: "intact" against an anchor means
+    every link up to the tip was re-hashed, so a row edited in place is found too."""
+    full = full or expect is not None
     start = None
     if not full:
         start = last_verified(session)

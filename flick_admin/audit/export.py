@@ -39,14 +39,30 @@ def _json_default(value):
     return str(value)
 
 
+# A CSV cell starting with one of these is read as a formula by spreadsheets (a failed
+# sign-in's User-Agent "=HYPERLINK(…)" would become a live link): such a cell is written
+# with a single quote before it, the OWASP rule, by PostgreSQL and by Python alike.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralised(text: str) -> str:
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
 def _cell(value) -> str:
     if value is None:
         return ""
     if isinstance(value, dict | list):
-        return json.dumps(value, sort_keys=True, default=_json_default)
+        return neutralised(json.dumps(value, sort_keys=True, default=_json_default))
     if isinstance(value, datetime):
         return _json_default(value)
-    return str(value)
+    return neutralised(str(value))
+
+
+def _neutralised_column(value) -> sa.ColumnElement:
+    """``neutralised`` in SQL, for the COPY path's CSV."""
+    text = sa.cast(value, sa.Text)
+    return sa.case((sa.func.left(text, 1).in_(FORMULA_STARTS), sa.literal("'") + text), else_=text)
 
 
 def rows(f: AuditFilters, fmt: str, counter: Counter) -> Iterator[bytes]:
@@ -107,7 +123,7 @@ def _query(f: AuditFilters, fmt: str) -> tuple[str, dict]:
     if fmt == "jsonl":
         select = sa.select(_json_line().label("line"))
     else:
-        select = sa.select(*(value.label(name) for name, value in columns))
+        select = sa.select(*(_neutralised_column(value).label(name) for name, value in columns))
     select = select.select_from(Log).outerjoin(Auth, Auth.id == Log.actor_id)
     where = queries.filtered(f).whereclause
     if where is not None:

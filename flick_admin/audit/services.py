@@ -32,6 +32,7 @@ def verify_and_record(*, full: bool = False, expect: chain.Anchor | None = None)
     """Verify the chain — by default only what was added since the last intact verification
     — and record it. An intact verification records the head it reached, so the next one
     resumes there; the record is itself a chained row."""
+    full = full or expect is not None  # an anchor is checked by a full re-hash
     with transaction() as session:
         verdict = chain.verify(session, full=full, expect=expect)
         head = verdict.head

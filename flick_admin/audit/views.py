@@ -14,10 +14,12 @@ from flask_wtf import FlaskForm
 
 from flick_admin.audit import describe, export, queries, services
 from flick_admin.audit.actions import AuditAction
+from flick_admin.audit.chain import Anchor
 from flick_admin.audit.queries import AuditFilters
 from flick_admin.permissions import Permission, has_permission, requires
 from flick_admin.db.enums import ActorType, EntityType
 from flick_admin.forms import validated
+from flick_admin.refusals import InvalidInput
 from flick_admin.ui.shell import SecureView
 from flick_admin.ui.web import page_size
 
@@ -111,7 +113,12 @@ class AuditView(SecureView):
     def verify(self):
         if request.method == "POST":
             validated(FlaskForm())
-            verdict = services.verify_and_record(full=request.form.get("scope") == "full")
+            raw = (request.form.get("expect") or "").strip()
+            try:
+                anchor = Anchor.parse(raw) if raw else None
+            except ValueError as exc:
+                raise InvalidInput(f"Kept head: {exc}.", field="expect") from None
+            verdict = services.verify_and_record(full=request.form.get("scope") == "full", expect=anchor)
             head = f" Head: {verdict.head}." if verdict.head else ""
             flash(f"Audit chain: {verdict.summary}.{head}", "success" if verdict.intact else "danger")
             return redirect(url_for(".verify"), code=303)

@@ -215,3 +215,32 @@ def test_main_filters_use_an_index_not_a_scan(app, dbs, connection, query):
     plan = "\n".join(r[0] for r in connection.exec_driver_sql(f"EXPLAIN {str(compiled).replace('%', '%%')}"))
     assert "Seq Scan on logs" not in plan, plan
     assert "Index" in plan, plan
+
+
+FORMULAS = ('=HYPERLINK("http://evil.example","click")', "+1+1", "-2+3", "@SUM(A1)", "\tTAB", "\rCR")
+
+
+def test_csv_cells_that_would_be_formulas_are_neutralised_and_the_digest_covers_the_bytes_sent(
+        app, client, dbs, login_as):
+    """A failed sign-in with a formula for a User-Agent (and any field starting with =, +, -,
+    @, tab or CR) leaves as text: a single quote before it. JSON Lines keep the value."""
+    victim = factories.StaffFactory(role="moderator")
+    app.test_client().post("/login", data={"email": victim.email, "password": "wrong"},
+                           headers={"User-Agent": FORMULAS[0]})
+    login_as("auditor")
+    for i, text in enumerate(FORMULAS):
+        factories.LogFactory(action="admin:blocked:content", entity_type="post", reason=text,
+                             entity_id=f"-{i}", after={"text": text}, user_agent="ordinary agent")
+    response = client.get("/audit/export.csv", query_string={"signins": "1"})
+    body = response.get_data()
+    table = list(csv.DictReader(io.StringIO(body.decode(), newline="")))
+    cells = [value for row in table for value in row.values() if value]
+    assert not [c for c in cells if c.startswith(("=", "+", "-", "@", "\t", "\r"))], cells
+    assert {r["reason"] for r in table if r["action"] == "admin:blocked:content"} == {"'" + f for f in FORMULAS}
+    assert {r["entity_id"] for r in table if r["action"] == "admin:blocked:content"} == {
+        f"'-{i}" for i in range(len(FORMULAS))}
+    [failed] = [r for r in table if r["action"] == "admin:failed:login:self"]
+    assert failed["user_agent"] == "'" + FORMULAS[0]
+    assert _exported(dbs).metadata_["sha256"] == hashlib.sha256(body).hexdigest()
+    lines = client.get("/audit/export.jsonl", query_string={"signins": "1"}).get_data(as_text=True)
+    assert json.dumps(FORMULAS[0])[1:-1] in lines  # JSON is not a spreadsheet: kept as it was

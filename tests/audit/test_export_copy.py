@@ -96,3 +96,18 @@ def test_a_large_export_is_computed_in_parallel_with_the_same_result(app, dbs, m
     monkeypatch.setattr(export, "PARALLEL_ROWS", 0)  # as if the filter matched millions
     parallel = _both(app, "jsonl")[0]
     assert parallel == serial
+
+
+def test_formula_cells_are_neutralised_alike_by_copy_and_the_portable_export(app, dbs):
+    for text in ('=HYPERLINK("x")', "+1", "-1", "@A1", "\tt", "\rr", "plain", "'quoted"):
+        factories.LogFactory(reason=text, user_agent=text, entity_id=text, actor_id=text)
+    copied, n_copied, formatted, n_formatted = _both(app, "csv")
+    assert n_copied == n_formatted == 8
+    ours = list(csv.DictReader(io.StringIO(copied.decode(), newline="")))
+    theirs = list(csv.DictReader(io.StringIO(formatted.decode(), newline="")))
+    for mine, other in zip(ours, theirs, strict=True):
+        for key in ("reason", "user_agent", "entity_id", "actor_id"):
+            assert mine[key] == other[key], key
+            assert not mine[key].startswith(("=", "+", "-", "@", "\t", "\r")), mine[key]
+    assert sorted(r["reason"] for r in ours) == sorted(
+        ["'=HYPERLINK(\"x\")", "'+1", "'-1", "'@A1", "'\tt", "'\rr", "plain", "'quoted"])

@@ -88,3 +88,38 @@ def test_an_anchor_past_the_tip_is_a_broken_verdict(app, dbs):
 def test_malformed_anchors_are_refused(text):
     with pytest.raises(ValueError):
         chain.Anchor.parse(text)
+
+
+def test_an_anchor_implies_a_full_rehash_so_an_old_row_edited_in_place_is_found(app, dbs, connection):
+    """An old row edited in place keeps every link's stored hash: only re-hashing it finds
+    it. A kept head (CLI --expect, or the web page) therefore re-hashes the whole chain;
+    the incremental check says which links it did not re-hash."""
+    write_rows(app, 4)
+    kept = _verify(app).head
+    write_rows(app, 1)
+    target = links(dbs)[1]
+    _disable_guard(connection)
+    connection.execute(sa.update(Log).where(Log.id == target.log_id).values(reason="edited in place"))
+    dbs.expire_all()
+    daily = _verify(app)
+    assert daily.intact and "links 1–4 were not re-hashed" in daily.summary, daily.summary
+    cli = app.test_cli_runner().invoke(args=["audit", "verify", "--expect", str(kept)])
+    assert cli.exit_code == 1 and "intact" not in cli.output, cli.output
+    assert f"at link {target.seq}" in cli.output and "edited" in cli.output
+    verdict = _verify(app, expect=kept)
+    assert not verdict.intact and verdict.seq == target.seq
+
+
+def test_the_verify_page_takes_a_kept_head_and_rehashes_everything(app, client, dbs, connection, login_as):
+    login_as("auditor")
+    write_rows(app, 3)
+    kept = _verify(app).head
+    target = links(dbs)[0]
+    _disable_guard(connection)
+    connection.execute(sa.update(Log).where(Log.id == target.log_id).values(reason="edited in place"))
+    dbs.expire_all()
+    page = client.post("/audit/verify", data={"scope": "new", "expect": str(kept)}, follow_redirects=True)
+    text = page.get_data(as_text=True)
+    assert "BROKEN at link 1" in text and "Audit chain: intact" not in text
+    assert client.post("/audit/verify", data={"scope": "new", "expect": "3:nothex"}).status_code == 400
+    assert 'name="expect"' in client.get("/audit/verify").get_data(as_text=True)
