@@ -42,7 +42,7 @@ from typing import Any
 import pytest
 from flask import g
 from flask_login import login_user
-from hypothesis import HealthCheck, event, settings
+from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
 from werkzeug.datastructures import MultiDict
@@ -200,9 +200,6 @@ def make_machine(app, conn, world: model.World) -> type[RuleBasedStateMachine]:
                 elif row.action in (AuditAction.PROPOSAL_APPROVED.value, AuditAction.PROPOSAL_REJECTED.value):
                     self.waiting -= 1
             self.last = step
-            # --hypothesis-show-statistics lists how often each rule was refused or changed something.
-            event(f"{rule_name}: " + (f"refused ({type(refused).__name__})" if refused else
-                                      "changed something" if wrote else "no change"))
 
         # --- claims ---------------------------------------------------------------------
 
