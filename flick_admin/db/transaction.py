@@ -24,6 +24,9 @@ _DEPTH = "flick_admin.unit_depth"
 # the unit's audit rows here, as the last thing the unit does).
 before_commit_hooks: list[Callable[[Session], object]] = []
 after_rollback_hooks: list[Callable[[Session], object]] = []
+# Called with the session once the owning unit has committed (the read replica notes the
+# commit's WAL position here); they must not raise.
+after_commit_hooks: list[Callable[[Session], object]] = []
 
 
 class NoUnitOfWork(RuntimeError):
@@ -66,6 +69,8 @@ def transaction(*, savepoint: bool = False) -> Iterator[Session]:
                 for hook in after_rollback_hooks:
                     hook(session)
                 raise
+            for hook in after_commit_hooks:
+                hook(session)
         elif savepoint:
             with session.begin_nested():
                 yield session
