@@ -49,3 +49,25 @@ def running_stack(stack) -> Stack:
     """The stack, with anything an earlier fault test stopped started again."""
     stack.ensure_running()
     return stack
+
+
+@pytest.fixture
+def stack_database(running_stack) -> Iterator[str]:
+    """An empty database on the stack's primary (its URL, direct, not through PgBouncer)."""
+    import uuid
+
+    import sqlalchemy as sa
+
+    from flick_admin.db.quoting import ident
+
+    name = f"flick_admin_stack_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(running_stack.primary.url(), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"CREATE DATABASE {ident(name)}")
+    try:
+        yield running_stack.primary.url(name)
+    finally:
+        running_stack.ensure_running()
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {ident(name)} WITH (FORCE)")
+        admin.dispose()

@@ -129,12 +129,14 @@ class Sent:
 
 
 class Client:
-    def __init__(self, base: str, token: str):
+    def __init__(self, base: str, token: str | None = None):
         self.base = base
         self.jar = http.cookiejar.CookieJar()
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar), _NoRedirect())
-        self.jar.set_cookie(http.cookiejar.Cookie(0, "flick_admin_session", token, None, False, "127.0.0.1",
-                                                  False, False, "/", True, False, None, False, None, None, {}))
+        if token:
+            self.jar.set_cookie(http.cookiejar.Cookie(
+                0, "flick_admin_session", token, None, False, "127.0.0.1", False, False, "/", True, False,
+                None, False, None, None, {}))
 
     def open(self, path, data=None):
         """(status, body, headers); status 0 when no HTTP answer came."""
@@ -150,7 +152,7 @@ class Client:
     def csrf(self, path="/reports/") -> str:
         for _ in range(100):
             status, page, _ = self.open(path)
-            found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+            found = re.search(r'name="csrf_token"[^>]*?value="([^"]+)"', page)
             if found:
                 return found.group(1)
             time.sleep(0.2)
