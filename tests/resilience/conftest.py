@@ -61,7 +61,9 @@ def stack_database(running_stack) -> Iterator[str]:
     from flick_admin.db.quoting import ident
 
     name = f"flick_admin_stack_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(running_stack.primary.url(), isolation_level="AUTOCOMMIT")
+    # No pool: a fault test restarts the server under it.
+    admin = sa.create_engine(running_stack.primary.url(), isolation_level="AUTOCOMMIT",
+                             poolclass=sa.pool.NullPool)
     with admin.connect() as conn:
         conn.exec_driver_sql(f"CREATE DATABASE {ident(name)}")
     try:

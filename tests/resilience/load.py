@@ -126,6 +126,7 @@ class Sent:
     status: int  # 0: no HTTP answer at all
     request_id: str | None
     changed: bool  # the page said the action changed something
+    said: str = ""  # the start of an error page's text
 
 
 class Client:
@@ -191,10 +192,15 @@ class Moderator(threading.Thread):
                 path, data = f"/users/{student}/lift", {"csrf_token": token,
                                                          "reason_choice": "Report reviewed: no violation"}
         started = time.monotonic()
-        status, _, headers = self.client.open(path, data)
-        changed = status == 303 and any(c == "success" for c, _ in flashed(headers.get_all("Set-Cookie") or []))
+        status, body, headers = self.client.open(path, data)
+        told = flashed(headers.get_all("Set-Cookie") or []) if status == 303 else []
+        changed = bool(told) and told[-1][0] == "success"
+        said = ""
+        if status not in (303, 409):
+            title = re.search(r"<title>(.*?)</title>", body, re.S)
+            said = (title.group(1) if title else body[:200]).strip()
         self.sent.append(Sent(started, time.monotonic(), status,
-                              headers.get("X-Request-Id") if headers else None, changed))
+                              headers.get("X-Request-Id") if headers else None, changed, said))
 
     def run(self):
         try:

@@ -54,7 +54,7 @@ def replicated(stack):
     list pages read the stack's replica."""
     stack.ensure_running()
     name = f"flick_admin_replica_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(stack.primary.url(), isolation_level="AUTOCOMMIT")
+    admin = sa.create_engine(stack.primary.url(), isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
     with admin.connect() as conn:
         conn.exec_driver_sql(f"CREATE DATABASE {ident(name)}")
     app = make_app(stack.primary.url(name), DATABASE_REPLICA_URL=stack.replica.url(name),
