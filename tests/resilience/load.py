@@ -10,6 +10,7 @@ import random
 import re
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -70,7 +71,7 @@ def gunicorn(database_url: str, *, workers: int = 2, threads: int = 4, **env_ext
     env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": SECRET,
            "FLICK_ADMIN_ENV": "production", "COOKIE_SECURE": "0", "REQUIRE_2FA_ROLES": "",
            "RATELIMIT_ENABLED": "0", "FOUR_EYES": "none", **env_extra}
-    log = open(Path(os.environ.get("TMPDIR", "/tmp")) / f"flick-admin-gunicorn-{port}.log", "w+b")
+    log = tempfile.TemporaryFile()  # the server's output, read by tests that look for a log line
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-w", str(workers), "--threads", str(threads),
          "-b", f"127.0.0.1:{port}", "--timeout", "60", "wsgi:app"],

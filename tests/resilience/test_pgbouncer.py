@@ -97,3 +97,27 @@ def test_concurrency_tests_through_pgbouncer(running_stack):
                            *CONCURRENCY_TESTS], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
     assert re.search(r"\d+ passed", done.stdout), done.stdout[-2000:]
+
+
+@pytest.mark.postgres_only
+def test_the_prepared_statement_trap_is_real_and_avoided(running_stack, stack_database):
+    """Two clients through PgBouncer share one server connection in turn: psycopg's
+    default (prepare after 5 runs) breaks there; ``prepare_threshold=None`` does not."""
+    import psycopg
+
+    name = sa.engine.make_url(stack_database).database
+    dsn = f"host=127.0.0.1 port={running_stack.bouncer_port} user=postgres dbname={name}"
+
+    def alternate(**options):
+        first, second = (psycopg.connect(dsn, autocommit=True, **options) for _ in range(2))
+        try:
+            for _ in range(8):
+                for conn in (first, second):
+                    conn.execute("SELECT count(*) FROM pg_class WHERE relname = %s", ["x"]).fetchone()
+        finally:
+            first.close()
+            second.close()
+
+    with pytest.raises(psycopg.errors.ProgrammingError, match="prepared statement"):
+        alternate()
+    alternate(prepare_threshold=None)
