@@ -236,7 +236,7 @@ def check_trail(database_url: str, seeded: Seeded, sent: list[Sent]) -> None:
     try:
         with engine.connect() as conn:
             told = {uuid.UUID(s.request_id) for s in sent if s.changed}
-            recorded = set(conn.scalars(sa.select(sa.distinct(Log.request_id)).where(
+            recorded = set(conn.scalars(sa.select(Log.request_id).distinct().where(
                 Log.request_id.in_(told)))) if told else set()
             assert told <= recorded, f"acknowledged without an audit row: {told - recorded}"
             for post_id in seeded.posts:
