@@ -10,10 +10,10 @@ import pytest
 from tests import factories
 from tests.resilience.load import Client, gunicorn, seed, server_log
 
-pytestmark = pytest.mark.postgres_only
 LIMIT = 4
 
 
+@pytest.mark.postgres_only
 def test_failed_sign_ins_are_counted_once_across_two_workers_and_redis_down_fails_closed(
         running_stack, stack_database):
     seeded = seed(stack_database)
@@ -66,3 +66,24 @@ def test_failed_sign_ins_are_counted_once_across_two_workers_and_redis_down_fail
 
         # Redis back: throttling resumes, shared again.
         assert attempts(emails[2], LIMIT + 1) == [401] * LIMIT + [429]
+
+
+def test_an_unreachable_throttling_store_refuses_sign_in_with_a_clear_page(app, dbs, caplog):
+    """Outside CI too: a Redis nobody listens on (a free port), no servers started."""
+    from tests.conftest import make_app
+    from tests.resilience.servers import free_port
+
+    user = factories.StaffFactory(role="moderator")
+    throttled = make_app(app.config["SQLALCHEMY_DATABASE_URI"], RATELIMIT_ENABLED=True,
+                         RATELIMIT_STORAGE_URI=f"redis://127.0.0.1:{free_port()}/0")
+    client = throttled.test_client()
+    with caplog.at_level("ERROR"):
+        response = client.post("/login", data={"email": user.email, "password": "wrong password"})
+    assert response.status_code == 503
+    assert b"Sign-in is paused" in response.data
+    assert any("Sign-in refused: the throttling store" in r.getMessage() for r in caplog.records)
+    assert client.get("/login").status_code == 200  # the page itself still opens
+    from flick_admin.extensions import db
+
+    with throttled.app_context():
+        db.engine.dispose()
