@@ -76,14 +76,20 @@ def test_an_unreachable_throttling_store_refuses_sign_in_with_a_clear_page(app, 
     user = factories.StaffFactory(role="moderator")
     throttled = make_app(app.config["SQLALCHEMY_DATABASE_URI"], RATELIMIT_ENABLED=True,
                          RATELIMIT_STORAGE_URI=f"redis://127.0.0.1:{free_port()}/0")
-    client = throttled.test_client()
-    with caplog.at_level("ERROR"):
-        response = client.post("/login", data={"email": user.email, "password": "wrong password"})
-    assert response.status_code == 503
-    assert b"Sign-in is paused" in response.data
-    assert any("Sign-in refused: the throttling store" in r.getMessage() for r in caplog.records)
-    assert client.get("/login").status_code == 200  # the page itself still opens
-    from flick_admin.extensions import db
+    try:
+        client = throttled.test_client()
+        with caplog.at_level("ERROR"):
+            response = client.post("/login", data={"email": user.email, "password": "wrong password"})
+        assert response.status_code == 503
+        assert b"Sign-in is paused" in response.data
+        assert any("Sign-in refused: the throttling store" in r.getMessage() for r in caplog.records)
+        assert client.get("/login").status_code == 200  # the page itself still opens
+    finally:
+        from flick_admin.extensions import db
 
-    with throttled.app_context():
-        db.engine.dispose()
+        with throttled.app_context():
+            db.engine.dispose()
+        # The limiter is one object shared by every app: give it back its memory store.
+        restored = make_app(app.config["SQLALCHEMY_DATABASE_URI"], RATELIMIT_ENABLED=True)
+        with restored.app_context():
+            db.engine.dispose()
