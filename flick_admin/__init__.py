@@ -55,6 +55,9 @@ def _bind_extensions(app: Flask) -> None:
     login_manager.login_message_category = "info"
     csrf.init_app(app)
     limiter.init_app(app)
+    from flick_admin.auth import throttle_store
+
+    throttle_store.init_app(app)
 
     import flick_admin.auth.loader  # noqa: F401  (registers the request loader)
     from flask_sqlalchemy.session import Session as AppSession

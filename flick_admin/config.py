@@ -22,7 +22,8 @@ ENV_KEYS = frozenset(
      "OVERVIEW_CACHE_SECONDS", "METRICS_TOKEN", "METRICS_ALLOW",
      "METRICS_CACHE_SECONDS", "SESSION_IDLE_MINUTES", "REQUIRE_2FA_ROLES", "FRESH_2FA_MINUTES",
      "RATELIMIT_STORAGE_URI", "RATELIMIT_ENABLED", "LOGIN_LIMIT_PER_ADDRESS", "LOGIN_LIMIT_PER_ACCOUNT",
-     "TOTP_ENCRYPTION_KEY", "TOTP_ENCRYPTION_OLD_KEYS", "RATELIMIT_ALLOW_MEMORY"}
+     "TOTP_ENCRYPTION_KEY", "TOTP_ENCRYPTION_OLD_KEYS", "RATELIMIT_ALLOW_MEMORY",
+     "PGBOUNCER", "REPLICA_CONNECT_TIMEOUT", "REPLICA_RETRY_SECONDS"}
 )
 
 
@@ -92,7 +93,8 @@ def load(env: dict[str, str] | None = None) -> dict[str, object]:
     if replica:
         from flick_admin.db.replica import binds_for
 
-        binds = binds_for(normalise_database_url(replica))
+        binds = binds_for(normalise_database_url(replica),
+                          connect_timeout=_int(env, "REPLICA_CONNECT_TIMEOUT", 2))
     return {
         "SQLALCHEMY_BINDS": binds,
         "FLICK_ADMIN_ENV": flask_env,
@@ -115,6 +117,13 @@ def load(env: dict[str, str] | None = None) -> dict[str, object]:
         "TOTP_ENCRYPTION_OLD_KEYS": tuple(
             k.strip() for k in env.get("TOTP_ENCRYPTION_OLD_KEYS", "").split(",") if k.strip()),
         "RATELIMIT_STORAGE_URI": limiter_storage,
+        # A Redis that does not answer fails the sign-in at once (auth/throttle_store.py)
+        # instead of holding the worker.
+        "RATELIMIT_STORAGE_OPTIONS": ({"socket_connect_timeout": 1, "socket_timeout": 1}
+                                      if limiter_storage.startswith("redis") else {}),
+        # DATABASE_URL goes through PgBouncer in transaction pooling (db/engine_setup.py).
+        "PGBOUNCER": _bool(env.get("PGBOUNCER"), False),
+        "REPLICA_RETRY_SECONDS": _int(env, "REPLICA_RETRY_SECONDS", 10),
         "RATELIMIT_ENABLED": throttling,
         "LOGIN_LIMIT_PER_ADDRESS": env.get("LOGIN_LIMIT_PER_ADDRESS", "20 per 10 minutes"),
         "LOGIN_LIMIT_PER_ACCOUNT": env.get("LOGIN_LIMIT_PER_ACCOUNT", "8 per 15 minutes"),

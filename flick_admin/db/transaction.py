@@ -26,6 +26,9 @@ _UNIT_ID = "flick_admin.unit_id"
 # the unit's audit rows here, as the last thing the unit does).
 before_commit_hooks: list[Callable[[Session], object]] = []
 after_rollback_hooks: list[Callable[[Session], object]] = []
+# Called with the session once the owning unit has committed (the read replica notes the
+# commit's WAL position here); they must not raise.
+after_commit_hooks: list[Callable[[Session], object]] = []
 
 
 class NoUnitOfWork(RuntimeError):
@@ -76,6 +79,8 @@ def transaction(*, savepoint: bool = False) -> Iterator[Session]:
                 for hook in after_rollback_hooks:
                     hook(session)
                 raise
+            for hook in after_commit_hooks:
+                hook(session)
         elif savepoint:
             with session.begin_nested():
                 yield session

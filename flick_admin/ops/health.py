@@ -179,6 +179,27 @@ def _tallies(conn: Connection, section: Section) -> None:
                         "and `tallies reconcile` daily (see the README's Operations).")
 
 
+def _replica() -> Section | None:
+    """The read replica, when one is configured: in use or not, and how far behind."""
+    from flick_admin.db import replica
+
+    status = replica.measure(current_app._get_current_object())
+    if status is None:
+        return None
+    section = Section("Read replica", available=status.available)
+    if status.available:
+        section.note = "List pages read the replica (each staff member's own changes from the primary until replayed)."
+    else:
+        since = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(status.down_since or time.time()))
+        section.note = (f"Unavailable since {since}: list pages read the primary. {status.error}")
+    behind = "unknown" if status.lag_bytes is None else f"{status.lag_bytes:,} bytes of WAL"
+    if status.lag_seconds is not None:
+        behind += f", last replayed transaction {status.lag_seconds:.1f} s old"
+    section.facts = {"in use": status.available,
+                     ("behind the primary" if status.available else "behind the primary when last seen"): behind}
+    return section
+
+
 _CACHE: dict[str, Health] = {}
 _LOCK = threading.Lock()
 
@@ -203,6 +224,9 @@ def read(engine: Engine | None = None, *, fresh: bool = False) -> Health:
     else:
         sections += [Section(title, available=False, note="Needs PostgreSQL; this database is SQLite.")
                      for title in POSTGRES_ONLY]
+    replica = _replica()
+    if replica is not None:
+        sections.append(replica)
     health = Health(engine.dialect.name, sections, time.monotonic())
     with _LOCK:
         _CACHE[key] = health

@@ -133,9 +133,39 @@ class DatabaseCollector:
         return [up, pending, oldest, actions, failures]
 
 
+class ReplicaCollector:
+    """The read replica, when configured: whether list pages use it, and how far behind it
+    is (or was when last seen). Read at every scrape: it is what an alert watches."""
+
+    def __init__(self, app: Flask):
+        self.app = app
+
+    def collect(self):
+        from flick_admin.db import replica
+
+        status = replica.measure(self.app)
+        if status is None:
+            return
+        up = GaugeMetricFamily("flick_admin_replica_up", "1 when list pages read the replica, 0 when they "
+                               "fell back to the primary.")
+        up.add_metric([], 1 if status.available else 0)
+        yield up
+        if status.lag_bytes is not None:
+            lag = GaugeMetricFamily("flick_admin_replica_lag_bytes",
+                                    "WAL the replica had not replayed, when last measured.")
+            lag.add_metric([], status.lag_bytes)
+            yield lag
+        if status.lag_seconds is not None:
+            age = GaugeMetricFamily("flick_admin_replica_lag_seconds",
+                                    "Age of the last transaction the replica replayed, when last measured.")
+            age.add_metric([], status.lag_seconds)
+            yield age
+
+
 def init_app(app: Flask) -> None:
     registry = CollectorRegistry()
     registry.register(DatabaseCollector(app))
+    registry.register(ReplicaCollector(app))
     latency = Histogram("flick_admin_request_seconds", "Time to answer a request (this worker).",
                         ["method", "status"], registry=registry,
                         buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5))
