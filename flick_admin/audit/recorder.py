@@ -17,6 +17,7 @@ from flask_login import current_user
 from flick_admin.audit import chain
 from flick_admin.audit.actions import AuditAction
 from flick_admin.audit.context import Actor, client_ip, current_extra, request_id, user_agent
+from flick_admin.auth import sudo
 from flick_admin.db.audit import Log
 from flick_admin.db.base import utcnow_tz
 from flick_admin.db.enums import EntityType
@@ -86,7 +87,8 @@ def record(
     flush once; the rows are still written (or fail) before the unit commits."""
     session = require_unit()
     actor = actor or current_actor()
-    extra = current_extra()
+    # A staff change needs a recent confirmation of who is making it (refused otherwise).
+    extra = {**sudo.require(action), **current_extra()}
     if extra:
         metadata = {**(metadata or {}), **extra}
     row = Log(
