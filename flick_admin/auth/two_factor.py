@@ -167,6 +167,8 @@ def enable(user: Auth, session_id: str, code: str, current_code: str | None = No
             raise InvalidInput("That code does not match; check the time on your phone and try again.",
                                field="code")
         codes = [f"{secrets.token_hex(3)}-{secrets.token_hex(3)}" for _ in range(BACKUP_CODES)]
+        # The steps used so far were the old secret's; the new one starts from its enrolment code.
+        session.execute(sa.delete(TotpStep).where(TotpStep.user_id == user.id))
         _use_step(user.id, step)
         session.execute(sa.delete(TwoFactor).where(TwoFactor.user_id == user.id))
         row = TwoFactor(id=secrets.token_urlsafe(16), user_id=user.id)
