@@ -9,10 +9,9 @@ import pytest
 import sqlalchemy as sa
 from flask_login import current_user
 
-from flick_admin.auth.sudo import ConfirmationNeeded
 from flick_admin.db import Auth, Session, TwoFactor
-from flick_admin.db.auth import SessionState
 from flick_admin.db.base import utcnow
+from flick_admin.refusals import NotAllowed
 from flick_admin.staff import services
 from tests import factories
 from tests.conftest import audit_rows
@@ -24,7 +23,8 @@ def _confirm(client):
 
 def _age_confirmation(dbs, user, minutes: int) -> None:
     ids = dbs.scalars(sa.select(Session.id).where(Session.user_id == user.id)).all()
-    dbs.execute(sa.update(SessionState).where(SessionState.session_id.in_(ids))
+    state = sa.table("admin_session_state", sa.column("session_id"), sa.column("confirmed_at"))
+    dbs.execute(sa.update(state).where(state.c.session_id.in_(ids))
                 .values(confirmed_at=utcnow() - timedelta(minutes=minutes)))
     dbs.commit()
 
@@ -90,7 +90,7 @@ def test_a_route_that_forgets_to_ask_is_refused_below_it(app, dbs):
                    lambda: services.create("x@flick.test", "auditor", None, "password")):
         with app.test_request_context("/", headers={"Cookie": cookie}):
             assert current_user.id == acting_id
-            with pytest.raises(ConfirmationNeeded, match="older than 10 minutes"):
+            with pytest.raises(NotAllowed, match="older than 10 minutes"):
                 change()
     dbs.expire_all()
     assert dbs.get(Auth, target.id).role == "moderator" and dbs.get(Auth, target.id).banned is not True
