@@ -63,8 +63,11 @@ def _bind_extensions(app: Flask) -> None:
     from flask_sqlalchemy.session import Session as AppSession
 
     from flick_admin.audit import recorder
+    from flick_admin.auth import sudo
 
     recorder.install(AppSession)
+    if sudo.require not in recorder.record_checks:
+        recorder.record_checks.append(sudo.require)
 
 
 def _register_views(app: Flask) -> None:

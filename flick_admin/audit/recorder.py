@@ -7,6 +7,7 @@ the unit rolls back and nothing of the action is kept.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
@@ -17,13 +18,17 @@ from flask_login import current_user
 from flick_admin.audit import chain
 from flick_admin.audit.actions import AuditAction
 from flick_admin.audit.context import Actor, client_ip, current_extra, request_id, user_agent
-from flick_admin.auth import sudo
 from flick_admin.db.audit import Log
 from flick_admin.db.base import utcnow_tz
 from flick_admin.db.enums import EntityType
 from flick_admin.db.transaction import after_rollback_hooks, before_commit_hooks, require_unit
 
 MAX_REASON = 2000
+
+# Rules every audit row's action must meet before it is written, registered by the app
+# factory (confirming who one is before a staff change, ``auth.sudo``): each is called with
+# the action and returns metadata for the row, or raises to refuse the action.
+record_checks: list[Callable[[AuditAction], dict[str, Any]]] = []
 
 
 def install(session_class) -> None:
@@ -87,8 +92,10 @@ def record(
     flush once; the rows are still written (or fail) before the unit commits."""
     session = require_unit()
     actor = actor or current_actor()
-    # A staff change needs a recent confirmation of who is making it (refused otherwise).
-    extra = {**sudo.require(action), **current_extra()}
+    extra = {}
+    for check in record_checks:
+        extra.update(check(action))
+    extra.update(current_extra())
     if extra:
         metadata = {**(metadata or {}), **extra}
     row = Log(

@@ -3,8 +3,8 @@
 A change to a staff account made in a signed-in session needs that session's member to
 have confirmed who they are (signing in, or the password or code again on
 ``/account/confirm``) within the last ``FRESH_2FA_MINUTES`` (10). The rule holds where
-every such change passes: ``record()`` calls ``require()`` for each action listed in
-``STAFF_CHANGES``, so a route that forgets to ask is refused all the same, and the audit row
+every such change passes: the app factory registers ``require()`` with ``record()``, which
+calls it for every audit row, and it refuses the actions listed in ``STAFF_CHANGES``, so a route that forgets to ask is refused all the same, and the audit row
 of the change names the confirmation it ran under. The staff pages ask first (a redirect
 to the confirmation page), so the refusal is the last line, not the usual path.
 """
