@@ -20,6 +20,9 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
+HSTS = "max-age=31536000; includeSubDomains"
+
+
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app = Flask(
         __name__,
@@ -64,9 +67,12 @@ def _bind_extensions(app: Flask) -> None:
 
     from flick_admin import four_eyes
     from flick_admin.audit import recorder
+    from flick_admin.auth import sudo
 
     recorder.install(AppSession)
     four_eyes.install()  # severity is checked at the commit point, before the chain seals
+    if sudo.require not in recorder.record_checks:
+        recorder.record_checks.append(sudo.require)
 
 
 def _register_views(app: Flask) -> None:
@@ -163,4 +169,11 @@ def _install_guards(app: Flask) -> None:
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        if app.config["COOKIE_SECURE"]:
+            # Cookies travel only over HTTPS: tell browsers to use nothing else here.
+            response.headers.setdefault("Strict-Transport-Security", HSTS)
+        if "staff_session" in g or (request.endpoint or "").startswith("auth."):
+            # Signed-in pages, and sign-in and invite pages: no copy in any cache
+            # (backup codes, a handover, names and reports stay out of the back button).
+            response.headers["Cache-Control"] = "no-store"
         return response

@@ -6,6 +6,7 @@ import ipaddress
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SQLITE_URL = f"sqlite:///{ROOT / 'instance' / 'flick-admin.sqlite3'}"
@@ -22,7 +23,7 @@ ENV_KEYS = frozenset(
      "OVERVIEW_CACHE_SECONDS", "METRICS_TOKEN", "METRICS_ALLOW",
      "METRICS_CACHE_SECONDS", "SESSION_IDLE_MINUTES", "REQUIRE_2FA_ROLES", "FRESH_2FA_MINUTES",
      "RATELIMIT_STORAGE_URI", "RATELIMIT_ENABLED", "LOGIN_LIMIT_PER_ADDRESS", "LOGIN_LIMIT_PER_ACCOUNT",
-     "TOTP_ENCRYPTION_KEY", "TOTP_ENCRYPTION_OLD_KEYS", "RATELIMIT_ALLOW_MEMORY",
+     "TOTP_ENCRYPTION_KEY", "TOTP_ENCRYPTION_OLD_KEYS", "RATELIMIT_ALLOW_MEMORY", "PUBLIC_URL",
      "PGBOUNCER", "REPLICA_CONNECT_TIMEOUT", "REPLICA_RETRY_SECONDS"}
 )
 
@@ -60,6 +61,19 @@ def _networks(raw: str) -> tuple:
             except ValueError as exc:
                 raise ConfigError(f"METRICS_ALLOW has {part.strip()!r}, which is not an address or network") from exc
     return tuple(networks)
+
+
+def _public_url(raw: str | None) -> str | None:
+    """The dashboard's address as its staff reach it (``https://admin.flick.example``):
+    invite links are built on it, never on the request's Host header."""
+    if not raw or not raw.strip():
+        return None
+    parts = urlsplit(raw.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/") \
+            or parts.query or parts.fragment:
+        raise ConfigError(f"PUBLIC_URL must be the dashboard's address such as https://admin.flick.example "
+                          f"(a scheme and a host, no path), not {raw!r}")
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def load(env: dict[str, str] | None = None) -> dict[str, object]:
@@ -103,6 +117,7 @@ def load(env: dict[str, str] | None = None) -> dict[str, object]:
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         # Number of reverse proxies in front of the app whose X-Forwarded-For we trust.
         "TRUSTED_PROXY_COUNT": _int(env, "TRUSTED_PROXY_COUNT", 0),
+        "PUBLIC_URL": _public_url(env.get("PUBLIC_URL")),
         "SESSION_LIFETIME_HOURS": _int(env, "SESSION_LIFETIME_HOURS", 12),
         "SESSION_IDLE_MINUTES": _int(env, "SESSION_IDLE_MINUTES", 30),
         # Roles that must use a second factor (TOTP); empty to require it of nobody.

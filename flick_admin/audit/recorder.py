@@ -7,6 +7,7 @@ the unit rolls back and nothing of the action is kept.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
@@ -30,6 +31,11 @@ from flick_admin.db.enums import EntityType
 from flick_admin.db.transaction import after_rollback_hooks, before_commit_hooks, require_unit, unit_id
 
 MAX_REASON = 2000
+
+# Rules every audit row's action must meet before it is written, registered by the app
+# factory (confirming who one is before a staff change, ``auth.sudo``): each is called with
+# the action and returns metadata for the row, or raises to refuse the action.
+record_checks: list[Callable[[AuditAction], dict[str, Any]]] = []
 
 
 def install(session_class) -> None:
@@ -93,7 +99,10 @@ def record(
     flush once; the rows are still written (or fail) before the unit commits."""
     session = require_unit()
     actor = actor or current_actor()
-    extra = current_extra()
+    extra = {}
+    for check in record_checks:
+        extra.update(check(action))
+    extra.update(current_extra())
     if extra:
         metadata = {**(metadata or {}), **extra}
     # The server's id of the unit groups one decision's rows (revert, related rows); the

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import time
-
 import sqlalchemy as sa
-from flask import current_app, g, session
+from flask import g
 
 from flick_admin.audit.actions import AuditAction
 from flick_admin.audit.context import Actor
 from flick_admin.audit.recorder import record
-from flick_admin.auth import two_factor
-from flick_admin.auth.passwords import verify_password
+from flick_admin.auth import attempts, session_state, two_factor
+from flick_admin.auth.passwords import dummy_hash, verify_password
+from flick_admin.auth.services import check_new_password, set_password
 from flick_admin.auth.sessions import SESSION_ID_PREFIX
 from flick_admin.db import Account, Auth, Session
 from flick_admin.db.base import utcnow
@@ -20,8 +19,6 @@ from flick_admin.db.transaction import transaction
 from flick_admin.extensions import db
 from flick_admin.outcomes import Outcome
 from flick_admin.refusals import InvalidInput, NotFound
-
-FRESH_AT, FRESH_SID = "fresh_at", "fresh_sid"
 
 
 def own_sessions(user: Auth) -> list[Session]:
@@ -52,30 +49,42 @@ def sign_out_everywhere(user: Auth) -> int:
     return ended
 
 
-def mark_fresh() -> None:
-    session[FRESH_AT] = time.time()
-    session[FRESH_SID] = g.staff_session.id if "staff_session" in g else session.get(FRESH_SID)
-
-
-def is_fresh() -> bool:
-    """Did this session prove its second factor (or password) within the last minutes?"""
-    window = int(current_app.config["FRESH_2FA_MINUTES"]) * 60
-    return ("staff_session" in g and session.get(FRESH_SID) == g.staff_session.id
-            and time.time() - float(session.get(FRESH_AT, 0)) < window)
-
-
 def reauthenticate(user: Auth, code: str) -> None:
-    """Check a fresh TOTP/backup code (or, without a second factor, the password)."""
-    with transaction():
+    """Check a fresh TOTP/backup code (or, without a second factor, the password); the
+    session counts as confirmed from now on (for staff changes). Throttled like sign-in."""
+    session_id = g.staff_session.id
+    with attempts.counted(user.id), transaction():
         if two_factor.enrolled(user):
             used = two_factor.check_code(user, code)
             ok = used is not None
         else:
-            stored = db.session.scalar(sa.select(Account.password).where(
-                Account.user_id == user.id, Account.provider_id == "credential"))
-            used, ok = "password", verify_password(code or "", stored or "")
+            used, ok = "password", _password_ok(user, code)
         if not ok:
-            raise InvalidInput("That is not right.")
-        record(AuditAction.REAUTHENTICATED, entity_type=EntityType.SESSION,
-               entity_id=g.staff_session.id if "staff_session" in g else None,
+            raise attempts.WrongAnswer("That is not right.")
+        session_state.confirm(session_id)
+        record(AuditAction.REAUTHENTICATED, entity_type=EntityType.SESSION, entity_id=session_id,
                actor=Actor(user.id, user.role), metadata={"label": user.email, "with": used})
+
+
+def _password_ok(user: Auth, password: str | None) -> bool:
+    stored = db.session.scalar(sa.select(Account.password).where(
+        Account.user_id == user.id, Account.provider_id == "credential"))
+    return verify_password(password or "", stored or dummy_hash())
+
+
+def change_password(user: Auth, current: str | None, new: str | None, repeated: str | None) -> Outcome:
+    """A member changes their own password: the current one first, then the new one twice
+    (the invite's rules, better-auth's format, so it works on Flick too). Their other
+    sessions (dashboard and Flick alike) end; this one goes on. Throttled like sign-in."""
+    keep = g.staff_session.id
+    with attempts.counted(user.id), transaction() as s:
+        if not _password_ok(user, current):
+            raise attempts.WrongAnswer("Your current password is not right.", field="current")
+        new = check_new_password(new, repeated)
+        if new == current:
+            raise InvalidInput("The new password is the same as the current one.", field="password")
+        set_password(s, user, new)
+        ended = s.execute(sa.delete(Session).where(Session.user_id == user.id, Session.id != keep)).rowcount or 0
+        record(AuditAction.OWN_PASSWORD_CHANGED, entity_type=EntityType.AUTH, entity_id=user.id,
+               actor=Actor(user.id, user.role), metadata={"label": user.email, "sessions_ended": ended})
+    return Outcome(True, f"Your password is changed; {ended} other session(s) ended.")

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from flask import current_app, url_for
 
 from flick_admin.audit.actions import AuditAction
 from flick_admin.audit.context import Actor
 from flick_admin.audit.recorder import record
-from flick_admin.auth.services import MIN_PASSWORD, set_password
+from flick_admin.auth.services import check_new_password, set_password
 from flick_admin.auth.sessions import token_digest
 from flick_admin.db import Auth, Verification
 from flick_admin.db.base import utcnow
@@ -15,7 +16,7 @@ from flick_admin.db.enums import EntityType
 from flick_admin.db.transaction import transaction
 from flick_admin.extensions import db
 from flick_admin.permissions import STAFF_ROLES
-from flick_admin.refusals import InvalidInput, NotFound
+from flick_admin.refusals import NotFound
 
 INVITE_HOURS = 48
 INVITE_PREFIX = "flick-admin-invite:"
@@ -30,17 +31,27 @@ def invite_user(token: str) -> Auth | None:
         Verification.expires_at > utcnow())).first()
     if row is None:
         return None
-    return db.session.get(Auth, row.identifier[len(INVITE_PREFIX):])
+    user = db.session.get(Auth, row.identifier[len(INVITE_PREFIX):])
+    return None if user is None or user.ban_in_force() else user
+
+
+def invite_link(token: str) -> str:
+    """The link to hand over: on the configured public address (``PUBLIC_URL``, else
+    ``SERVER_NAME``), never on the address the request came in with, which its sender
+    chooses. Without either setting, the path alone."""
+    path = url_for("auth.invite", token=token)
+    base = current_app.config.get("PUBLIC_URL")
+    if not base and current_app.config.get("SERVER_NAME"):
+        base = f"{current_app.config.get('PREFERRED_URL_SCHEME') or 'https'}://{current_app.config['SERVER_NAME']}"
+    return (base.rstrip("/") + path) if base else path
 
 
 def accept_invite(token: str, password: str, repeated: str) -> Auth:
-    if len(password or "") < MIN_PASSWORD:
-        raise InvalidInput(f"The password needs at least {MIN_PASSWORD} characters.")
-    if password != repeated:
-        raise InvalidInput("The two passwords differ.")
+    password = check_new_password(password, repeated)
     with transaction() as session:
         user = invite_user(token)
-        if user is None or user.role not in STAFF_ROLES:
+        # A deactivated member's invites end with the deactivation; refuse one left over.
+        if user is None or user.role not in STAFF_ROLES or user.ban_in_force():
             raise NotFound("This invite link is not valid any more; ask a superadmin for a new one.")
         set_password(session, user, password)
         session.execute(sa.delete(Verification).where(Verification.identifier == INVITE_PREFIX + user.id))

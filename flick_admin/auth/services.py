@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from flick_admin.audit.actions import AuditAction
 from flick_admin.audit.context import Actor
 from flick_admin.audit.recorder import record
-from flick_admin.auth import two_factor
+from flick_admin.auth import session_state, two_factor
 from flick_admin.auth.passwords import dummy_hash, hash_password, verify_password
 from flick_admin.permissions import STAFF_ROLES
 from flick_admin.auth.sessions import open_session
@@ -25,6 +25,8 @@ from flick_admin.refusals import Conflict, InvalidInput
 GENERIC_FAILURE = "Wrong email or password."
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD = 12
+# better-auth's own limit: a longer password would be refused when signing in to Flick.
+MAX_PASSWORD = 128
 
 
 class SignInFailed(Exception):
@@ -91,6 +93,7 @@ def sign_in(email: str, password: str) -> SignedIn | NeedsSecondFactor:
 
 def _open(user: Auth, second_factor: str | None) -> SignedIn:
     token, row = open_session(user)
+    session_state.confirm(row.id)  # signing in is a confirmation of who one is
     record(
         AuditAction.STAFF_LOGGED_IN,
         entity_type=EntityType.SESSION,
@@ -151,6 +154,18 @@ def new_staff_account(session, email: str, role: str, name: str | None) -> Auth:
     session.add(user)
     session.flush()
     return user
+
+
+def check_new_password(password: str | None, repeated: str | None) -> str:
+    """The strength rules of every password a staff member chooses (invite, own change)."""
+    password = password or ""
+    if len(password) < MIN_PASSWORD:
+        raise InvalidInput(f"The password needs at least {MIN_PASSWORD} characters.", field="password")
+    if len(password) > MAX_PASSWORD:
+        raise InvalidInput(f"The password can have at most {MAX_PASSWORD} characters.", field="password")
+    if password != (repeated or ""):
+        raise InvalidInput("The two passwords differ.", field="repeat")
+    return password
 
 
 def set_password(session, user: Auth, password: str) -> None:

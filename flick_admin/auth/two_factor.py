@@ -27,7 +27,7 @@ from markupsafe import Markup
 from flick_admin.audit.actions import AuditAction
 from flick_admin.audit.context import Actor
 from flick_admin.audit.recorder import record
-from flick_admin.auth import totp_keys
+from flick_admin.auth import attempts, session_state, totp_keys
 from flick_admin.db.auth import Auth, TotpStep, TwoFactor
 from flick_admin.db.base import utcnow
 from flick_admin.db.enums import EntityType
@@ -127,8 +127,10 @@ def _write(row: TwoFactor, secret: str, hashes: list[str]) -> None:
 
 def check_code(user: Auth, code: str) -> str | None:
     """"totp" or "backup" when ``code`` is right (a backup code is used up), else None.
-    Must run inside the unit that records the sign-in."""
-    row = record_of(user.id)
+    Must run inside the unit that records the sign-in. The row is locked, so that two
+    sign-ins racing with one backup code cannot both use it."""
+    row = db.session.scalars(sa.select(TwoFactor).where(TwoFactor.user_id == user.id).with_for_update()
+                             .execution_options(populate_existing=True)).first()
     if row is None:
         return None
     found = _read(row)
@@ -146,16 +148,27 @@ def check_code(user: Auth, code: str) -> str | None:
     return None
 
 
-def enable(user: Auth, secret: str, code: str) -> list[str]:
-    """Finish enrolment: the code proves the app has the secret. Returns the backup codes
-    (shown once; only their hashes are kept)."""
-    if not valid_secret(secret):
-        raise InvalidInput("This enrolment has expired; open the page again to get a new QR code.")
-    step = matching_step(secret, code)
-    if step is None:
-        raise InvalidInput("That code does not match; check the time on your phone and try again.")
-    codes = [f"{secrets.token_hex(3)}-{secrets.token_hex(3)}" for _ in range(BACKUP_CODES)]
-    with transaction() as session:
+def enable(user: Auth, session_id: str, code: str, current_code: str | None = None) -> tuple[list[str], bool]:
+    """Finish enrolment with the secret this dashboard session is enrolling (kept on the
+    server, see ``session_state``): the code proves the app has it. Replacing a second
+    factor needs a current code (or a backup code) of the present one. Returns the backup
+    codes (shown once; only their hashes are kept) and whether the member's present factor
+    was checked (only then does the session count as confirmed)."""
+    with attempts.counted(user.id), transaction() as session:
+        secret = session_state.take_enrolment(session_id)
+        if not valid_secret(secret):
+            raise InvalidInput("This enrolment has expired; open the page again to get a new QR code.")
+        replacing = enrolled(user)
+        if replacing and check_code(user, current_code or "") is None:
+            raise attempts.WrongAnswer("To replace your second factor, enter a current code (or a backup code) "
+                                       "of the one you have now.", field="current_code")
+        step = matching_step(secret, code)
+        if step is None:
+            raise InvalidInput("That code does not match; check the time on your phone and try again.",
+                               field="code")
+        codes = [f"{secrets.token_hex(3)}-{secrets.token_hex(3)}" for _ in range(BACKUP_CODES)]
+        # The steps used so far were the old secret's; the new one starts from its enrolment code.
+        session.execute(sa.delete(TotpStep).where(TotpStep.user_id == user.id))
         _use_step(user.id, step)
         session.execute(sa.delete(TwoFactor).where(TwoFactor.user_id == user.id))
         row = TwoFactor(id=secrets.token_urlsafe(16), user_id=user.id)
@@ -163,22 +176,34 @@ def enable(user: Auth, secret: str, code: str) -> list[str]:
         session.add(row)
         target = session.get(Auth, user.id)
         target.two_factor_enabled, target.updated_at = True, utcnow()
+        if replacing:
+            session_state.confirm(session_id)
         record(AuditAction.TWO_FACTOR_ENABLED, entity_type=EntityType.AUTH, entity_id=user.id,
-               before={"two_factor_enabled": False}, after={"two_factor_enabled": True},
-               actor=Actor(user.id, user.role), metadata={"label": user.email})
-    return codes
+               before={"two_factor_enabled": replacing}, after={"two_factor_enabled": True},
+               actor=Actor(user.id, user.role), metadata={"label": user.email, "replaced": replacing})
+    return codes, replacing
 
 
 def disable(user: Auth, code: str) -> None:
-    with transaction() as session:
+    with attempts.counted(user.id), transaction() as session:
         if check_code(user, code) is None:
-            raise InvalidInput("That code is not right.")
+            raise attempts.WrongAnswer("That code is not right.")
         session.execute(sa.delete(TwoFactor).where(TwoFactor.user_id == user.id))
         target = session.get(Auth, user.id)
         target.two_factor_enabled, target.updated_at = False, utcnow()
         record(AuditAction.TWO_FACTOR_DISABLED, entity_type=EntityType.AUTH, entity_id=user.id,
                before={"two_factor_enabled": True}, after={"two_factor_enabled": False},
                actor=Actor(user.id, user.role), metadata={"label": user.email})
+
+
+def reset(session, user: Auth) -> bool:
+    """Remove a member's second factor (a superadmin's reset, inside their unit); whether
+    there was one. They enrol again, from their next sign-in on."""
+    had = bool(user.two_factor_enabled)
+    session.execute(sa.delete(TwoFactor).where(TwoFactor.user_id == user.id))
+    session.execute(sa.delete(TotpStep).where(TotpStep.user_id == user.id))
+    user.two_factor_enabled, user.updated_at = False, utcnow()
+    return had
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,6 @@ from flask import Blueprint, current_app, flash, g, redirect, request, session, 
 from flask_login import current_user
 
 from flick_admin.auth import invites, services
-from flick_admin.auth.account import mark_fresh
 from flick_admin.auth.forms import ConfirmForm, LoginForm
 from flick_admin.permissions import SIGNED_IN, public, requires
 from flick_admin.extensions import limiter
@@ -108,8 +107,6 @@ def _signed_in(signed, target: str, *, notice: str | None = None):
     session.clear()
     if notice:
         flash(notice, "warning")
-    g.staff_session = signed.session
-    mark_fresh()
     response = redirect(target, code=303)
     set_session_cookie(response, signed.token)
     return response

@@ -151,3 +151,19 @@ class StaffPreferences(Base):
 
     def display(self) -> DisplayPreferences:
         return DisplayPreferences(self.time_zone, self.theme)
+
+
+class SessionState(Base):
+    """What one dashboard session holds on the server (Flick Admin's own table), never in
+    the browser's cookie: when its member last confirmed who they are (password or code),
+    a second-factor secret being enrolled, and a one-time handover (a generated password
+    or an invite link) waiting to be shown once. The secrets are encrypted like the
+    second-factor rows; ending the session deletes its row."""
+
+    __tablename__ = "admin_session_state"
+
+    session_id: Mapped[str] = mapped_column(sa.ForeignKey("session.id", ondelete="CASCADE"), primary_key=True)
+    confirmed_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    enrolment: Mapped[str | None] = mapped_column(sa.Text)
+    handover: Mapped[str | None] = mapped_column(sa.Text)
+    updated_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)

@@ -19,7 +19,7 @@ from flick_admin.db.quoting import ident, idents
 READ_ALL = "SELECT"
 INSERT_ON = ("logs", "admin_audit_chain", "session", "auth", "account", "colleges", "branches",
              "college_branches", "banned_words", "two_factor", "verification", "admin_totp_steps",
-             "admin_staff_preferences", "notifications", "admin_post_pending", "admin_report_colleges",
+             "admin_staff_preferences", "admin_session_state", "notifications", "admin_post_pending", "admin_report_colleges",
              "admin_college_students", "admin_claims", "admin_proposals", "admin_saved_views",
              "admin_staff_scopes", "admin_post_colleges", "admin_comment_colleges")
 UPDATE_COLUMNS = {
@@ -37,6 +37,7 @@ UPDATE_COLUMNS = {
     "two_factor": ("secret", "backup_codes"),
     "admin_totp_steps": ("last_step",),
     "admin_staff_preferences": ("time_zone", "theme", "updated_at"),
+    "admin_session_state": ("confirmed_at", "enrolment", "handover", "updated_at"),
     # The running tallies (``tallies catch-up`` and decisions; a repair rebuilds them).
     "admin_tally_watermarks": ("through", "updated_at"),
     "admin_post_pending": ("pending",),
@@ -46,11 +47,11 @@ UPDATE_COLUMNS = {
     "admin_saved_views": ("name", "query", "shared"),
 }
 DELETE_ON = ("session", "colleges", "branches", "college_branches", "banned_words", "feedbacks",
-             "two_factor", "verification", "admin_post_pending", "admin_report_colleges",
-             "admin_college_students", "admin_claims", "admin_saved_views", "admin_staff_scopes",
+             "two_factor", "admin_totp_steps", "verification", "admin_session_state", "admin_post_pending",
+             "admin_report_colleges", "admin_college_students", "admin_claims", "admin_saved_views", "admin_staff_scopes",
              "admin_post_colleges", "admin_comment_colleges")
 ADMIN_TABLES = ("admin_audit_chain", "admin_audit_checkpoints", "admin_totp_steps",
-                "admin_staff_preferences", "admin_tally_watermarks", "admin_post_pending",
+                "admin_staff_preferences", "admin_session_state", "admin_tally_watermarks", "admin_post_pending",
                 "admin_report_colleges", "admin_college_students", "admin_claims", "admin_proposals",
                 "admin_saved_views", "admin_staff_scopes", "admin_post_colleges", "admin_comment_colleges",
                 "alembic_version")

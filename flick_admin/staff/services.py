@@ -12,6 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from flask import g, has_request_context
 from sqlalchemy.orm import Session
 
 from flick_admin.audit.actions import AuditAction
@@ -22,7 +23,8 @@ from flick_admin.auth.services import (
     new_staff_account,
     set_password,
 )
-from flick_admin.auth.invites import INVITE_HOURS, INVITE_PREFIX
+from flick_admin.auth import session_state, two_factor
+from flick_admin.auth.invites import INVITE_HOURS, INVITE_PREFIX, invite_link
 from flick_admin.auth.sessions import SESSION_ID_PREFIX, end_sessions_of, token_digest
 from flick_admin.db import Auth, College, Log, Session as DbSession, Verification
 from flick_admin.db.team import StaffScope
@@ -38,7 +40,7 @@ from flick_admin.refusals import InvalidInput, NotAllowed, NotFound
 
 @dataclass(frozen=True)
 class Credential:
-    """What to hand the new staff member, shown once: an invite link token or a password."""
+    """What to hand the new staff member, shown once: an invite link or a password."""
 
     kind: str  # "invite" or "password"
     value: str
@@ -63,21 +65,31 @@ def staff_list() -> list[Any]:
         .where(Auth.role.in_(STAFF_ROLES)).order_by(Auth.role, Auth.email).limit(1000)).all()
 
 
+def _end_invites(session: Session, user: Auth) -> int:
+    return session.execute(sa.delete(Verification).where(
+        Verification.identifier == INVITE_PREFIX + user.id)).rowcount or 0
+
+
 def _credential(session: Session, user: Auth, kind: str) -> Credential:
-    """Replace the user's password with a generated one, or open a one-time invite."""
+    """Replace the user's password with a generated one, or open a one-time invite. What
+    to hand over is kept for the acting superadmin's next page, on the server (shown once)."""
     now = utcnow()
-    session.execute(sa.delete(Verification).where(Verification.identifier == INVITE_PREFIX + user.id))
+    _end_invites(session, user)
     if kind == "password":
         password = secrets.token_urlsafe(15)
         set_password(session, user, password)
-        return Credential("password", password)
-    if kind != "invite":
+        credential = Credential("password", password)
+    elif kind == "invite":
+        token = secrets.token_urlsafe(32)
+        session.add(Verification(id=secrets.token_urlsafe(16), identifier=INVITE_PREFIX + user.id,
+                                 value=token_digest(token), expires_at=now + timedelta(hours=INVITE_HOURS),
+                                 created_at=now, updated_at=now))
+        credential = Credential("invite", invite_link(token))
+    else:
         raise InvalidInput("Choose an invite link or a generated password.")
-    token = secrets.token_urlsafe(32)
-    session.add(Verification(id=secrets.token_urlsafe(16), identifier=INVITE_PREFIX + user.id,
-                             value=token_digest(token), expires_at=now + timedelta(hours=INVITE_HOURS),
-                             created_at=now, updated_at=now))
-    return Credential("invite", token)
+    if has_request_context() and "staff_session" in g:
+        session_state.keep_handover(g.staff_session.id, user.email, credential.kind, credential.value)
+    return credential
 
 
 def create(email: str, role: str, name: str | None, kind: str) -> tuple[Auth, Credential]:
@@ -149,9 +161,10 @@ def deactivate(user_id: str, reason: str | None) -> Outcome:
         _keep_a_superadmin(session, user)
         user.banned, user.ban_reason, user.ban_expires, user.updated_at = True, reason, None, utcnow()
         ended = end_sessions_of(user.id)
+        invites = _end_invites(session, user)  # an open invite would still set a password
         record(AuditAction.STAFF_DEACTIVATED, entity_type=EntityType.AUTH, entity_id=user.id,
                before={"banned": False}, after={"banned": True}, reason=reason,
-               metadata={"label": user.email, "sessions_ended": ended})
+               metadata={"label": user.email, "sessions_ended": ended, "invites_ended": invites})
         return Outcome(True, f"{user.email} is deactivated; {ended} session(s) ended.")
 
 
@@ -175,6 +188,21 @@ def reset_password(user_id: str, kind: str) -> tuple[Auth, Credential]:
         record(AuditAction.STAFF_PASSWORD_RESET, entity_type=EntityType.AUTH, entity_id=user.id,
                metadata={"label": user.email, "handover": credential.kind, "sessions_ended": ended})
         return user, credential
+
+
+def reset_two_factor(user_id: str) -> Outcome:
+    """Remove a member's second factor (a lost phone, say) and end their sessions: they sign
+    in with their password and, where their role needs one, enrol again."""
+    with transaction() as session:
+        user = _target(session, user_id)
+        _not_self(user, "reset the second factor of (use your account page for your own)")
+        if not two_factor.reset(session, user):
+            return Outcome(False, f"{user.email} has no second factor; nothing was changed.")
+        ended = end_sessions_of(user.id)
+        record(AuditAction.STAFF_TWO_FACTOR_RESET, entity_type=EntityType.AUTH, entity_id=user.id,
+               before={"two_factor_enabled": True}, after={"two_factor_enabled": False},
+               metadata={"label": user.email, "sessions_ended": ended})
+        return Outcome(True, f"The second factor of {user.email} is removed; {ended} session(s) ended.")
 
 
 def end_sessions(user_id: str) -> Outcome:

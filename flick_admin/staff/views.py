@@ -1,16 +1,17 @@
 """Pages: one's own account (every signed-in staff member) and staff management
-(superadmins). Staff changes ask for a fresh second factor first."""
+(superadmins). Every staff change asks the superadmin to confirm who they are first when
+their last confirmation is older than ``FRESH_2FA_MINUTES`` (``auth.sudo``)."""
 
 from __future__ import annotations
 
-from functools import wraps
+from urllib.parse import urlsplit
 
 from flask import current_app, flash, g, redirect, request, session, url_for
 from flask_admin import expose
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
-from flick_admin.auth import account, preferences, two_factor
+from flick_admin.auth import account, preferences, session_state, sudo, two_factor
 from flick_admin.permissions import SIGNED_IN, Permission, requires
 from flick_admin.db.enums import StaffRole
 from flick_admin.forms import validated
@@ -20,21 +21,11 @@ from flick_admin.ui.shell import SecureView
 from flick_admin.staff import services
 from flick_admin.ui.web import safe_next
 
-ENROL_SECRET = "enrol_secret"
 
-
-def fresh_factor(view):
-    """Sensitive actions: re-check the second factor (or password) if it is not fresh."""
-
-    @wraps(view)
-    def checked(self, *args, **kwargs):
-        if not account.is_fresh():
-            flash("Confirm it is you before changing staff accounts.", "info")
-            return redirect(url_for("account.reauth", next=request.referrer or url_for("staff.index")),
-                            code=303)
-        return view(self, *args, **kwargs)
-
-    return checked
+def _path(url: str) -> str:
+    """The path and query of a same-site address (the Referer), for ``next``."""
+    parts = urlsplit(url)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
 def _me():
@@ -79,32 +70,44 @@ class AccountView(SecureView):
         flash(f"Signed out of {ended} session(s), this one included.", "info")
         return redirect(url_for("auth.login"), code=303)
 
+    @expose("/password", methods=["POST"])
+    @requires(SIGNED_IN)
+    def password(self):
+        validated(FlaskForm())
+        outcome = account.change_password(_me(), request.form.get("current", "")[:1024],
+                                          request.form.get("password", "")[:1024],
+                                          request.form.get("repeat", "")[:1024])
+        flash(outcome.message, "success")
+        return redirect(url_for(".index"), code=303)
+
     @expose("/two-factor", methods=["GET", "POST"])
     @requires(SIGNED_IN)
     def two_factor(self):
         me, error, status, codes = _me(), None, 200, None
+        session_id = g.staff_session.id
+        replace = request.values.get("replace") == "1"
         if request.method == "POST":
             validated(FlaskForm())
             try:
                 if request.form.get("action") == "disable":
                     if me.role in current_app.config["REQUIRE_2FA_ROLES"]:
-                        raise ActionRefused("Your role must keep a second factor.")
+                        raise ActionRefused("Your role must keep a second factor (you can replace it).")
                     two_factor.disable(me, request.form.get("code", "")[:64])
                     flash("Second factor turned off.", "info")
                     return redirect(url_for(".index"), code=303)
-                codes = two_factor.enable(me, session.get(ENROL_SECRET, ""), request.form.get("code", "")[:64])
-                session.pop(ENROL_SECRET, None)
-                account.mark_fresh()
+                codes, _ = two_factor.enable(me, session_id, request.form.get("code", "")[:64],
+                                             request.form.get("current_code", "")[:64])
             except ActionRefused as refused:
                 error, status = refused.message, refused.status
         enrolled = two_factor.enrolled(me)
-        if not enrolled and not codes:
-            session.setdefault(ENROL_SECRET, two_factor.new_secret())
-        secret = session.get(ENROL_SECRET)
-        uri = two_factor.provisioning_uri(secret, me.email) if secret and not enrolled else None
+        secret = None
+        if not codes and (not enrolled or replace):
+            # Kept on the server for this session alone, never in the browser's cookie.
+            secret = session_state.enrolment_secret(session_id, two_factor.new_secret)
+        uri = two_factor.provisioning_uri(secret, me.email) if secret else None
         return self.render("account/two_factor.html", enrolled=enrolled, codes=codes, secret=secret,
-                           qr=two_factor.qr_svg(uri) if uri else None, error=error,
-                           required=me.role in current_app.config["REQUIRE_2FA_ROLES"]), status
+                           replace=replace and enrolled, qr=two_factor.qr_svg(uri) if uri else None,
+                           error=error, required=me.role in current_app.config["REQUIRE_2FA_ROLES"]), status
 
     @expose("/confirm", methods=["GET", "POST"])
     @requires(SIGNED_IN)
@@ -116,20 +119,31 @@ class AccountView(SecureView):
             try:
                 account.reauthenticate(_me(), request.form.get("code", "")[:1024])
             except ActionRefused as refused:
-                error, status = refused.message, 401
+                error, status = refused.message, 401 if refused.status == 400 else refused.status
             else:
-                account.mark_fresh()
                 return redirect(target, code=303)
-        return self.render("account/reauth.html", error=error, enrolled=two_factor.enrolled(_me())), status
+        return self.render("account/reauth.html", error=error, enrolled=two_factor.enrolled(_me()),
+                           minutes=int(current_app.config["FRESH_2FA_MINUTES"])), status
 
 
 class StaffView(SecureView):
+    """Every change here (every POST) first asks for a recent confirmation; the same check
+    stands behind the audit rows of staff changes (``auth.sudo``), for any other route."""
+
     permission = Permission.STAFF_MANAGE
+
+    def _handle_view(self, name: str, **kwargs):
+        refused = super()._handle_view(name, **kwargs)
+        if refused is None and request.method == "POST" and not sudo.is_fresh():
+            flash("Confirm it is you before changing staff accounts.", "info")
+            return redirect(url_for("account.reauth", next=safe_next(request.referrer and _path(request.referrer),
+                                                                     url_for("staff.index"))), code=303)
+        return refused
 
     @expose("/")
     @requires(Permission.STAFF_MANAGE)
     def index(self):
-        handover = session.pop("staff_handover", None)
+        handover = session_state.take_handover(g.staff_session.id)
         return self.render("staff/list.html", rows=services.staff_list(), roles=[r.value for r in StaffRole],
                            me=_me().id, handover=handover, reason_form=LiftForm())
 
@@ -137,64 +151,55 @@ class StaffView(SecureView):
         flash(outcome.message, "success" if outcome.changed else "info")
         return redirect(url_for(".index"), code=303)
 
-    def _handover(self, user_email: str, credential) -> None:
-        value = (url_for("auth.invite", token=credential.value, _external=True)
-                 if credential.kind == "invite" else credential.value)
-        # Shown once on the next page, then gone (the session cookie is signed).
-        session["staff_handover"] = {"email": user_email, "kind": credential.kind, "value": value}
-
     @expose("/new", methods=["POST"])
     @requires(Permission.STAFF_MANAGE)
-    @fresh_factor
     def create(self):
         validated(FlaskForm())
         user, credential = services.create(request.form.get("email", ""), request.form.get("role", ""),
                                            request.form.get("name"), request.form.get("handover", "invite"))
-        self._handover(user.email, credential)
         flash(f"Staff account {user.email} created.", "success")
         return redirect(url_for(".index"), code=303)
 
     @expose("/<user_id>/role", methods=["POST"])
     @requires(Permission.STAFF_MANAGE)
-    @fresh_factor
     def role(self, user_id: str):
         validated(FlaskForm())
         return self._done(services.change_role(user_id[:200], request.form.get("role", "")))
 
     @expose("/<user_id>/scope", methods=["POST"])
     @requires(Permission.STAFF_MANAGE)
-    @fresh_factor
     def scope(self, user_id: str):
         validated(FlaskForm())
         return self._done(services.set_scope(user_id[:200], request.form.get("colleges", "")[:4000]))
 
     @expose("/<user_id>/deactivate", methods=["POST"])
     @requires(Permission.STAFF_MANAGE)
-    @fresh_factor
     def deactivate(self, user_id: str):
         form = validated(LiftForm())
         return self._done(services.deactivate(user_id[:200], form.reason()))
 
     @expose("/<user_id>/reactivate", methods=["POST"])
     @requires(Permission.STAFF_MANAGE)
-    @fresh_factor
     def reactivate(self, user_id: str):
         validated(FlaskForm())
         return self._done(services.reactivate(user_id[:200]))
 
     @expose("/<user_id>/reset", methods=["POST"])
     @requires(Permission.STAFF_MANAGE)
-    @fresh_factor
     def reset(self, user_id: str):
         validated(FlaskForm())
         user, credential = services.reset_password(user_id[:200], request.form.get("handover", "invite"))
-        self._handover(user.email, credential)
         flash("Password reset; the old one no longer works and their sessions ended.", "success")
         return redirect(url_for(".index"), code=303)
 
+    @expose("/<user_id>/reset-two-factor", methods=["POST"])
+    @requires(Permission.STAFF_MANAGE)
+    def reset_two_factor(self, user_id: str):
+        validated(FlaskForm())
+        return self._done(services.reset_two_factor(user_id[:200]))
+
     @expose("/<user_id>/end-sessions", methods=["POST"])
     @requires(Permission.STAFF_MANAGE)
-    @fresh_factor
     def end_sessions(self, user_id: str):
         validated(FlaskForm())
         return self._done(services.end_sessions(user_id[:200]))

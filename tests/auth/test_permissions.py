@@ -103,6 +103,7 @@ MATRIX: dict[str, tuple[str, str, int]] = {
     "account.two_factor": (SIGNED_IN, "GET", 200),
     "account.reauth": (SIGNED_IN, "GET", 200),
     "account.preferences": (SIGNED_IN, "POST", 400),
+    "account.password": (SIGNED_IN, "POST", 400),
     "search.index": (Permission.CONTENT_READ, "GET", 200),
     "search.suggest": (Permission.CONTENT_READ, "GET", 200),
     # Staff management: superadmins only; changes first ask for a fresh factor (303).
@@ -114,6 +115,7 @@ MATRIX: dict[str, tuple[str, str, int]] = {
     "staff.reactivate": (Permission.STAFF_MANAGE, "POST", 303),
     "staff.reset": (Permission.STAFF_MANAGE, "POST", 303),
     "staff.end_sessions": (Permission.STAFF_MANAGE, "POST", 303),
+    "staff.reset_two_factor": (Permission.STAFF_MANAGE, "POST", 303),
 }
 # URL arguments that are not plain ids.
 ARGS = {"reports.act": {"kind": "post"}, "reports.hold": {"kind": "post", "step": "claim"},
