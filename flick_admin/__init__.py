@@ -60,8 +60,14 @@ def _bind_extensions(app: Flask) -> None:
     from flask_sqlalchemy.session import Session as AppSession
 
     from flick_admin.audit import recorder
+    from flick_admin.db import outcome
+    from flick_admin.ui.errors import guarded_teardown
 
     recorder.install(AppSession)
+    outcome.install(AppSession)
+    # Ending the session at teardown must not raise past the WSGI server (a dead connection).
+    teardowns = app.teardown_appcontext_funcs
+    teardowns[teardowns.index(db._teardown_session)] = guarded_teardown
 
 
 def _register_views(app: Flask) -> None:
@@ -146,6 +152,10 @@ def _install_guards(app: Flask) -> None:
             return forbidden_page()
         return second_factor_gate(endpoint)
 
+    # Registered last, so it runs first of the after_request hooks: the 503 page it may put
+    # in place still gets the headers below.
+    from flick_admin.ui.errors import end_database_work
+
     @app.after_request
     def stamp_request(response):
         if "request_id" in g:
@@ -155,3 +165,5 @@ def _install_guards(app: Flask) -> None:
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         return response
+
+    app.after_request(end_database_work)

@@ -51,6 +51,7 @@ class AuditFilters(Filters):
     request_id: uuid.UUID | None = None
     q: str = ""
     signins: bool = False  # sign-ins and sign-outs are hidden unless asked for
+    mine: bool = False  # only the signed-in member's own actions
 
     @classmethod
     def parse(cls, args: MultiDict) -> AuditFilters:
@@ -74,6 +75,7 @@ class AuditFilters(Filters):
             request_id=uuid_arg(args, "request_id"),
             q=text_arg(args, "q"),
             signins=args.get("signins") == "1",
+            mine=args.get("mine") == "1",
             **cursor_args(args),
         )
 
@@ -118,6 +120,8 @@ def filtered(f: AuditFilters) -> sa.Select:
     if scope.limited():
         # A college-scoped moderator reads their own actions (the items' own histories
         # show the rest of what concerns their colleges).
+        stmt = stmt.where(Log.actor_id == current_actor().id)
+    if f.mine:
         stmt = stmt.where(Log.actor_id == current_actor().id)
     if f.actor:
         stmt = stmt.where(Log.actor_id == f.actor)
