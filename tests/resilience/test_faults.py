@@ -227,3 +227,40 @@ def test_a_commit_cut_off_says_the_action_may_or_may_not_have_been_saved(scratch
     killer.dispose()
     with app.app_context():
         db.engine.dispose()
+
+
+def test_a_connection_lost_right_after_the_commit_never_reports_a_saved_action_as_lost(scratch_database):
+    """The action committed; then the backend died before the request ended. The answer is
+    its redirect, never "nothing was changed"."""
+    from flask_sqlalchemy.session import Session as AppSession
+
+    app = make_app(scratch_database)
+    ids = _seed(app)
+    client = _signed_in(app, ids)
+    with app.app_context():
+        engine = db.engine
+    killer = sa.create_engine(scratch_database, isolation_level="AUTOCOMMIT")
+    acting, fired = [], []
+
+    def note_the_action(conn, cursor, statement, *_):
+        if statement.startswith("UPDATE posts"):
+            acting.append(conn.connection.dbapi_connection.info.backend_pid)
+
+    def kill_after_commit(_session):
+        if acting and not fired:
+            fired.append(True)
+            _terminate(killer, acting[0])
+
+    sa.event.listen(engine, "before_cursor_execute", note_the_action)
+    sa.event.listen(AppSession, "after_commit", kill_after_commit)
+    try:
+        response = client.post(f"/posts/{ids['post']}/act", data=BAN)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", note_the_action)
+        sa.event.remove(AppSession, "after_commit", kill_after_commit)
+        killer.dispose()
+    assert fired and response.status_code == 303
+    assert _state(app, ids) == (True, "resolved", 2)
+    assert client.get(response.headers["Location"]).status_code == 200
+    with app.app_context():
+        db.engine.dispose()
