@@ -264,3 +264,33 @@ def test_a_connection_lost_right_after_the_commit_never_reports_a_saved_action_a
     assert client.get(response.headers["Location"]).status_code == 200
     with app.app_context():
         db.engine.dispose()
+
+
+def test_the_app_context_teardown_never_raises_on_a_dead_connection(scratch_database, caplog):
+    """Whatever still holds a transaction when the app context ends (here a read in a
+    teardown_request hook, on a connection that then dies): the teardown logs it and the
+    response stands; nothing escapes to the WSGI server."""
+    app = make_app(scratch_database)
+    ids = _seed(app)
+    killer = sa.create_engine(scratch_database, isolation_level="AUTOCOMMIT")
+    killing = []
+
+    @app.teardown_request
+    def late_read_then_restart(_exc):
+        if killing:
+            db.session.execute(sa.text("SELECT 1"))
+            _terminate(killer, db.session.connection().connection.dbapi_connection.info.backend_pid)
+
+    client = _signed_in(app, ids)
+    try:
+        killing.append(True)
+        with caplog.at_level(logging.ERROR):
+            response = client.get("/posts/")
+        assert response.status_code == 200
+        assert any("end of the request" in r.getMessage() for r in caplog.records)
+        killing.clear()
+        assert client.get("/posts/").status_code == 200
+    finally:
+        killer.dispose()
+        with app.app_context():
+            db.engine.dispose()
