@@ -68,11 +68,17 @@ def _bind_extensions(app: Flask) -> None:
     from flick_admin import four_eyes
     from flick_admin.audit import recorder
     from flick_admin.auth import sudo
+    from flick_admin.db import outcome
+    from flick_admin.ui.errors import guarded_teardown
 
     recorder.install(AppSession)
+    outcome.install(AppSession)
     four_eyes.install()  # severity is checked at the commit point, before the chain seals
     if sudo.require not in recorder.record_checks:
         recorder.record_checks.append(sudo.require)
+    # Ending the session at teardown must not raise past the WSGI server (a dead connection).
+    teardowns = app.teardown_appcontext_funcs
+    teardowns[teardowns.index(db._teardown_session)] = guarded_teardown
 
 
 def _register_views(app: Flask) -> None:
@@ -161,6 +167,10 @@ def _install_guards(app: Flask) -> None:
             return forbidden_page()
         return second_factor_gate(endpoint)
 
+    # Registered last, so it runs first of the after_request hooks: the 503 page it may put
+    # in place still gets the headers below.
+    from flick_admin.ui.errors import end_database_work
+
     @app.after_request
     def stamp_request(response):
         if "request_id" in g:
@@ -177,3 +187,5 @@ def _install_guards(app: Flask) -> None:
             # (backup codes, a handover, names and reports stay out of the back button).
             response.headers["Cache-Control"] = "no-store"
         return response
+
+    app.after_request(end_database_work)

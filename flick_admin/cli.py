@@ -107,12 +107,17 @@ def adopt(check: bool) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 def demo(size: int, serve: bool, host: str, port: int) -> None:
-    """Migrate the database, load demo data and demo staff, and serve the dashboard."""
+    """Migrate the database, load demo data and demo staff, and serve the dashboard
+    (development and test only, on an empty database or one the demo filled itself)."""
     from flask_migrate import upgrade
 
     from flick_admin.ops import demo as demo_data
 
     click.echo(f"Database: {db.engine.url.render_as_string(hide_password=True)}")
+    refused = demo_data.refusal(current_app.config["FLICK_ADMIN_ENV"])
+    db.session.remove()  # the check's read ends before the migration writes
+    if refused:
+        raise click.ClickException(refused)
     upgrade(directory=current_app.extensions["migrate"].directory)
     logins = demo_data.ensure_demo(size=size, echo=click.echo)
     click.echo("\nDemo sign-ins (password for each: %s):" % demo_data.DEMO_PASSWORD)

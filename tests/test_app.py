@@ -84,3 +84,17 @@ def test_production_refuses_per_process_throttling_unless_allowed():
     assert single["RATELIMIT_STORAGE_URI"] == "memory://"
     assert load({"SECRET_KEY": "x", "RATELIMIT_ENABLED": "0"})["RATELIMIT_ENABLED"] is False
     assert load({"FLICK_ADMIN_ENV": "development"})["RATELIMIT_STORAGE_URI"] == "memory://"
+
+
+def test_a_page_load_the_database_refuses_does_not_claim_nothing_changed(client, dbs, login_as, connection):
+    """A 503 on a GET cannot know whether the action before it was saved: it says the page
+    could not be loaded and links to the member's own recent actions."""
+    login_as("admin")
+    dbs.flush()
+    connection.exec_driver_sql("ALTER TABLE banned_words RENAME TO banned_words_away")  # rolled back
+    response = client.get("/banned-words/")
+    text = response.get_data(as_text=True)
+    assert response.status_code == 503
+    assert "nothing was changed" not in text.lower() and "Action not saved" not in text
+    assert "could not be loaded" in text and "may have been saved" in text
+    assert 'href="/audit/?mine=1"' in text

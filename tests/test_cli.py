@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import re
 
 import pytest
@@ -13,7 +14,9 @@ from flask_migrate import upgrade
 from flick_admin.auth.passwords import verify_password
 from flick_admin.db import Account, Auth, Log, Post
 from flick_admin.extensions import db
+from flick_admin.config import ROOT
 from tests import factories
+from tests.conftest import make_app
 
 
 def test_staff_create_reads_the_password_from_stdin(app, dbs):
@@ -160,3 +163,51 @@ def test_demo_serves_the_dashboard_after_loading(app, dbs, monkeypatch):
     assert result.exit_code == 0, result.output
     assert served == {"host": "127.0.0.1", "port": 5099, "app": app}
     assert "Serving Flick Admin on http://127.0.0.1:5099" in result.output
+
+
+# --- `flask demo` only where it cannot hurt ------------------------------------------------
+
+def _demo_staff(dbs) -> int:
+    dbs.expire_all()
+    return dbs.scalar(sa.select(sa.func.count()).select_from(Auth).where(Auth.email.like("%@flick.demo")))
+
+
+@pytest.mark.parametrize("env", ["production", "staging", "prod"])
+def test_demo_refuses_outside_development_and_test(database_url, dbs, env):
+    production = make_app(database_url, FLICK_ADMIN_ENV=env, RATELIMIT_ALLOW_MEMORY="1")
+    result = production.test_cli_runner().invoke(args=["demo", "--no-serve", "--size", "5"])
+    with production.app_context():
+        db.engine.dispose()
+    assert result.exit_code != 0
+    assert f"FLICK_ADMIN_ENV is {env!r}" in result.output
+    assert "flick-demo-password" not in result.output
+    assert _demo_staff(dbs) == 0
+    assert dbs.scalar(sa.select(sa.func.count()).select_from(Post)) == 0
+
+
+@pytest.mark.parametrize("existing", ["student", "staff", "college"])
+def test_demo_refuses_a_database_holding_flick_data_it_did_not_create(app, dbs, existing):
+    {"student": factories.StudentFactory, "staff": factories.StaffFactory,
+     "college": factories.CollegeFactory}[existing]()
+    dbs.flush()
+    result = app.test_cli_runner().invoke(args=["demo", "--no-serve", "--size", "5"])
+    assert result.exit_code != 0
+    assert "already holds Flick data" in result.output
+    assert _demo_staff(dbs) == 0
+    assert dbs.scalar(sa.select(sa.func.count()).select_from(Post)) == 0
+
+
+def test_the_readme_demo_line_works_on_a_fresh_sqlite_file(tmp_path):
+    """The README's one line: FLICK_ADMIN_ENV=development on a file that does not exist yet."""
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SECRET_KEY")}
+    env.update(FLICK_ADMIN_ENV="development", DATABASE_URL=f"sqlite:///{tmp_path}/fresh.sqlite3")
+    flask = [sys.executable, "-m", "flask", "--app", "wsgi", "demo", "--no-serve", "--size", "5"]
+    first = subprocess.run(flask, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert first.returncode == 0, first.stderr
+    assert "superadmin@flick.demo" in first.stdout
+    again = subprocess.run(flask, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr
+    assert "already loaded" in again.stdout

@@ -51,6 +51,7 @@ class AuditFilters(Filters):
     request_id: uuid.UUID | None = None
     q: str = ""
     signins: bool = False  # sign-ins and sign-outs are hidden unless asked for
+    mine: bool = False  # only the signed-in member's own actions
 
     @classmethod
     def parse(cls, args: MultiDict) -> AuditFilters:
@@ -74,6 +75,7 @@ class AuditFilters(Filters):
             request_id=uuid_arg(args, "request_id"),
             q=text_arg(args, "q"),
             signins=args.get("signins") == "1",
+            mine=args.get("mine") == "1",
             **cursor_args(args),
         )
 
@@ -125,6 +127,8 @@ def filtered(f: AuditFilters) -> sa.Select:
         .outerjoin(Auth, Auth.id == Log.actor_id)
     )
     stmt = stmt.where(readable())
+    if f.mine:
+        stmt = stmt.where(Log.actor_id == current_actor().id)
     if f.actor:
         stmt = stmt.where(Log.actor_id == f.actor)
     if f.actor_type:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -142,6 +143,25 @@ class ImportPlan:
         return len(self.add) + len(self.update)
 
 
+def _records(text: str) -> Iterator[tuple[int, list[str]]]:
+    """The CSV records, numbered; a record the csv module cannot read (a quoted field over
+    its 128 KiB limit) refuses the import, naming its line."""
+    reader = csv.reader(io.StringIO(text))
+    number = 0
+    while True:
+        number += 1
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            if "field limit" in str(exc):
+                raise InvalidInput(f"Nothing was imported. line {number}: a field is longer than "
+                                   f"{csv.field_size_limit() // 1024} KiB.") from None
+            raise InvalidInput(f"Nothing was imported. line {number}: {exc}.") from None
+        yield number, cells
+
+
 def parse_import(text: str, *, default_severity: str = "moderate") -> list[ImportLine]:
     """Lines of ``word`` or ``word,severity,strict`` (a CSV header line is allowed).
     Every problem is collected, with its line number; any problem refuses the whole text."""
@@ -149,10 +169,12 @@ def parse_import(text: str, *, default_severity: str = "moderate") -> list[Impor
     lines: list[ImportLine] = []
     problems: list[str] = []
     seen: dict[str, int] = {}
-    reader = csv.reader(io.StringIO(text or ""))
-    for number, cells in enumerate(reader, 1):
+    for number, cells in _records(text or ""):
         if number > MAX_IMPORT_LINES:
             raise InvalidInput(f"At most {MAX_IMPORT_LINES:,} lines at a time.")
+        if any("\x00" in c for c in cells):
+            problems.append(f"line {number}: the line contains a NUL character, which a word cannot hold")
+            continue
         cells = [c.strip() for c in cells]
         if not cells or not any(cells) or cells[0].startswith("#"):
             continue

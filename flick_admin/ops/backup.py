@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import subprocess
 import uuid
@@ -39,8 +40,33 @@ class BackupError(RuntimeError):
 
 
 def libpq_url(url: URL) -> str:
-    """The URL as pg_dump and pg_restore take it (no driver name)."""
-    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+    """The URL as pg_dump and pg_restore take it: no driver name, and no password (a
+    command line is readable by every user of the machine; ``libpq_env`` carries it)."""
+    return URL.create("postgresql", username=url.username, host=url.host, port=url.port,
+                      database=url.database,
+                      query={k: v for k, v in url.query.items() if k != "password"},
+                      ).render_as_string(hide_password=False)
+
+
+def libpq_env(url: URL) -> dict[str, str]:
+    """The environment for pg_dump and pg_restore: the password, if any, in PGPASSWORD."""
+    env = dict(os.environ)
+    password = url.password if url.password is not None else url.query.get("password")
+    if isinstance(password, tuple):
+        password = password[-1]
+    if password is not None:
+        env["PGPASSWORD"] = str(password)
+    return env
+
+
+def private_file(path: Path) -> None:
+    """Create ``path`` (or truncate it) readable and writable by its owner only, so that what
+    is written into it next is never world-readable, whatever the umask or an older file's mode."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
 
 
 def sha256_of(path: Path) -> str:
@@ -85,7 +111,9 @@ def create(engine: Engine, output: Path, echo: Echo = print) -> Created:
             echo(f"Dumping {len(tables)} tables ({sum(counts.values()):,} rows) in snapshot {snapshot}")
             command = ["pg_dump", "--format=custom", "--verbose", f"--snapshot={snapshot}",
                        f"--file={output}", f"--dbname={libpq_url(engine.url)}"]
-            process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+            private_file(output)  # pg_dump writes into it and keeps its mode
+            process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True,
+                                       env=libpq_env(engine.url), umask=0o077)
             done = 0
             tail: list[str] = []
             for line in process.stderr:  # pg_dump reports each table it dumps
@@ -99,6 +127,7 @@ def create(engine: Engine, output: Path, echo: Echo = print) -> Created:
                 raise BackupError("pg_dump failed:\n" + "\n".join(tail))
     digest = sha256_of(output)
     manifest = output.with_name(output.name + MANIFEST_SUFFIX)
+    private_file(manifest)
     manifest.write_text(json.dumps({
         "file": output.name, "sha256": digest, "size": output.stat().st_size,
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -180,7 +209,7 @@ def verify(engine: Engine, path: Path, echo: Echo = print) -> Verdict:
         echo(f"Restoring into scratch database {scratch} …")
         restore = subprocess.run(["pg_restore", "--no-owner", "--no-privileges", "--exit-on-error",
                                   f"--dbname={libpq_url(target)}", str(path)],
-                                 capture_output=True, text=True)
+                                 capture_output=True, text=True, env=libpq_env(target))
         if not verdict.add(restore.returncode == 0, "restores cleanly" if restore.returncode == 0 else
                            "restore failed: " + (restore.stderr.strip().splitlines() or ["?"])[-1]):
             return verdict

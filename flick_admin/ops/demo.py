@@ -74,7 +74,46 @@ def _chunks(rows: list[dict], size: int = CHUNK) -> Iterator[list[dict]]:
         yield rows[start:start + size]
 
 
+# Where the demo may run: a local trial or the tests, never a deployment (its staff accounts'
+# password is published in the README).
+DEMO_ENVIRONMENTS = frozenset({"development", "dev", "test", "testing"})
+
+
+def refusal(environment: str) -> str | None:
+    """Why ``flask demo`` must not run here, or None. Reads only; changes nothing."""
+    if environment not in DEMO_ENVIRONMENTS:
+        return (f"FLICK_ADMIN_ENV is {environment!r}. `flask demo` loads fake students and staff "
+                "accounts whose password is published in the README, so it runs only with "
+                "FLICK_ADMIN_ENV=development (or test), on a database of its own. Nothing was changed.")
+    if demo_loaded():
+        return None  # its own data: a second run writes nothing
+    found = tables_with_rows()
+    if found:
+        shown = ", ".join(found[:5]) + (" …" if len(found) > 5 else "")
+        return (f"This database already holds Flick data the demo did not create (rows in {shown}). "
+                "`flask demo` loads only into an empty database or one it filled itself: point "
+                "DATABASE_URL at a new database, or leave it unset for the local SQLite file. "
+                "Nothing was changed.")
+    return None
+
+
+def _flick_tables() -> list[str]:
+    from flick_admin.db.schema_facts import expected_facts
+
+    return sorted(expected_facts()["tables"])
+
+
+def tables_with_rows() -> list[str]:
+    """Flick's tables that exist here and hold at least one row."""
+    session = db.session()
+    present = set(sa.inspect(session.connection()).get_table_names())
+    return [name for name in _flick_tables() if name in present
+            and session.scalar(sa.select(sa.exists().select_from(sa.table(name))))]
+
+
 def demo_loaded() -> bool:
+    if "auth" not in sa.inspect(db.session().connection()).get_table_names():
+        return False
     return db.session.scalar(
         sa.select(sa.func.count()).select_from(Auth).where(Auth.email == DEMO_STAFF[0][1])
     ) > 0

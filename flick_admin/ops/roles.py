@@ -6,7 +6,10 @@
 * The **application role** runs the web workers with exactly what the dashboard does: read
   Flick's tables; update only the columns moderation, colleges and staff work change;
   insert audit rows and chain links; delete only sessions and the admin-managed rows an
-  admin may delete. It may never UPDATE or DELETE ``logs`` (and the append-only trigger
+  admin may delete. A college is deleted only through ``admin_delete_college()`` (owned by
+  the migration role, SECURITY DEFINER), which refuses while the college has students:
+  with DELETE on ``colleges`` the role could reach every student and post through Flick's
+  cascade. It may never UPDATE or DELETE ``logs`` (and the append-only trigger
   stands behind that), so the audit trail cannot be rewritten from the application.
 """
 
@@ -46,7 +49,10 @@ UPDATE_COLUMNS = {
     "admin_proposals": ("status", "decided_by_id", "decided_at", "decision_note"),
     "admin_saved_views": ("name", "query", "shared"),
 }
-DELETE_ON = ("session", "colleges", "branches", "college_branches", "banned_words", "feedbacks",
+# Not colleges: Flick's schema cascades a college's deletion to its students and all they
+# wrote (as the table owner, whatever the deleting role may do). The application role
+# deletes a college only through admin_delete_college(), which refuses while it has students.
+DELETE_ON = ("session", "branches", "college_branches", "banned_words", "feedbacks",
              "two_factor", "admin_totp_steps", "verification", "admin_session_state", "admin_post_pending",
              "admin_report_colleges", "admin_college_students", "admin_claims", "admin_saved_views", "admin_staff_scopes",
              "admin_post_colleges", "admin_comment_colleges")
@@ -56,6 +62,7 @@ ADMIN_TABLES = ("admin_audit_chain", "admin_audit_checkpoints", "admin_totp_step
                 "admin_saved_views", "admin_staff_scopes", "admin_post_colleges", "admin_comment_colleges",
                 "alembic_version")
 TRAIL = ("logs", "admin_audit_chain", "admin_audit_checkpoints")
+COLLEGE_DELETE = "admin_delete_college(uuid)"
 NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
@@ -89,6 +96,13 @@ def statements(database: str, app_role: str, migrator_role: str, flick_owner: st
     out += [
         f"GRANT DELETE ON {idents(DELETE_ON)} TO {app}",
         f"REVOKE UPDATE, DELETE, TRUNCATE ON {idents(TRAIL)} FROM {app}",
+        f"REVOKE DELETE, TRUNCATE ON {ident('colleges')} FROM {app}",
+        "-- Colleges are deleted through a function the migration role owns (run after `db upgrade`)",
+        f"DO $$ BEGIN ALTER FUNCTION {COLLEGE_DELETE} OWNER TO {mig}; "
+        f"REVOKE ALL ON FUNCTION {COLLEGE_DELETE} FROM PUBLIC; "
+        f"GRANT EXECUTE ON FUNCTION {COLLEGE_DELETE} TO {app}; "
+        "EXCEPTION WHEN undefined_function THEN RAISE WARNING "
+        "'admin_delete_college does not exist yet: run flask db upgrade, then this script again'; END $$",
         "-- Optional, for the health page to see other sessions' queries:",
         f"-- GRANT pg_read_all_stats TO {app}",
     ]

@@ -4,11 +4,13 @@ rolls back whatever it had begun, and the person is told plainly what happened."
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
-from flask import Flask, current_app, jsonify, request
+from flask import Flask, Response, current_app, g, jsonify, request
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
+from flick_admin.db import outcome
 from flick_admin.extensions import db
 from flick_admin.refusals import ActionRefused
 from flick_admin.pagination import BadCursor
@@ -60,11 +62,13 @@ def register(app: Flask) -> None:
         if _unreachable(exc):
             # Not even the signed-in user can be read now: a page that needs nothing.
             return _bare_unavailable_page()
-        return _safe_page(
-            "errors/generic.html", status=503, title="Action not saved",
-            message=("The database refused this action or its audit record, so nothing was "
-                     "changed. Try again; if it keeps failing, tell an administrator."),
-        )
+        told = what_happened()
+        if told.kind == NOTHING_CHANGED:
+            told = Told(NOTHING_CHANGED, "Action not saved",
+                        "The database refused this action or its audit record, so nothing was "
+                        "changed. Try again; if it keeps failing, tell an administrator.", False)
+        return _safe_page("errors/generic.html", status=503, title=told.title,
+                          message=told.message, recent_actions=told.recent_actions)
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):
@@ -78,10 +82,83 @@ def wants_json() -> bool:
     return request.accept_mimetypes.best == "application/json"
 
 
+# What a failed request may say about the data (see ``flick_admin.db.outcome``).
+NOTHING_CHANGED, SAVED, IN_DOUBT, PAGE_LOAD = "nothing-changed", "saved", "in-doubt", "page-load"
+READING = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+@dataclass(frozen=True)
+class Told:
+    kind: str
+    title: str
+    message: str
+    recent_actions: bool  # link to the member's own recent actions in the audit log
+
+
+def what_happened() -> Told:
+    """The honest sentence about the data for a request that failed: a page load cannot
+    know whether the action before it was saved, and a COMMIT cut off may have landed."""
+    if outcome.in_doubt():
+        return Told(IN_DOUBT, "Not known whether it was saved",
+                    "The connection to the database was lost while your action was being saved, "
+                    "so it may or may not have been saved. Check your recent actions before you "
+                    "try again.", True)
+    if outcome.saved():
+        return Told(SAVED, "Saved, but the page could not be shown",
+                    "Your action was saved, but the page that follows could not be loaded.", True)
+    if request.method in READING:
+        return Told(PAGE_LOAD, "Page not loaded",
+                    "This page could not be loaded. If you just took an action, it may have been "
+                    "saved: check your recent actions before you repeat it.", True)
+    return Told(NOTHING_CHANGED, "Something went wrong",
+                "The request failed and nothing was changed. The error has been logged.", False)
+
+
 def _bare_unavailable_page():
     """Rendered straight from the template, past Flask's context processors: loading the
     signed-in user (one of them) needs the database that is not there."""
-    return current_app.jinja_env.get_template("errors/unavailable.html").render(), 503
+    page = current_app.jinja_env.get_template("errors/unavailable.html").render(
+        told=what_happened())
+    return page, 503
+
+
+def end_database_work(response: Response) -> Response:
+    """End the request's database work before the response leaves (an ``after_request``
+    hook). Left to the app context's teardown, a rollback on a connection that died after
+    the page was built (a database restart) raises past every error handler, and the WSGI
+    server answers a bare "Internal Server Error"; here its failure is logged and answered
+    with the 503 page. A streamed response still reads, so its session ends at teardown."""
+    if response.is_streamed:
+        return response
+    try:
+        db.session.close()
+        replica_session = g.pop("replica_session", None)
+        if replica_session is not None:
+            replica_session.close()
+    except SQLAlchemyError:
+        log.exception("the database connection was lost at the end of the request; "
+                      "answering with the 503 page")
+        _discard_session()
+        page, status = _bare_unavailable_page()
+        return current_app.response_class(page, status=status, mimetype="text/html")
+    return response
+
+
+def guarded_teardown(_exc: BaseException | None = None) -> None:
+    """Flask-SQLAlchemy's end of the app context, which must not raise: log and discard."""
+    try:
+        db.session.remove()
+    except SQLAlchemyError:
+        log.exception("the database connection was lost at the end of the request")
+        _discard_session()
+
+
+def _discard_session() -> None:
+    """Forget the session whose connection died (its connection is invalidated already)."""
+    try:
+        db.session.remove()
+    except SQLAlchemyError:
+        db.session.registry.clear()
 
 
 def _unreachable(exc: SQLAlchemyError) -> bool:
@@ -107,7 +184,9 @@ def _safe_page(template: str, *, status: int, **context):
 
 
 def _server_error():
-    return _safe_page(
-        "errors/generic.html", status=500, title="Something went wrong",
-        message="The request failed and nothing was changed. The error has been logged.",
-    )
+    told = what_happened()
+    if told.kind != NOTHING_CHANGED:
+        told = Told(told.kind, "Something went wrong", told.message + " The error has been logged.",
+                    told.recent_actions)
+    return _safe_page("errors/generic.html", status=500, title=told.title, message=told.message,
+                      recent_actions=told.recent_actions)

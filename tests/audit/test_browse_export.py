@@ -85,6 +85,17 @@ def test_actor_entity_time_and_request_filters(client, dbs, login_as):
     assert page.count('data-testid="audit-row"') == 1 and "Old Name College" in page
 
 
+def test_mine_lists_only_the_signed_in_members_own_actions(client, dbs, login_as):
+    """The error pages link to ``?mine=1``: "your recent actions", whoever you are."""
+    me = login_as("moderator")
+    seed(dbs)
+    factories.LogFactory(actor_id=me.id, actor_type="moderator", action="admin:blocked:content",
+                         entity_type="post", metadata_={"label": "My own ban"})
+    page = listed(client, mine="1")
+    assert page.count('data-testid="audit-row"') == 1 and "My own ban" in page
+    assert "Buy followers now" not in page
+
+
 @pytest.mark.parametrize("query", [
     {"action": "admin:exploded:everything; drop table logs"}, {"actor_type": "alien"},
     {"entity_type": "planet"}, {"since": "last tuesday"}, {"request_id": "nope"},

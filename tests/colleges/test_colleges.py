@@ -157,3 +157,26 @@ def test_a_field_error_is_shown_next_to_its_field_and_tied_to_it(client, dbs, lo
     assert 'aria-invalid="true"' in field and 'aria-describedby="email_domain-error"' in field
     assert '<div id="email_domain-error" class="invalid-feedback d-block">' in page
     assert 'aria-invalid' not in page.split('id="city"', 1)[1].split(">", 1)[0]
+
+
+@pytest.mark.postgres_only
+def test_the_database_refuses_a_college_delete_that_would_cascade_to_students(app, dbs):
+    """Past the dashboard's own check (a student who joined after it), the database function
+    the deletion goes through still refuses: a 409, and nothing is deleted."""
+    from flick_admin.colleges import services
+    from flick_admin.db import PlatformUser
+    from flick_admin.db.transaction import transaction
+    from flick_admin.extensions import db
+    from flick_admin.refusals import Conflict
+
+    student = factories.StudentFactory()
+    dbs.flush()
+    with app.test_request_context():
+        college = db.session.get(College, student.college_id)
+        with pytest.raises(Conflict, match="has students"):
+            with transaction() as session:
+                services._delete_row(session, college)
+        db.session.remove()
+    dbs.expire_all()
+    assert dbs.get(College, student.college_id) is not None
+    assert dbs.get(PlatformUser, student.id) is not None

@@ -159,3 +159,20 @@ def test_feedback_filters(client, dbs, login_as):
     assert "Polls" in page and "Crash on upload" not in page
     assert client.get("/feedback/", query_string={"status": "lost"}).status_code == 400
     assert "Delete" not in page  # auditors cannot change feedback
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    (b"alpha,mild,false\nbe\x00ta,severe,true\n", "line 2: the line contains a NUL character"),
+    (b"alpha,mild,false\ngamma\n\"" + b"x" * (128 * 1024 + 1) + b"\",mild,false\n",
+     "line 3: a field is longer than 128 KiB"),
+], ids=["nul-byte", "oversized-quoted-field"])
+def test_an_uploaded_file_with_a_nul_or_an_oversized_field_is_a_400_naming_the_line(
+        client, dbs, login_as, content, message):
+    login_as("admin")
+    for apply in ("", "1"):  # the preview and the import itself
+        upload = (io.BytesIO(content), "words.csv")
+        response = client.post("/banned-words/import", data={"file": upload, "apply": apply},
+                               content_type="multipart/form-data")
+        assert response.status_code == 400
+        assert message in response.get_data(as_text=True)
+    assert words_in(dbs) == {} and audit_rows(dbs) == []

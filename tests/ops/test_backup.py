@@ -4,6 +4,9 @@ and a damaged dump is a clear failure that leaves nothing behind."""
 from __future__ import annotations
 
 import json
+import os
+import stat
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -12,7 +15,7 @@ from flask_migrate import upgrade
 
 from flick_admin.db import Log
 from flick_admin.extensions import db
-from tests.conftest import PG_ADMIN_URL
+from tests.conftest import PG_ADMIN_URL, make_app
 
 pytestmark = pytest.mark.postgres_only
 
@@ -113,3 +116,56 @@ def test_table_names_are_quoted_not_pasted_into_sql(populated, tmp_path):
     checked = runner.invoke(args=["backup", "verify", str(dump)])
     assert checked.exit_code == 0, checked.output
     assert "✓ row counts match" in checked.output
+
+
+def test_the_dump_and_its_manifest_are_readable_by_their_owner_only(populated, tmp_path):
+    dump, stale = tmp_path / "flick.dump", tmp_path / "stale.dump"
+    stale.write_bytes(b"an older file, world-readable")
+    stale.chmod(0o644)
+    runner = populated.test_cli_runner()
+    previous = os.umask(0o022)  # the usual umask: new files 0644
+    try:
+        for target in (dump, stale):
+            made = runner.invoke(args=["backup", "create", "--output", str(target)])
+            assert made.exit_code == 0, made.output
+    finally:
+        os.umask(previous)
+    for target in (dump, stale):
+        assert stat.S_IMODE(target.stat().st_mode) == 0o600, target
+        assert stat.S_IMODE(Path(str(target) + ".manifest.json").stat().st_mode) == 0o600
+
+
+def test_the_database_password_is_never_on_a_command_line(scratch_database, tmp_path, monkeypatch):
+    """pg_dump and pg_restore get the password through PGPASSWORD, not in their argv
+    (which every user of the machine can read in ps)."""
+    password = "canary-Pw-7b1e9f"
+    url = sa.engine.make_url(scratch_database).set(password=password).render_as_string(hide_password=False)
+    app = make_app(url)
+    with app.app_context():
+        upgrade(directory=app.extensions["migrate"].directory)
+    launched: list[tuple[list[str], dict | None]] = []
+    real_popen = subprocess.Popen
+
+    class Recorded(real_popen):
+        def __init__(self, args, *rest, **options):
+            launched.append((list(args), options.get("env")))
+            super().__init__(args, *rest, **options)
+
+    monkeypatch.setattr(subprocess, "Popen", Recorded)
+    dump = tmp_path / "flick.dump"
+    runner = app.test_cli_runner()
+    try:
+        made = runner.invoke(args=["backup", "create", "--output", str(dump)])
+        assert made.exit_code == 0, made.output
+        checked = runner.invoke(args=["backup", "verify", str(dump)])
+        assert checked.exit_code == 0, checked.output
+    finally:
+        with app.app_context():
+            db.engine.dispose()
+    programs = [argv[0] for argv, _ in launched]
+    assert "pg_dump" in programs and "pg_restore" in programs
+    for argv, env in launched:
+        assert not any(password in arg for arg in argv), argv
+        if any(arg.startswith("--dbname=") for arg in argv):
+            assert env is not None and env.get("PGPASSWORD") == password
+    assert password not in made.output + checked.output

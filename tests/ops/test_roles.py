@@ -14,7 +14,7 @@ import pyotp
 import pytest
 import sqlalchemy as sa
 
-from flick_admin.db import Log, Post
+from flick_admin.db import College, Log, PlatformUser, Post
 from flick_admin.db.quoting import ident
 from flick_admin.ops import roles
 from tests import factories
@@ -102,3 +102,46 @@ def test_the_application_role_cannot_rewrite_the_trail(connection, dbs, as_app_r
         connection.exec_driver_sql(statement)
     savepoint.rollback()
     assert connection.execute(sa.select(sa.func.count()).select_from(Log)).scalar() >= 1
+
+
+def _count(connection, model, **where) -> int:
+    stmt = sa.select(sa.func.count()).select_from(model)
+    for key, value in where.items():
+        stmt = stmt.where(getattr(model, key) == value)
+    return connection.execute(stmt).scalar()
+
+
+def test_the_application_role_cannot_cascade_a_college_delete_to_its_students(connection, dbs, as_app_role):
+    """Flick's platform_user.college_id is ON DELETE CASCADE (run as the table owner): a DELETE
+    on colleges would take every student of the college and all they wrote. The application
+    role has no DELETE on colleges; it deletes through admin_delete_college(), which refuses
+    while the college has students."""
+    student = factories.StudentFactory()
+    post = factories.PostFactory(author=student)
+    dbs.flush()
+    college_id = student.college_id
+    connection.exec_driver_sql(f"SET LOCAL ROLE {ident(as_app_role)}")
+    for statement, error in ((f"DELETE FROM colleges WHERE id = '{college_id}'", "permission denied"),
+                             ("TRUNCATE colleges CASCADE", "permission denied"),
+                             (f"SELECT admin_delete_college('{college_id}')", "has students")):
+        savepoint = connection.begin_nested()
+        with pytest.raises(sa.exc.DBAPIError, match=error):
+            connection.exec_driver_sql(statement)
+        savepoint.rollback()
+    assert _count(connection, College, id=college_id) == 1
+    assert _count(connection, PlatformUser, id=student.id) == 1
+    assert _count(connection, Post, id=post.id) == 1
+
+
+def test_the_dashboard_deletes_an_empty_college_as_the_application_role(
+        client, dbs, connection, as_app_role):
+    admin = factories.StaffFactory(role="superadmin")
+    empty = factories.CollegeFactory(email_domain="empty-role.edu")
+    dbs.flush()
+    connection.exec_driver_sql(f"SET LOCAL ROLE {ident(as_app_role)}")
+    assert client.post("/login", data={"email": admin.email,
+                                       "password": factories.STAFF_PASSWORD}).status_code == 303
+    deleted = client.post(f"/colleges/{empty.id}/delete", data={"confirmation": "empty-role.edu"})
+    assert deleted.status_code == 303
+    assert _count(connection, College, id=empty.id) == 0
+    assert len(audit_rows(dbs, action="admin:deleted:college")) == 1
