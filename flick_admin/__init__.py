@@ -60,8 +60,10 @@ def _bind_extensions(app: Flask) -> None:
     from flask_sqlalchemy.session import Session as AppSession
 
     from flick_admin.audit import recorder
+    from flick_admin.colleges import signal as word_signal
 
     recorder.install(AppSession)
+    word_signal.install(AppSession)
 
 
 def _register_views(app: Flask) -> None:

@@ -70,6 +70,15 @@ def current_actor() -> Actor:
     return Actor(id=user.id, type=user.role)
 
 
+def _with_word_signal(session, metadata: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A banned-word change says how it moved Flick's recompile signal (see colleges.signal)."""
+    from flick_admin.colleges import signal
+
+    session.flush()
+    moved = signal.take(session)
+    return {**(metadata or {}), "flick_signal": moved} if moved else metadata
+
+
 def record(
     action: AuditAction,
     *,
@@ -89,6 +98,8 @@ def record(
     extra = current_extra()
     if extra:
         metadata = {**(metadata or {}), **extra}
+    if EntityType(entity_type) == EntityType.BANNED_WORD:
+        metadata = _with_word_signal(session, metadata)
     row = Log(
         occured_at=utcnow_tz(),
         actor_id=actor.id,

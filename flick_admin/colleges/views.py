@@ -17,7 +17,7 @@ from flick_admin import four_eyes
 from flick_admin.outcomes import clean_reason
 from flick_admin.permissions import Permission, has_permission, requires
 from flick_admin.colleges import queries, services, words
-from flick_admin.colleges.wordcheck import hits
+from flick_admin.colleges.wordcheck import check
 from flick_admin.db.enums import EntityType, Severity
 from flick_admin.feedback import services as feedback
 from flick_admin.moderation.forms import LiftForm, validated
@@ -254,7 +254,7 @@ class WordsView(SecureView):
     def _page(self, *, error=None, status=200, values=None):
         filters = queries.WordFilters.parse(request.args)
         sample = (request.args.get("sample") or "")[:5000]
-        found = hits(sample, queries.all_words()) if sample else None
+        found = check(sample, queries.all_words()) if sample else None
         return self.render("colleges/words.html", filters=filters,
                            page=queries.word_list(filters, page_size()), can_manage=_manage(),
                            severities=[s.value for s in Severity], error=error,
