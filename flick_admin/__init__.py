@@ -61,9 +61,11 @@ def _bind_extensions(app: Flask) -> None:
 
     from flick_admin.audit import recorder
     from flick_admin.colleges import signal as word_signal
+    from flick_admin.moderation import flick_cache
 
     recorder.install(AppSession)
     word_signal.install(AppSession)
+    flick_cache.install(AppSession)
 
 
 def _register_views(app: Flask) -> None:
