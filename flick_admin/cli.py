@@ -131,6 +131,43 @@ def db_check() -> None:
         _report_drift_at_head(conn)
 
 
+words_cli = AppGroup("words", help="Banned words.")
+
+
+@words_cli.command("scan")
+@click.argument("word", required=False)
+@click.option("--strict", is_flag=True, help="The word is a strict-mode word.")
+@click.option("--severity", default="moderate", show_default=True)
+@click.option("--remove", default=None, help="An existing word the change deletes (or replaces).")
+def words_scan(word: str | None, strict: bool, severity: str, remove: str | None) -> None:
+    """What adding WORD (and deleting --remove) would block and release over all visible
+    posts and comments, with Flick's matcher; without either, what today's list blocks."""
+    from flick_admin.colleges import catch, queries, words
+    from flick_admin.colleges.wordcheck import Word
+    from flick_admin.refusals import ActionRefused
+
+    current = queries.all_words()
+    try:
+        added = [Word(words.clean_word(word), words.clean_severity(severity), strict)] if word else []
+    except ActionRefused as exc:
+        raise click.ClickException(exc.message) from exc
+    removed = [w for w in current if remove and w.word == remove.strip().lower()]
+    if remove and not removed:
+        raise click.ClickException(f"{remove!r} is not a banned word.")
+    keep = [w for w in current if w not in removed]
+    if not (added or removed):
+        added, keep = current, []
+    conn = db.session.connection()
+    started = datetime.now(UTC)
+    with click.progressbar(length=catch.count_all(conn), label="Scanning posts and comments") as bar:
+        result = catch.preview(conn, keep, added, removed, texts=catch.all_texts(conn), progress=bar.update)
+    seconds = (datetime.now(UTC) - started).total_seconds()
+    click.echo(f"{result.summary} ({seconds:.1f} s)")
+    for label, examples in (("Would block", result.block_examples), ("Would no longer block", result.release_examples)):
+        for e in examples:
+            click.echo(f"  {label}: {e.kind} {e.id}: …{e.before}<<{e.inside}>>{e.after}… ({e.word})")
+
+
 @click.command("demo")
 @with_appcontext
 @click.option("--size", default=60, show_default=True, type=click.IntRange(5, 5_000_000),
@@ -313,6 +350,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(staff_cli)
     app.cli.add_command(audit_cli)
     app.cli.add_command(adopt)
+    app.cli.add_command(words_cli)
     from flask_migrate.cli import db as migrate_group
 
     migrate_group.add_command(db_check, "check")  # in place of Alembic's models-only check
