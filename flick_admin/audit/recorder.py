@@ -74,7 +74,8 @@ def _with_word_signal(session, metadata: dict[str, Any] | None) -> dict[str, Any
     """A banned-word change says how it moved Flick's recompile signal (see colleges.signal)."""
     from flick_admin.colleges import signal
 
-    session.flush()
+    if signal.pending_changes(session):
+        session.flush()
     moved = signal.take(session)
     return {**(metadata or {}), "flick_signal": moved} if moved else metadata
 

@@ -91,9 +91,13 @@ def _after_flush(session: Session, _context) -> None:
                               "row": touched}
 
 
+def pending_changes(session: Session) -> bool:
+    return any(_changes(session))
+
+
 def take(session: Session) -> dict | None:
-    """What the unit's last flush did to the signal, once, for the audit row."""
-    moved = session.info.pop(INFO_KEY, None)
+    """What the unit's last flush did to the signal, for the audit row."""
+    moved = session.info.get(INFO_KEY)
     if moved is None:
         return None
     note = ("max(banned_words.updated_at) moved so Flick's server rebuilds its word list"
@@ -101,7 +105,13 @@ def take(session: Session) -> dict | None:
     return {**moved, "why": note}
 
 
+def _forget(session: Session, *_args) -> None:
+    session.info.pop(INFO_KEY, None)
+    session.info.pop(_PENDING_KEY, None)
+
+
 def install(session_class: type[Session]) -> None:
-    for name, listener in (("before_flush", _before_flush), ("after_flush_postexec", _after_flush)):
+    for name, listener in (("before_flush", _before_flush), ("after_flush_postexec", _after_flush),
+                           ("after_commit", _forget), ("after_rollback", _forget)):
         if not sa.event.contains(session_class, name, listener):
             sa.event.listen(session_class, name, listener)
