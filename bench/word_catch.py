@@ -18,7 +18,7 @@ import json
 import statistics
 import time
 
-WORDS = (("scam", True), ("idiot", False), ("trash talk", False))
+WORDS = (("scam", True), ("idiot", False), ("trash talk", False), ("deadline", True))  # the last hits many texts
 
 
 def _median(fn, runs: int) -> tuple[float, object]:

@@ -82,13 +82,14 @@ class Scanner:
     def feed(self, item: Text) -> None:
         p = self.preview
         p.scanned += 1
-        if not self.added.empty and matches(item.text, self.added):
-            found = matches(item.text, self.after)
+        caught = matches(item.text, self.added) if not self.added.empty else ()
+        if caught:
             p.would_block += 1
             if not matches(item.text, self.before):
                 p.newly += 1
-            hit = _first_of(found, self.added_words) or (matches(item.text, self.added) or (None,))[0]
-            if hit is not None and len(p.block_examples) < EXAMPLES:
+            if len(p.block_examples) < EXAMPLES:
+                # The span Flick would list: the added word's match unless a longer one holds it.
+                hit = _first_of(matches(item.text, self.after), self.added_words) or caught[0]
                 p.block_examples.append(_example(item, hit))
         if not self.removed.empty:
             gone = matches(item.text, self.removed)

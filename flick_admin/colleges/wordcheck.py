@@ -295,13 +295,39 @@ def _keep_longest(found: list[Match]) -> tuple[Match, ...]:
     return tuple(kept)
 
 
+class _Table(dict):
+    """``str.translate`` table of each character's normal (or strict) form, filled as
+    characters are met. A character outside the BMP stays as it is: Flick leaves each of
+    its two code units unchanged."""
+
+    def __init__(self, strict: bool):
+        super().__init__()
+        self.strict = strict
+
+    def __missing__(self, code: int) -> str:
+        char = chr(code)
+        out = char if code > 0xFFFF else _decompose(char)
+        if self.strict and code <= 0xFFFF:
+            out = "".join(LEET.get(d, d) for d in out if d not in SEPARATORS)
+        self[code] = out
+        return out
+
+
+_NORMAL_TABLE, _STRICT_TABLE = _Table(strict=False), _Table(strict=True)
+
+
 def _fast_forms(text: str) -> tuple[str, str] | None:
-    """The normal and strict forms of a plain ASCII text without '@', computed in C;
-    ``None`` when only the exact walk gives them."""
-    if not text.isascii() or "@" in text:
+    """The normal and strict forms of a text, computed in C, when no '@' is involved
+    (its rule looks at the neighbours); ``None`` when only the exact walk gives them."""
+    if text.isascii():
+        if "@" in text:
+            return None
+        lower = text.lower()
+        return lower, lower.translate(_ASCII_STRICT)
+    normal = text.translate(_NORMAL_TABLE)
+    if "@" in normal:
         return None
-    lower = text.lower()
-    return lower, lower.translate(_ASCII_STRICT)
+    return normal, text.translate(_STRICT_TABLE)
 
 
 def _exact(text: str, compiled: Compiled) -> tuple[Match, ...]:

@@ -181,8 +181,8 @@ def test_matches_sit_on_word_boundaries_and_never_nest(text, specs):
 
 
 @settings(max_examples=500, deadline=None)
-@given(st.text(string.printable, max_size=60),
-       st.lists(st.tuples(st.text("abcikls.t@$0 *", min_size=1, max_size=5), st.booleans()),
+@given(st.one_of(st.text(string.printable, max_size=60), texts, st.text(max_size=30)),
+       st.lists(st.tuples(st.text("abcikls.t@$0 *ıé𝐤रोड", min_size=1, max_size=5), st.booleans()),
                 min_size=1, max_size=4, unique_by=lambda w: w[0]))
 def test_the_fast_path_gives_the_exact_answer(text, specs):
     compiled = words(*[(w, strict) for w, strict in specs])
