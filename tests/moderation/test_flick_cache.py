@@ -97,6 +97,9 @@ def test_redis_down_never_undoes_the_decision(app, client, dbs, login_as, monkey
     status = flick_cache.status()
     assert status.last_error and status.last_error_at and status.failures >= 1
     assert admin
+    health = client.get("/health/").get_data(as_text=True)
+    assert "The last bump of Flick&#39;s cache versions failed" in health
+    assert "ConnectionError" in health
 
 
 def test_without_redis_the_message_says_when_feeds_change(app, client, dbs, login_as, monkeypatch):
