@@ -51,13 +51,17 @@ def _changes(session: Session):
     return new, dirty, deleted
 
 
+def _lock(session: Session) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        session.connection().execute(sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+                                     {"key": "flick_admin:banned_words:signal"})
+
+
 def _before_flush(session: Session, _context, _instances) -> None:
     new, dirty, deleted = _changes(session)
     if not (new or dirty or deleted):
         return
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
-                        {"key": "flick_admin:banned_words:signal"})
+    _lock(session)
     with session.no_autoflush:
         old = read(session)
     value = next_value(old)
@@ -89,6 +93,16 @@ def _after_flush(session: Session, _context) -> None:
     session.info[INFO_KEY] = {"from": old.isoformat() if old else None,
                               "to": value.isoformat() if value else None,
                               "row": touched}
+
+
+def move(session: Session) -> None:
+    """Move the signal now, for a change the ORM did not see (a Core ``UPDATE`` or
+    ``DELETE`` of ``banned_words``): call it in the same unit, after the statement."""
+    session.flush()
+    _lock(session)
+    old = read(session)
+    session.info[_PENDING_KEY] = (old, next_value(old), None, True)
+    _after_flush(session, None)
 
 
 def pending_changes(session: Session) -> bool:

@@ -99,3 +99,18 @@ def test_an_import_that_changes_nothing_leaves_it(client, dbs, login_as):
     before = flick_signal(dbs)
     client.post("/banned-words/import", data={"text": "same,moderate,false", "apply": "1"})
     assert flick_signal(dbs) == before
+
+
+def test_a_change_the_orm_did_not_see_moves_it_through_move(app, dbs, connection):
+    from flick_admin.db.transaction import transaction
+    from flick_admin.extensions import db
+
+    _word(dbs, "first", datetime(2020, 1, 1))
+    _word(dbs, "second", datetime(2030, 1, 1))
+    before = flick_signal(dbs)
+    with app.test_request_context():
+        with transaction() as session:
+            session.execute(sa.delete(BannedWord).where(BannedWord.word == "first"))
+            signal.move(session)
+        db.session.remove()
+    assert flick_signal(dbs) != before
