@@ -66,6 +66,7 @@ def _bind_extensions(app: Flask) -> None:
     recorder.install(AppSession)
     word_signal.install(AppSession)
     flick_cache.install(AppSession)
+    flick_cache.init_app(app)
 
 
 def _register_views(app: Flask) -> None:

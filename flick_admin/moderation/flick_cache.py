@@ -24,7 +24,7 @@ import time
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from flask import current_app, flash, has_request_context
+from flask import current_app, flash, g, has_request_context
 from sqlalchemy.orm import Session
 
 from flick_admin.db import Auth, Comment, Post
@@ -130,8 +130,19 @@ def _after_rollback(session: Session) -> None:
 
 
 def _tell(message: str) -> None:
-    if has_request_context():
+    """Said after the action's own result (flashed once the view has returned)."""
+    if has_request_context() and message not in g.setdefault("flick_cache_notes", []):
+        g.flick_cache_notes.append(message)
+
+
+def _flash_notes(response):
+    for message in g.pop("flick_cache_notes", []):
         flash(message, "info")
+    return response
+
+
+def init_app(app) -> None:
+    app.after_request(_flash_notes)
 
 
 def install(session_class: type[Session]) -> None:
