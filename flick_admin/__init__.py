@@ -60,7 +60,7 @@ def _bind_extensions(app: Flask) -> None:
     from flask_sqlalchemy.session import Session as AppSession
 
     from flick_admin.audit import recorder
-    from flick_admin.colleges import signal as word_signal
+    from flick_admin.db import word_signal
     from flick_admin.moderation import flick_cache
 
     recorder.install(AppSession)

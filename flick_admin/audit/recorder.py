@@ -71,8 +71,8 @@ def current_actor() -> Actor:
 
 
 def _with_word_signal(session, metadata: dict[str, Any] | None) -> dict[str, Any] | None:
-    """A banned-word change says how it moved Flick's recompile signal (see colleges.signal)."""
-    from flick_admin.colleges import signal
+    """A banned-word change says how it moved Flick's recompile signal (see db.word_signal)."""
+    from flick_admin.db import word_signal as signal
 
     if signal.pending_changes(session):
         session.flush()

@@ -7,7 +7,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from flick_admin.colleges import signal
+from flick_admin.db import word_signal as signal
 from flick_admin.db import BannedWord
 from tests import factories
 from tests.conftest import audit_rows
