@@ -68,11 +68,15 @@ def _bind_extensions(app: Flask) -> None:
     from flick_admin import four_eyes
     from flick_admin.audit import recorder
     from flick_admin.auth import sudo
-    from flick_admin.db import outcome
+    from flick_admin.db import outcome, word_signal
+    from flick_admin.moderation import flick_cache
     from flick_admin.ui.errors import guarded_teardown
 
     recorder.install(AppSession)
     outcome.install(AppSession)
+    word_signal.install(AppSession)
+    flick_cache.install(AppSession)
+    flick_cache.init_app(app)
     four_eyes.install()  # severity is checked at the commit point, before the chain seals
     if sudo.require not in recorder.record_checks:
         recorder.record_checks.append(sudo.require)

@@ -73,7 +73,10 @@ def adopt(check: bool) -> None:
             current = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
             if current:
                 click.echo(f"This database is already managed by Flick Admin (revision {current}).")
-                click.echo("Run `flask --app wsgi db upgrade` to bring it to the latest revision.")
+                if not check:
+                    click.echo("Run `flask --app wsgi db upgrade` to bring it to the latest revision.")
+                    return
+                _report_drift_at_head(conn)
                 return
         if conn.dialect.name == "postgresql":
             drift = schema_facts.compare(schema_facts.live_facts(conn))
@@ -97,6 +100,72 @@ def adopt(check: bool) -> None:
         return
     stamp(directory=current_app.extensions["migrate"].directory, revision=BASELINE)
     click.echo(f"Stamped {BASELINE}. Next: `flask --app wsgi db upgrade` adds Flick Admin's objects.")
+
+
+def _report_drift_at_head(conn) -> None:
+    from flick_admin.db import drift as drift_module
+    from flick_admin.ops.health import head_revision
+
+    drift = drift_module.at_head(conn, head_revision())
+    for line in drift.blocking:
+        click.echo(f"  ✗ {line}")
+    for line in drift.warnings:
+        click.echo(f"  ! {line}")
+    if not drift.ok:
+        click.echo(f"{len(drift.blocking)} blocking difference(s) from the migrations at head, "
+                   f"{len(drift.warnings)} other(s).")
+        sys.exit(1)
+    if drift.warnings:
+        click.echo(f"No blocking difference; {len(drift.warnings)} difference(s) Flick Admin can "
+                   "live with (listed above).")
+    else:
+        click.echo("The schema matches the migrations at head (Flick's baseline and Flick Admin's own).")
+
+
+@click.command("check")
+@with_appcontext
+def db_check() -> None:
+    """Compare the live schema with what the migrations at head define (Flick's baseline
+    plus Flick Admin's own objects); print every difference; exit 1 on a blocking one."""
+    with db.engine.connect() as conn:
+        _report_drift_at_head(conn)
+
+
+words_cli = AppGroup("words", help="Banned words.")
+
+
+@words_cli.command("scan")
+@click.argument("word", required=False)
+@click.option("--strict", is_flag=True, help="The word is a strict-mode word.")
+@click.option("--severity", default="moderate", show_default=True)
+@click.option("--remove", default=None, help="An existing word the change deletes (or replaces).")
+def words_scan(word: str | None, strict: bool, severity: str, remove: str | None) -> None:
+    """What adding WORD (and deleting --remove) would block and release over all visible
+    posts and comments, with Flick's matcher; without either, what today's list blocks."""
+    from flick_admin.colleges import catch, queries, words
+    from flick_admin.colleges.wordcheck import Word
+    from flick_admin.refusals import ActionRefused
+
+    current = queries.all_words()
+    try:
+        added = [Word(words.clean_word(word), words.clean_severity(severity), strict)] if word else []
+    except ActionRefused as exc:
+        raise click.ClickException(exc.message) from exc
+    removed = [w for w in current if remove and w.word == remove.strip().lower()]
+    if remove and not removed:
+        raise click.ClickException(f"{remove!r} is not a banned word.")
+    keep = [w for w in current if w not in removed]
+    if not (added or removed):
+        added, keep = current, []
+    conn = db.session.connection()
+    started = datetime.now(UTC)
+    with click.progressbar(length=catch.count_all(conn), label="Scanning posts and comments") as bar:
+        result = catch.preview(conn, keep, added, removed, texts=catch.all_texts(conn), progress=bar.update)
+    seconds = (datetime.now(UTC) - started).total_seconds()
+    click.echo(f"{result.summary} ({seconds:.1f} s)")
+    for label, examples in (("Would block", result.block_examples), ("Would no longer block", result.release_examples)):
+        for e in examples:
+            click.echo(f"  {label}: {e.kind} {e.id}: …{e.before}<<{e.inside}>>{e.after}… ({e.word})")
 
 
 @click.command("demo")
@@ -288,6 +357,10 @@ def register(app: Flask) -> None:
     app.cli.add_command(staff_cli)
     app.cli.add_command(audit_cli)
     app.cli.add_command(adopt)
+    app.cli.add_command(words_cli)
+    from flask_migrate.cli import db as migrate_group
+
+    migrate_group.add_command(db_check, "check")  # in place of Alembic's models-only check
     app.cli.add_command(demo)
     app.cli.add_command(db_roles)
     app.cli.add_command(backup_cli)

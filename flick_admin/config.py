@@ -24,7 +24,8 @@ ENV_KEYS = frozenset(
      "METRICS_CACHE_SECONDS", "SESSION_IDLE_MINUTES", "REQUIRE_2FA_ROLES", "FRESH_2FA_MINUTES",
      "RATELIMIT_STORAGE_URI", "RATELIMIT_ENABLED", "LOGIN_LIMIT_PER_ADDRESS", "LOGIN_LIMIT_PER_ACCOUNT",
      "TOTP_ENCRYPTION_KEY", "TOTP_ENCRYPTION_OLD_KEYS", "RATELIMIT_ALLOW_MEMORY", "PUBLIC_URL",
-     "PGBOUNCER", "REPLICA_CONNECT_TIMEOUT", "REPLICA_RETRY_SECONDS"}
+     "PGBOUNCER", "REPLICA_CONNECT_TIMEOUT", "REPLICA_RETRY_SECONDS",
+     "FLICK_CACHE_REDIS_URL", "FLICK_CACHE_TTL_SECONDS"}
 )
 
 
@@ -170,6 +171,11 @@ def load(env: dict[str, str] | None = None) -> dict[str, object]:
         # A suspension ending further than this many days from now is as severe as a ban.
         "FOUR_EYES_SUSPENSION_DAYS": _int(env, "FOUR_EYES_SUSPENSION_DAYS", 30),
         "PROPOSAL_HOURS": _int(env, "PROPOSAL_HOURS", 48),
+        # Flick's Redis cache (CACHE_DRIVER=redis or multi on Flick's side): after a content
+        # decision commits, Flick Admin bumps Flick's post versions there so its feeds change
+        # at once. Without it, the feeds change when Flick's cache entries expire (CACHE_TTL).
+        "FLICK_CACHE_REDIS_URL": env.get("FLICK_CACHE_REDIS_URL") or None,
+        "FLICK_CACHE_TTL_SECONDS": _int(env, "FLICK_CACHE_TTL_SECONDS", 60),
         # PostgreSQL's JIT compilation costs more than the dashboard's short queries take.
         "POSTGRES_JIT": _bool(env.get("POSTGRES_JIT"), False),
     }

@@ -211,3 +211,60 @@ def test_the_readme_demo_line_works_on_a_fresh_sqlite_file(tmp_path):
     again = subprocess.run(flask, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert again.returncode == 0, again.stderr
     assert "already loaded" in again.stdout
+
+
+# --- `db check`: the live schema against the migrations at head --------------------------------
+
+@pytest.fixture
+def managed_database(scratch_app):
+    with scratch_app.app_context():
+        upgrade(directory=scratch_app.extensions["migrate"].directory)
+    return scratch_app
+
+
+def _plant(app, *statements):
+    with app.app_context(), db.engine.begin() as conn:
+        for statement in statements:
+            conn.exec_driver_sql(statement)
+
+
+@pytest.mark.postgres_only
+def test_db_check_passes_at_head(managed_database):
+    result = managed_database.test_cli_runner().invoke(args=["db", "check"])
+    assert result.exit_code == 0, result.output
+    assert "matches the migrations at head" in result.output
+
+
+@pytest.mark.postgres_only
+def test_db_check_a_missing_index_is_printed_but_does_not_block(managed_database):
+    _plant(managed_database, "DROP INDEX ix_admin_posts_created")
+    result = managed_database.test_cli_runner().invoke(args=["db", "check"])
+    assert result.exit_code == 0, result.output
+    assert "index ix_admin_posts_created on posts is missing" in result.output
+
+
+@pytest.mark.postgres_only
+@pytest.mark.parametrize(("statements", "said"), [
+    (["ALTER TABLE posts ALTER COLUMN title TYPE varchar(80)"],
+     "column posts.title is of type character varying, expected text"),
+    (["ALTER TABLE admin_saved_views ALTER COLUMN name TYPE varchar(20)"],
+     "column admin_saved_views.name is of type"),
+    (["ALTER TYPE log_role ADD VALUE 'intern'"],
+     "enum type log_role has the values intern, which no migration defines"),
+    (["DROP TABLE admin_saved_views CASCADE"], "table admin_saved_views is missing"),
+])
+def test_db_check_blocking_drift_exits_1(managed_database, statements, said):
+    _plant(managed_database, *statements)
+    runner = managed_database.test_cli_runner()
+    result = runner.invoke(args=["db", "check"])
+    assert result.exit_code == 1, result.output
+    assert said in result.output
+    adopt = runner.invoke(args=["adopt", "--check"])
+    assert adopt.exit_code == 1 and said in adopt.output and "already managed" in adopt.output
+
+
+@pytest.mark.postgres_only
+def test_db_check_a_database_behind_head_blocks(managed_database):
+    _plant(managed_database, "UPDATE alembic_version SET version_num = '0011_team'")
+    result = managed_database.test_cli_runner().invoke(args=["db", "check"])
+    assert result.exit_code == 1 and "run `flask --app wsgi db upgrade`" in result.output

@@ -83,6 +83,16 @@ def current_actor() -> Actor:
     return Actor(id=user.id, type=user.role)
 
 
+def _with_word_signal(session, metadata: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A banned-word change says how it moved Flick's recompile signal (see db.word_signal)."""
+    from flick_admin.db import word_signal as signal
+
+    if signal.pending_changes(session):
+        session.flush()
+    moved = signal.take(session)
+    return {**(metadata or {}), "flick_signal": moved} if moved else metadata
+
+
 def record(
     action: AuditAction,
     *,
@@ -111,6 +121,8 @@ def record(
     traced = client_request_id()
     if traced is not None:
         metadata["client_request_id"] = traced
+    if EntityType(entity_type) == EntityType.BANNED_WORD:
+        metadata = _with_word_signal(session, metadata)
     row = Log(
         occured_at=utcnow_tz(),
         actor_id=actor.id,

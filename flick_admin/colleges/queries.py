@@ -219,8 +219,9 @@ def word(word_id: uuid.UUID) -> BannedWord | None:
 
 
 def all_words():
+    """Every banned word, in the order Flick's server compiles them (by word)."""
     return [Word(w, s, bool(strict)) for w, s, strict in db.session.execute(
-        sa.select(BannedWord.word, BannedWord.severity, BannedWord.strict_mode))]
+        sa.select(BannedWord.word, BannedWord.severity, BannedWord.strict_mode).order_by(BannedWord.word))]
 
 
 # --- feedback -------------------------------------------------------------------------------

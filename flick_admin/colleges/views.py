@@ -17,8 +17,10 @@ from flick_admin import four_eyes
 from flick_admin.outcomes import clean_reason
 from flick_admin.permissions import Permission, has_permission, requires
 from flick_admin.colleges import queries, services, words
-from flick_admin.colleges.wordcheck import hits
+from flick_admin.colleges.catch import preview as catch_preview
+from flick_admin.colleges.wordcheck import Word, check
 from flick_admin.db.enums import EntityType, Severity
+from flick_admin.extensions import db
 from flick_admin.feedback import services as feedback
 from flick_admin.moderation.forms import LiftForm, validated
 from flick_admin.moderation.queries import entity_history
@@ -251,14 +253,14 @@ class RequestsView(SecureView):
 class WordsView(SecureView):
     permission = Permission.CONTENT_READ
 
-    def _page(self, *, error=None, status=200, values=None):
+    def _page(self, *, error=None, status=200, values=None, catch=None):
         filters = queries.WordFilters.parse(request.args)
         sample = (request.args.get("sample") or "")[:5000]
-        found = hits(sample, queries.all_words()) if sample else None
+        found = check(sample, queries.all_words()) if sample else None
         return self.render("colleges/words.html", filters=filters,
                            page=queries.word_list(filters, page_size()), can_manage=_manage(),
                            severities=[s.value for s in Severity], error=error,
-                           values=values or {}, sample=sample, found=found), status
+                           values=values or {}, sample=sample, found=found, catch=catch), status
 
     @expose("/")
     @requires(Permission.CONTENT_READ)
@@ -277,14 +279,42 @@ class WordsView(SecureView):
         flash(f"{row.word!r} added.", "success")
         return redirect(url_for(".index"), code=303)
 
-    def _word_page(self, word_id: uuid.UUID, error=None, status=200):
+    def _word_page(self, word_id: uuid.UUID, error=None, status=200, catch=None):
         row = queries.word(word_id)
         if row is None:
             abort(404, "That banned word does not exist.")
         return self.render("colleges/word.html", row=row, can_manage=_manage(), error=error,
-                           values=request.form if error else {},
+                           values=request.form if (error or catch) else {}, catch=catch,
                            severities=[s.value for s in Severity],
                            history=entity_history(EntityType.BANNED_WORD, str(word_id))), status
+
+    @expose("/catch", methods=["POST"])
+    @requires(Permission.COLLEGES_MANAGE)
+    def catch(self):
+        """What adding, changing or deleting a word would block and release; nothing is saved."""
+        _checked()
+        raw_id = request.form.get("word_id") or ""
+        try:
+            word_id = uuid.UUID(raw_id) if raw_id else None
+        except ValueError:
+            raise InvalidInput("That is not a banned word's id.") from None
+        old = queries.word(word_id) if word_id else None
+        if word_id and old is None:
+            abort(404, "That banned word does not exist.")
+        try:
+            added = [] if request.form.get("delete") == "1" else [Word(
+                words.clean_word(request.form.get("word")), words.clean_severity(request.form.get("severity")),
+                request.form.get("strict") == "1")]
+        except ActionRefused as refused:
+            if word_id:
+                return self._word_page(word_id, error=refused.message, status=refused.status)
+            return self._page(error=refused.message, status=refused.status, values=request.form)
+        removed = [Word(old.word, old.severity, bool(old.strict_mode))] if old else []
+        keep = [w for w in queries.all_words() if not old or w.word != old.word]
+        result = catch_preview(db.session.connection(), keep, added, removed)
+        if word_id:
+            return self._word_page(word_id, catch=result)
+        return self._page(values=request.form, catch=result)
 
     @expose("/<uuid:word_id>")
     @requires(Permission.CONTENT_READ)
@@ -318,7 +348,7 @@ class WordsView(SecureView):
     @expose("/import", methods=["GET", "POST"])
     @requires(Permission.COLLEGES_MANAGE)
     def bulk_import(self):
-        text, plan, error, status = "", None, None, 200
+        text, plan, error, status, catch = "", None, None, 200, None
         default = request.form.get("default_severity") or "moderate"
         if request.method == "POST":
             try:
@@ -338,10 +368,20 @@ class WordsView(SecureView):
                           f"{len(applied.skip)} unchanged (batch {batch_id}).", "success")
                     return redirect(url_for(".index"), code=303)
                 plan = words.plan_import(lines)
+                catch = self._import_catch(plan)
             except ActionRefused as refused:
                 error, status = refused.message, refused.status
-        return self.render("colleges/words_import.html", text=text, plan=plan, error=error,
+        return self.render("colleges/words_import.html", text=text, plan=plan, error=error, catch=catch,
                            default=default, severities=[s.value for s in Severity]), status
+
+    @staticmethod
+    def _import_catch(plan):
+        changed = {line.word for line, _old in plan.update}
+        added = [Word(line.word, line.severity, line.strict) for line in plan.add]
+        added += [Word(line.word, line.severity, line.strict) for line, _old in plan.update]
+        removed = [Word(line.word, old["severity"], bool(old["strict_mode"])) for line, old in plan.update]
+        keep = [w for w in queries.all_words() if w.word not in changed]
+        return catch_preview(db.session.connection(), keep, added, removed) if added else None
 
     @staticmethod
     def _import_text() -> str:

@@ -121,7 +121,13 @@ def sanction_user(auth_id: str, kind: SanctionKind, reason: str | None,
                entity_type=EntityType.USER, entity_id=user.id, before=old, after=new,
                reason=reason, metadata=metadata)
     what = "banned" if until is None else f"suspended until {until:%Y-%m-%d %H:%M} UTC"
-    return Outcome(True, f"User {what}; {ended} session(s) ended.")
+    return Outcome(True, f"User {what}; {ended} session(s) ended. {FLICK_COOKIE_NOTE}")
+
+
+# Flick's better-auth answers from a signed session cookie cache (7 days, refreshed without
+# the database), so ending the session rows does not sign the student out of Flick's app.
+FLICK_COOKIE_NOTE = ("Flick's app may keep an existing sign-in for up to 7 days; new sign-ins "
+                     "are refused.")
 
 
 def lift_sanction(auth_id: str, reason: str | None, expected: str | None = None) -> Outcome:

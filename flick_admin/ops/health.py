@@ -210,7 +210,7 @@ def read(engine: Engine | None = None, *, fresh: bool = False) -> Health:
     with _LOCK:
         hit = _CACHE.get(key)
         if hit and not fresh and time.monotonic() - hit.read_at < CACHE_SECONDS:
-            return hit
+            return _with_flick_cache(hit)
     sections = [_section(engine, "Migrations and schema", _migrations),
                 _section(engine, "Running tallies", _tallies)]
     if engine.dialect.name == "postgresql":
@@ -230,4 +230,27 @@ def read(engine: Engine | None = None, *, fresh: bool = False) -> Health:
     health = Health(engine.dialect.name, sections, time.monotonic())
     with _LOCK:
         _CACHE[key] = health
-    return health
+    return _with_flick_cache(health)
+
+
+def _when(seconds: float | None) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(seconds)) if seconds else "never"
+
+
+def _with_flick_cache(health: Health) -> Health:
+    """Flick's cache versions (read live: this process's last bump, never cached)."""
+    from flick_admin.moderation import flick_cache
+
+    section = Section("Flick's cache")
+    if not current_app.config.get("FLICK_CACHE_REDIS_URL"):
+        section.note = ("FLICK_CACHE_REDIS_URL is not set: Flick's feeds show a decision when "
+                        "Flick's cache entries expire (CACHE_TTL on Flick's server).")
+    else:
+        status = flick_cache.status()
+        failing = bool(status.last_error_at and (status.last_ok_at or 0) < status.last_error_at)
+        section.note = ("The last bump of Flick's cache versions failed; decisions are saved, but "
+                        "Flick's feeds show them only when its cache entries expire."
+                        if failing else "Decisions bump Flick's cache versions in Redis.")
+        section.facts = {"last bump": _when(status.last_ok_at), "last error": _when(status.last_error_at),
+                         "error": status.last_error or "none", "failed bumps": status.failures}
+    return Health(health.dialect, [*health.sections, section], health.read_at)

@@ -78,6 +78,7 @@ MATRIX: dict[str, tuple[str, str, int]] = {
     "banned_words.edit": (Permission.COLLEGES_MANAGE, "POST", 404),
     "banned_words.delete": (Permission.COLLEGES_MANAGE, "POST", 400),
     "banned_words.bulk_import": (Permission.COLLEGES_MANAGE, "GET", 200),
+    "banned_words.catch": (Permission.COLLEGES_MANAGE, "POST", 400),
     "feedback.index": (Permission.CONTENT_READ, "GET", 200),
     "feedback.status": (Permission.FEEDBACK_MANAGE, "POST", 400),
     "feedback.delete": (Permission.FEEDBACK_MANAGE, "POST", 400),

@@ -113,7 +113,8 @@ def test_try_a_text_shows_the_hits(client, dbs, login_as):
     ("this is s p a m", {"spam"}), ("5p4m!", {"spam"}), ("S.P.A.M", {"spam"}),
     ("spammer", set()),                     # a strict match must sit on word boundaries
     ("you idiot", {"idiot"}), ("idiotic", set()), ("Ídiot", {"idiot"}),
-    ("what the f*ck", {"fuck"}), ("trash-talk again", {"trash talk"}),
+    # a star reads a word only for strict words and normal words with a strict spelling
+    ("what the f*ck", set()), ("trash-talk again", {"trash talk"}),
     ("skyscraper", set()), ("kys now", {"kys"}),
 ])
 def test_word_matching_catches_flicks_evasions(text, expected):
