@@ -16,6 +16,7 @@ from flick_admin.permissions import STAFF_ROLES
 from flick_admin.db import Auth, College, Comment, ContentReport, Log, PlatformUser, Post, Session
 from flick_admin.db.base import utcnow
 from flick_admin.db.enums import EntityType, ReportStatus
+from flick_admin.db.reports import about_post
 from flick_admin.db.tallies import CommentCollege, PostCollege
 from flick_admin.extensions import db
 from flick_admin.listing import contains_pattern, end_of, prefix_pattern, start_of
@@ -173,7 +174,7 @@ def post_detail(post_id: uuid.UUID) -> PostDetail | None:
                ContentReport.reason, ContentReport.message, ContentReport.status,
                ContentReport.created_at, ContentReport.reported_by_id)
     # Two index look-ups (the post's reports, its comments' reports), not an OR across a join.
-    on_post = sa.select(*columns).where(ContentReport.post_id == post_id)
+    on_post = sa.select(*columns).where(ContentReport.post_id == post_id, about_post())
     on_comments = sa.select(*columns).where(ContentReport.comment_id.in_(
         sa.select(Comment.id).where(Comment.post_id == post_id)))
     both = sa.union_all(on_post, on_comments).subquery()
@@ -213,7 +214,7 @@ def _author_stats() -> list:
         .correlate(PlatformUser).scalar_subquery().label("sanctions"),
         sa.select(sa.func.count()).select_from(ContentReport)
         .join(Post, Post.id == ContentReport.post_id)
-        .where(Post.posted_by_id == PlatformUser.id)
+        .where(Post.posted_by_id == PlatformUser.id, about_post())
         .correlate(PlatformUser).scalar_subquery().label("post_reports"),
         sa.select(sa.func.count()).select_from(ContentReport)
         .join(Comment, Comment.id == ContentReport.comment_id)
@@ -421,7 +422,7 @@ def user_detail(auth_id: str) -> UserDetail | None:
 
         parts = [
             newest(sa.select(*report_cols).join(Post, Post.id == ContentReport.post_id)
-                   .where(Post.posted_by_id == profile.id), "against"),
+                   .where(Post.posted_by_id == profile.id, about_post()), "against"),
             newest(sa.select(*report_cols).join(Comment, Comment.id == ContentReport.comment_id)
                    .where(Comment.commented_by_id == profile.id), "against"),
             newest(sa.select(*report_cols).where(ContentReport.reported_by_id == profile.id), "filed"),

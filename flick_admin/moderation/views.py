@@ -36,6 +36,7 @@ from flick_admin.moderation.forms import (
     ClaimForm,
     LiftForm,
     SanctionForm,
+    parse_reports,
     parse_targets,
     validated,
 )
@@ -113,8 +114,17 @@ class ReportsView(SecureView):
             "moderation/reports.html", filters=filters, page=page, groups=groups,
             reasons=REPORT_REASONS, sorts=REPORT_SORTS, claim_filters=REPORT_CLAIMS,
             can_moderate=_can_moderate(), action_form=ActionForm(), bulk_form=BulkForm(),
-            claim_form=ClaimForm(),
+            claim_form=ClaimForm(), unlinked=report_queue.unlinked_reports(filters),
+            unlinked_cap=report_queue.UNLINKED_SHOWN,
         )
+
+    @expose("/unlinked/ignore", methods=["POST"])
+    @requires(Permission.CONTENT_MODERATE)
+    def ignore_unlinked(self):
+        """Ignore reports that name neither a post nor a comment (each with its seen status)."""
+        form = validated(BulkForm())
+        _flash(services.ignore_unlinked(parse_reports(request.form.getlist("report")), form.reason()))
+        return back_to(url_for(".index"))
 
     @expose("/<any(post,comment):kind>/<uuid:target_id>/assign")
     @requires(Permission.CONTENT_MODERATE)
