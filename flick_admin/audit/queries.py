@@ -33,10 +33,13 @@ def _datetime_arg(args: MultiDict, name: str) -> datetime | None:
         return None
     try:
         value = datetime.fromisoformat(raw)
+        # An offset can carry a time past the calendar's first or last day in UTC.
+        return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
     except ValueError:
         raise InvalidInput(f"{raw[:40]!r} is not a date and time; use YYYY-MM-DD or "
                            "YYYY-MM-DDTHH:MM.") from None
-    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+    except OverflowError:
+        raise InvalidInput(f"{raw[:40]!r} is outside the calendar in UTC.") from None
 
 
 @dataclass(frozen=True)

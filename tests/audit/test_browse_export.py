@@ -215,3 +215,15 @@ def test_main_filters_use_an_index_not_a_scan(app, dbs, connection, query):
     plan = "\n".join(r[0] for r in connection.exec_driver_sql(f"EXPLAIN {str(compiled).replace('%', '%%')}"))
     assert "Seq Scan on logs" not in plan, plan
     assert "Index" in plan, plan
+
+
+def test_the_entrys_utc_time_is_utc_whatever_the_readers_zone(client, dbs, login_as):
+    login_as("auditor")
+    row = factories.LogFactory(action="admin:blocked:content", entity_type="post",
+                               entity_id=str(uuid.uuid4()), occured_at=datetime(2026, 6, 1, 12, 0, tzinfo=UTC))
+    assert client.post("/account/preferences",
+                       data={"time_zone": "Asia/Kolkata", "theme": "system"}).status_code == 303
+    page = client.get(f"/audit/entry/{row.id}").get_data(as_text=True)
+    cell = page.split('data-testid="when-utc">')[1].split("</td>")[0]
+    assert cell.startswith("2026-06-01 12:00:00") and "17:30 IST" in cell
+    assert ">2026-06-01 12:00:00 UTC</li>" in page
