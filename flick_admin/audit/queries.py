@@ -17,7 +17,7 @@ from flick_admin.audit.recorder import current_actor
 from flick_admin.db import Auth, College, Comment, Log, PlatformUser, Post
 from flick_admin.db.audit import AuditChainLink
 from flick_admin.db.enums import ActorType, EntityType
-from flick_admin.permissions import STAFF_ROLES
+from flick_admin.permissions import STAFF_ROLES, Permission, has_permission
 from flick_admin.extensions import db
 from flick_admin.listing import Filters, choice_arg, cursor_args, text_arg, uuid_arg
 from flick_admin.listing import contains_pattern
@@ -110,6 +110,53 @@ def _looks_like_action(action: str) -> bool:
         p and all(c.isalnum() or c in "-_" for c in p) for p in parts)
 
 
+# --- least privilege: what a member without audit:read-private reads -------------------------
+# Rows about staff accounts and sign-ins: who signed in, from which address and browser,
+# failed sign-ins with the typed email, staff management, one's own account settings. A
+# member without the permission (moderators, admins) reads the rest — moderation and
+# content history — plus their own rows; client addresses and user agents only on their
+# own rows.
+PRIVATE_ENTITY_TYPES = (EntityType.AUTH.value, EntityType.SESSION.value)
+
+
+def reads_private() -> bool:
+    """Whether the signed-in member reads every row (with nobody signed in: a command run
+    by the operator, who has the database anyway; the audit pages all need a sign-in)."""
+    return current_actor().id is None or has_permission(Permission.AUDIT_READ_PRIVATE)
+
+
+def _me() -> str | None:
+    return current_actor().id
+
+
+def is_private(entity_type: str | None, action: str | None) -> bool:
+    return entity_type in PRIVATE_ENTITY_TYPES or action in SIGN_IN_ACTIONS
+
+
+def is_own(log) -> bool:
+    me = _me()
+    return me is not None and (log.actor_id == me or (log.entity_type == EntityType.AUTH.value
+                                                      and log.entity_id == me))
+
+
+def readable() -> sa.ColumnElement[bool] | None:
+    """The condition on ``logs`` for what the member may read (None: everything)."""
+    if reads_private():
+        return None
+    me = _me()
+    private = sa.or_(sa.and_(Log.entity_type.is_not(None), Log.entity_type.in_(PRIVATE_ENTITY_TYPES)),
+                     Log.action.in_(SIGN_IN_ACTIONS))
+    own = sa.or_(Log.actor_id == me, sa.and_(Log.entity_type == EntityType.AUTH.value, Log.entity_id == me))
+    return sa.or_(sa.not_(private), own)
+
+
+def client_column(column) -> sa.ColumnElement:
+    """A row's client address or user agent, as the member may read it."""
+    if reads_private():
+        return column
+    return sa.case((Log.actor_id == _me(), column), else_=sa.null())
+
+
 def filtered(f: AuditFilters) -> sa.Select:
     stmt = (
         sa.select(Log.id, Log.occured_at, Log.actor_id, Log.actor_type, Log.action, Log.entity_type,
@@ -122,6 +169,9 @@ def filtered(f: AuditFilters) -> sa.Select:
         # A college-scoped moderator reads their own actions (the items' own histories
         # show the rest of what concerns their colleges).
         stmt = stmt.where(Log.actor_id == current_actor().id)
+    allowed = readable()
+    if allowed is not None:
+        stmt = stmt.where(allowed)
     if f.actor:
         stmt = stmt.where(Log.actor_id == f.actor)
     if f.actor_type:
@@ -230,13 +280,17 @@ def entry(log_id: uuid.UUID) -> Entry | None:
     log = found.Log
     if scope.limited() and log.actor_id != current_actor().id:
         return None
+    if not reads_private() and is_private(log.entity_type, log.action) and not is_own(log):
+        return None
+    allowed = readable()
+    near = [] if allowed is None else [allowed]
     columns = (Log.id, Log.occured_at, Log.action, Log.entity_type, Log.entity_id, Log.actor_id,
                Log.actor_type, Log.reason, Log.metadata_, Auth.email.label("actor_email"))
     siblings: list[Any] = []
     if log.request_id is not None:
         siblings = db.session.execute(
             sa.select(*columns).outerjoin(Auth, Auth.id == Log.actor_id)
-            .where(Log.request_id == log.request_id, Log.id != log.id)
+            .where(Log.request_id == log.request_id, Log.id != log.id, *near)
             .order_by(Log.occured_at, Log.id).limit(200)).all()
     batch: list[Any] = []
     batch_id = (log.metadata_ or {}).get("batch_id") if isinstance(log.metadata_, dict) else None
@@ -244,7 +298,7 @@ def entry(log_id: uuid.UUID) -> Entry | None:
         dialect = db.session.get_bind().dialect.name
         batch = db.session.execute(
             sa.select(*columns).outerjoin(Auth, Auth.id == Log.actor_id)
-            .where(batch_expression(dialect) == str(batch_id), Log.id != log.id)
+            .where(batch_expression(dialect) == str(batch_id), Log.id != log.id, *near)
             .order_by(Log.occured_at, Log.id).limit(500)).all()
     return Entry(log, found.email, found.AuditChainLink, siblings, batch)
 
@@ -260,7 +314,9 @@ def export_rows(f: AuditFilters, batch: int = 2000) -> Iterator[dict[str, Any]]:
     base = (
         sa.select(Log.id, Log.occured_at, Log.actor_id, Log.actor_type, Auth.email.label("actor_email"),
                   Log.action, Log.entity_type, Log.entity_id, Log.reason, Log.before, Log.after,
-                  Log.ip_address, Log.user_agent, Log.request_id, Log.metadata_.label("metadata"))
+                  client_column(Log.ip_address).label("ip_address"),
+                  client_column(Log.user_agent).label("user_agent"), Log.request_id,
+                  Log.metadata_.label("metadata"))
         .select_from(Log).outerjoin(Auth, Auth.id == Log.actor_id)
     )
     where = filtered(f).whereclause
