@@ -16,7 +16,7 @@ from flick_admin import four_eyes, scope
 from flick_admin.extensions import db
 from flick_admin.permissions import Permission, has_permission, requires
 from flick_admin.db.enums import TOPICS
-from flick_admin.moderation import claims, queries, report_queue, sanctions, services
+from flick_admin.moderation import claims, queries, report_queue, sanctions, services, unlinked
 from flick_admin.moderation.filters import (
     COMMENT_STATES,
     POST_SORTS,
@@ -123,7 +123,7 @@ class ReportsView(SecureView):
     def ignore_unlinked(self):
         """Ignore reports that name neither a post nor a comment (each with its seen status)."""
         form = validated(BulkForm())
-        _flash(services.ignore_unlinked(parse_reports(request.form.getlist("report")), form.reason()))
+        _flash(unlinked.ignore(parse_reports(request.form.getlist("report")), form.reason()))
         return back_to(url_for(".index"))
 
     @expose("/<any(post,comment):kind>/<uuid:target_id>/assign")
