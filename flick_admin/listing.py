@@ -45,9 +45,14 @@ def date_arg(args: MultiDict, name: str) -> date | None:
     if not raw:
         return None
     try:
-        return date.fromisoformat(raw)
+        day = date.fromisoformat(raw)
     except ValueError:
         raise InvalidInput(f"{raw[:40]!r} is not a date; use YYYY-MM-DD.") from None
+    if day >= date.max:
+        # "Up to and including" a day ends at the next midnight: the calendar's last day
+        # has none.
+        raise InvalidInput(f"{raw[:40]!r} is past the last date the filter can take.")
+    return day
 
 
 def uuid_arg(args: MultiDict, name: str) -> uuid.UUID | None:

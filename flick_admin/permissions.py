@@ -19,6 +19,9 @@ class Permission(StrEnum):
     COLLEGES_MANAGE = "colleges:manage"
     FEEDBACK_MANAGE = "feedback:manage"
     AUDIT_READ = "audit:read"
+    # Sign-ins (with their addresses and user agents), failed sign-ins, staff management
+    # and every row's client address: without it, one's own rows only.
+    AUDIT_READ_PRIVATE = "audit:read-private"
     AUDIT_EXPORT = "audit:export"
     STAFF_MANAGE = "staff:manage"
     OPERATIONS_READ = "operations:read"
@@ -38,7 +41,8 @@ ROLE_PERMISSIONS: dict[StaffRole, frozenset[Permission]] = {
     ),
     StaffRole.SUPERADMIN: frozenset(Permission),
     StaffRole.AUDITOR: frozenset(
-        {Permission.CONTENT_READ, Permission.AUDIT_READ, Permission.AUDIT_EXPORT}
+        {Permission.CONTENT_READ, Permission.AUDIT_READ, Permission.AUDIT_READ_PRIVATE,
+         Permission.AUDIT_EXPORT}
     ),
 }
 

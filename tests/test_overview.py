@@ -118,3 +118,24 @@ def test_the_overview_is_cached_for_a_short_time(app, dbs, count_queries):
         other_period = overview.cached(30, ttl_seconds=60)
         assert other_period is not first
     overview._CACHE.clear()
+
+
+def test_holding_items_is_not_a_content_decision_and_deactivated_staff_are_not_bans(app, dbs):
+    mod = factories.StaffFactory(role="moderator", email="holder@flick.test")
+    factories.StaffFactory(role="moderator", banned=True, ban_reason="deactivated")  # deactivated staff
+    factories.AuthFactory(banned_forever=True)  # a banned student account
+    today = NOW - timedelta(hours=1)
+    for action in ("admin:claimed:content", "admin:released:content", "admin:took-over:content",
+                   "admin:assigned:content"):
+        factories.LogFactory(actor_id=mod.id, actor_type="moderator", action=action,
+                             entity_type="post", occured_at=today)
+    factories.LogFactory(actor_id=mod.id, actor_type="moderator", action="admin:blocked:content",
+                         entity_type="post", occured_at=today)
+    with app.app_context():
+        o = overview.build(now=NOW, period_days=7)
+    assert o.actions_by_day[NOW.date()]["content"] == 1
+    assert o.actions_by_day[NOW.date()]["other"] == 4
+    (row,) = [r for r in o.per_moderator if r["email"] == "holder@flick.test"]
+    assert (row["content"], row["total"]) == (1, 1)
+    assert o.bans_in_force == 1
+    assert overview.kind_of("admin:claimed:content") == "other"

@@ -86,7 +86,8 @@ def _columns() -> list[tuple[str, sa.ColumnElement]]:
         ("actor_email", Auth.email), ("action", Log.action),
         ("entity_type", sa.cast(Log.entity_type, sa.Text)), ("entity_id", Log.entity_id),
         ("reason", Log.reason), ("before", Log.before), ("after", Log.after),
-        ("ip_address", sa.func.host(Log.ip_address)), ("user_agent", Log.user_agent),
+        ("ip_address", queries.client_column(sa.func.host(Log.ip_address))),
+        ("user_agent", queries.client_column(Log.user_agent)),
         ("request_id", sa.cast(Log.request_id, sa.Text)), ("metadata", Log.metadata_),
     ]
 

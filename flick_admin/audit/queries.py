@@ -17,7 +17,7 @@ from flick_admin.audit.recorder import current_actor
 from flick_admin.db import Auth, College, Comment, Log, PlatformUser, Post
 from flick_admin.db.audit import AuditChainLink
 from flick_admin.db.enums import ActorType, EntityType
-from flick_admin.permissions import STAFF_ROLES
+from flick_admin.permissions import STAFF_ROLES, Permission, has_permission
 from flick_admin.extensions import db
 from flick_admin.listing import Filters, choice_arg, cursor_args, text_arg, uuid_arg
 from flick_admin.listing import contains_pattern
@@ -33,10 +33,13 @@ def _datetime_arg(args: MultiDict, name: str) -> datetime | None:
         return None
     try:
         value = datetime.fromisoformat(raw)
+        # An offset can carry a time past the calendar's first or last day in UTC.
         return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
-    except (ValueError, OverflowError):  # OverflowError: past year 9999 once in UTC
+    except ValueError:
         raise InvalidInput(f"{raw[:40]!r} is not a date and time; use YYYY-MM-DD or "
                            "YYYY-MM-DDTHH:MM.") from None
+    except OverflowError:
+        raise InvalidInput(f"{raw[:40]!r} is outside the calendar in UTC.") from None
 
 
 @dataclass(frozen=True)
@@ -109,13 +112,56 @@ def _looks_like_action(action: str) -> bool:
         p and all(c.isalnum() or c in "-_" for c in p) for p in parts)
 
 
-def readable() -> sa.ColumnElement:
-    """The audit rows the signed-in member may read: all of them, or for a college-scoped
-    moderator their own actions (the items' own histories show the rest of what concerns
-    their colleges) — on the list, an entry, and the entry's request and batch alike."""
+# --- least privilege: what a member without audit:read-private reads -------------------------
+# Rows about staff accounts and sign-ins: who signed in, from which address and browser,
+# failed sign-ins with the typed email, staff management, one's own account settings. A
+# member without the permission (moderators, admins) reads the rest — moderation and
+# content history — plus their own rows; client addresses and user agents only on their
+# own rows.
+PRIVATE_ENTITY_TYPES = (EntityType.AUTH.value, EntityType.SESSION.value)
+
+
+def reads_private() -> bool:
+    """Whether the signed-in member reads every row (with nobody signed in: a command run
+    by the operator, who has the database anyway; the audit pages all need a sign-in)."""
+    return current_actor().id is None or has_permission(Permission.AUDIT_READ_PRIVATE)
+
+
+def _me() -> str | None:
+    return current_actor().id
+
+
+def is_private(entity_type: str | None, action: str | None) -> bool:
+    return entity_type in PRIVATE_ENTITY_TYPES or action in SIGN_IN_ACTIONS
+
+
+def is_own(log) -> bool:
+    me = _me()
+    return me is not None and (log.actor_id == me or (log.entity_type == EntityType.AUTH.value
+                                                      and log.entity_id == me))
+
+
+def readable() -> sa.ColumnElement[bool]:
+    """The audit rows the signed-in member may read — on the list, an entry, and the entry's
+    request and batch alike. A college-scoped moderator reads their own actions (the items'
+    own histories show the rest of what concerns their colleges); a member without
+    audit:read-private reads all but the private rows, and their own."""
     if scope.limited():
         return Log.actor_id == current_actor().id
-    return sa.true()
+    if reads_private():
+        return sa.true()
+    me = _me()
+    private = sa.or_(sa.and_(Log.entity_type.is_not(None), Log.entity_type.in_(PRIVATE_ENTITY_TYPES)),
+                     Log.action.in_(SIGN_IN_ACTIONS))
+    own = sa.or_(Log.actor_id == me, sa.and_(Log.entity_type == EntityType.AUTH.value, Log.entity_id == me))
+    return sa.or_(sa.not_(private), own)
+
+
+def client_column(column) -> sa.ColumnElement:
+    """A row's client address or user agent, as the member may read it."""
+    if reads_private():
+        return column
+    return sa.case((Log.actor_id == _me(), column), else_=sa.null())
 
 
 def filtered(f: AuditFilters) -> sa.Select:
@@ -265,7 +311,9 @@ def export_rows(f: AuditFilters, batch: int = 2000) -> Iterator[dict[str, Any]]:
     base = (
         sa.select(Log.id, Log.occured_at, Log.actor_id, Log.actor_type, Auth.email.label("actor_email"),
                   Log.action, Log.entity_type, Log.entity_id, Log.reason, Log.before, Log.after,
-                  Log.ip_address, Log.user_agent, Log.request_id, Log.metadata_.label("metadata"))
+                  client_column(Log.ip_address).label("ip_address"),
+                  client_column(Log.user_agent).label("user_agent"), Log.request_id,
+                  Log.metadata_.label("metadata"))
         .select_from(Log).outerjoin(Auth, Auth.id == Log.actor_id)
     )
     where = filtered(f).whereclause

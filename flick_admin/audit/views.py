@@ -15,6 +15,7 @@ from flask_wtf import FlaskForm
 from flick_admin.audit import describe, export, queries, services
 from flick_admin.audit.actions import AuditAction
 from flick_admin.audit.chain import Anchor
+from flick_admin.audit.recorder import current_actor
 from flick_admin.audit.queries import AuditFilters
 from flick_admin.permissions import Permission, has_permission, requires
 from flick_admin.db.enums import ActorType, EntityType
@@ -70,7 +71,8 @@ class AuditView(SecureView):
         after = log.after if isinstance(log.after, dict) else {}
         keys = list(dict.fromkeys([*before.keys(), *after.keys()]))
         return self.render("audit/entry.html", e=found, log=log, describe=describe, keys=keys,
-                           before=before, after=after, labels=queries.labels_for([log]))
+                           before=before, after=after, labels=queries.labels_for([log]),
+                           show_client=queries.reads_private() or log.actor_id == current_actor().id)
 
     @expose("/export.<any(csv,jsonl):fmt>")
     @requires(Permission.AUDIT_EXPORT)

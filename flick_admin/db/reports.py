@@ -47,6 +47,35 @@ class ContentReport(Base):
     reporter: Mapped[PlatformUser] = relationship()
 
 
+# What a report is about, by its ids (Flick's schema ties neither id to ``type``, and both
+# may be empty): a report that names a comment is about that comment, even when it also
+# carries the comment's post; one that names only a post is about the post; one that names
+# neither is about nothing that can be found ("unlinked"). Every query that groups,
+# counts or settles reports by their item reads them through these.
+
+def about_post(report=ContentReport) -> sa.ColumnElement[bool]:
+    return sa.and_(report.post_id.is_not(None), report.comment_id.is_(None))
+
+
+def about_comment(report=ContentReport) -> sa.ColumnElement[bool]:
+    return report.comment_id.is_not(None)
+
+
+def unlinked(report=ContentReport) -> sa.ColumnElement[bool]:
+    return sa.and_(report.post_id.is_(None), report.comment_id.is_(None))
+
+
+def subject_id(report=ContentReport) -> sa.ColumnElement:
+    """The id of the item the report is about (NULL when unlinked)."""
+    return sa.func.coalesce(report.comment_id, report.post_id)
+
+
+def subject_kind(report=ContentReport) -> sa.ColumnElement:
+    """'Comment', 'Post' or NULL, by the ids (never by ``type``)."""
+    return sa.case((report.comment_id.is_not(None), sa.literal("Comment")),
+                   (report.post_id.is_not(None), sa.literal("Post")), else_=sa.null())
+
+
 class Feedback(Base):
     __tablename__ = "feedbacks"
 

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from markupsafe import Markup, escape
 
 from flick_admin import tallies
+from flick_admin.audit.actions import AuditAction
 from flick_admin.db import Auth, College, CollegeRequest, ContentReport, Log
 from flick_admin.permissions import STAFF_ROLES
 from flick_admin.db.replica import reader
@@ -23,8 +24,16 @@ KIND_COLOURS = {"content": "#dc3545", "reports": "#fd7e14", "users": "#6f42c1",
 PERIODS = (1, 7, 30, 90)
 
 
+# Holding an item is team work, not a decision on content: claims, releases, take-overs
+# and assignments count as "other" (and so stay out of the per-moderator table).
+NOT_DECISIONS = frozenset({AuditAction.CONTENT_CLAIMED.value, AuditAction.CONTENT_RELEASED.value,
+                           AuditAction.CONTENT_TAKEN_OVER.value, AuditAction.CONTENT_ASSIGNED.value})
+
+
 def kind_of(action: str) -> str:
     """The area of an action, for charts and the per-moderator table."""
+    if action in NOT_DECISIONS:
+        return "other"
     parts = action.split(":")
     target = parts[-1]
     if target == "content":
@@ -127,8 +136,9 @@ def build(now: datetime | None = None, period_days: int = 7) -> Overview:
         .where(ContentReport.status == "pending").scalar_subquery(),
         sa.select(sa.func.min(ContentReport.created_at))
         .where(ContentReport.status == "pending").scalar_subquery(),
+        # Users' bans: a staff account's ban flag is its deactivation, not a sanction.
         sa.select(sa.func.count()).select_from(Auth)
-        .where(Auth.banned.is_(True),
+        .where(Auth.banned.is_(True), sa.or_(Auth.role.is_(None), Auth.role.not_in(STAFF_ROLES)),
                sa.or_(Auth.ban_expires.is_(None), Auth.ban_expires > naive_now)).scalar_subquery(),
         sa.select(sa.func.count()).select_from(CollegeRequest)
         .where(CollegeRequest.status == "pending").scalar_subquery(),

@@ -80,6 +80,22 @@ def parse_targets(values: list[str]) -> list[Target]:
     return targets
 
 
+def parse_reports(values: list[str]) -> list[tuple[uuid.UUID, str]]:
+    """Checkbox values ``report-uuid:status`` (the status the report was drawn in)."""
+    if len(values) > MAX_BATCH:
+        raise InvalidInput(f"A batch takes at most {MAX_BATCH} items ({len(values)} selected).")
+    out = []
+    for value in values:
+        raw_id, _, status = value.partition(":")
+        try:
+            out.append((uuid.UUID(raw_id), status))
+        except ValueError:
+            raise InvalidInput(f"Malformed selection {value[:60]!r}.") from None
+        if status not in ("pending", "resolved", "ignored"):
+            raise InvalidInput(f"Malformed selection {value[:60]!r}.")
+    return out
+
+
 class SanctionForm(ReasonMixin, FlaskForm):
     kind = StringField("Sanction", validators=[Optional(), Length(max=20)])
     days = IntegerField("For days", validators=[Optional(), NumberRange(min=1, max=3650)])

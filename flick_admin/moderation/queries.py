@@ -16,6 +16,7 @@ from flick_admin.permissions import STAFF_ROLES
 from flick_admin.db import Auth, College, Comment, ContentReport, Log, PlatformUser, Post, Session
 from flick_admin.db.base import utcnow
 from flick_admin.db.enums import EntityType, ReportStatus
+from flick_admin.db.reports import about_post
 from flick_admin.db.tallies import CommentCollege, PostCollege
 from flick_admin.extensions import db
 from flick_admin.listing import contains_pattern, end_of, prefix_pattern, start_of
@@ -174,7 +175,7 @@ def post_detail(post_id: uuid.UUID) -> PostDetail | None:
                ContentReport.created_at, ContentReport.reported_by_id)
     # Two index look-ups (the post's reports, its comments' reports), not an OR across a join;
     # for a scoped member only the reports on the comments the page shows.
-    on_post = sa.select(*columns).where(ContentReport.post_id == post_id)
+    on_post = sa.select(*columns).where(ContentReport.post_id == post_id, about_post())
     commenter = sa.orm.aliased(PlatformUser)
     shown_comments = sa.select(Comment.id).where(Comment.post_id == post_id)
     if scope.limited():
@@ -224,7 +225,7 @@ def _author_stats() -> list:
         .correlate(PlatformUser).scalar_subquery().label("sanctions"),
         sa.select(sa.func.count()).select_from(ContentReport)
         .join(Post, Post.id == ContentReport.post_id)
-        .where(Post.posted_by_id == PlatformUser.id)
+        .where(Post.posted_by_id == PlatformUser.id, about_post())
         .correlate(PlatformUser).scalar_subquery().label("post_reports"),
         sa.select(sa.func.count()).select_from(ContentReport)
         .join(Comment, Comment.id == ContentReport.comment_id)
@@ -458,7 +459,7 @@ def user_detail(auth_id: str) -> UserDetail | None:
 
         parts = [
             newest(sa.select(*report_cols).join(Post, Post.id == ContentReport.post_id)
-                   .where(Post.posted_by_id == profile.id), "against"),
+                   .where(Post.posted_by_id == profile.id, about_post()), "against"),
             newest(sa.select(*report_cols).join(Comment, Comment.id == ContentReport.comment_id)
                    .where(Comment.commented_by_id == profile.id), "against"),
             newest(_reports_filed(profile.id), "filed"),

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from flick_admin import scope, tallies
 from flick_admin.audit.recorder import current_actor
 from flick_admin.db import Auth, College, Comment, ContentReport, Log, PlatformUser, Post
+from flick_admin.db.reports import about_comment, about_post, subject_id, subject_kind, unlinked
 from flick_admin.db.enums import EntityType
 from flick_admin.db.replica import reader
 from flick_admin.db.team import Claim
@@ -57,7 +58,7 @@ def _narrowed(stmt: sa.Select, report, f: ReportFilters) -> sa.Select:
 def _claim_condition(report, f: ReportFilters):
     """The queue's "unclaimed", "mine" and "assigned to me" (a claim in force on the
     report's target, found by the claims' primary key)."""
-    held = [Claim.target_id == sa.func.coalesce(report.post_id, report.comment_id), claims.active()]
+    held = [Claim.target_id == subject_id(report), claims.active()]
     if f.claim == "unclaimed":
         return ~sa.exists().where(*held)
     me = current_actor().id
@@ -69,9 +70,11 @@ def _claim_condition(report, f: ReportFilters):
 
 
 def _report_filters(report, f: ReportFilters) -> list:
-    conditions = [report.status == f.status]
+    # Which item a report is about comes from its ids, never from its type (see
+    # flick_admin.db.reports); reports about nothing are listed apart (unlinked_reports).
+    conditions = [report.status == f.status, sa.not_(unlinked(report))]
     if f.type:
-        conditions.append(report.type == ("Post" if f.type == "post" else "Comment"))
+        conditions.append(about_post(report) if f.type == "post" else about_comment(report))
     if f.reason:
         conditions.append(report.reason == f.reason)
     return conditions
@@ -83,12 +86,12 @@ def report_queue(f: ReportFilters, size: int) -> tuple[Page, list[ReportGroup]]:
     reports wait; the other orders aggregate every matching report."""
     if f.sort == "oldest":
         return _report_queue_by_first(f, size)
-    target = sa.func.coalesce(ContentReport.post_id, ContentReport.comment_id)
+    kind, target = subject_kind(ContentReport), subject_id(ContentReport)
     grouped = (
-        sa.select(ContentReport.type.label("type"), target.label("target_id"),
+        sa.select(kind.label("type"), target.label("target_id"),
                   sa.func.count().label("n"), sa.func.max(ContentReport.created_at).label("latest"))
         .where(*_report_filters(ContentReport, f))
-        .group_by(ContentReport.type, target)
+        .group_by(kind, target)
     )
     g = _narrowed(grouped, ContentReport, f).subquery()
     stmt = sa.select(g.c.type, g.c.target_id)
@@ -101,17 +104,20 @@ def _report_queue_by_first(f: ReportFilters, size: int) -> tuple[Page, list[Repo
     report = ContentReport
     earlier = sa.orm.aliased(ContentReport)
 
-    def has_earlier(column: str):
+    def has_earlier(*same):
         return sa.exists().where(
-            getattr(earlier, column) == getattr(report, column),
-            *_report_filters(earlier, f),
+            *same, *_report_filters(earlier, f),
             sa.tuple_(earlier.created_at, earlier.id) < sa.tuple_(report.created_at, report.id),
         )
 
+    # A row per item: its report with no earlier one about the same item (a comment's
+    # reports by comment id, a post's own reports by post id without a comment id).
     stmt = (
-        sa.select(report.type.label("type"),
-                  sa.func.coalesce(report.post_id, report.comment_id).label("target_id"))
-        .where(*_report_filters(report, f), ~has_earlier("post_id"), ~has_earlier("comment_id"))
+        sa.select(subject_kind(report).label("type"), subject_id(report).label("target_id"))
+        .where(*_report_filters(report, f),
+               ~has_earlier(earlier.comment_id == report.comment_id),
+               sa.or_(report.comment_id.is_not(None),
+                      ~has_earlier(earlier.post_id == report.post_id, earlier.comment_id.is_(None))))
     )
     page = paginate(_narrowed(stmt, report, f), [report.created_at, report.id], descending=False, size=size,
                     after=f.after, before=f.before)
@@ -181,9 +187,12 @@ def _report_groups(rows: list[Any], f: ReportFilters) -> list[ReportGroup]:
         # Every matching report of the page's targets in one pass: per reason its count
         # (the first row of each reason carries it), the time span, and the newest few
         # reporters' own words.
-        target = sa.func.coalesce(ContentReport.post_id, ContentReport.comment_id)
-        among = [column.in_(ids) for column, ids in ((ContentReport.post_id, post_ids),
-                                                    (ContentReport.comment_id, comment_ids)) if ids]
+        target = subject_id(ContentReport)
+        among = []
+        if post_ids:
+            among.append(sa.and_(ContentReport.post_id.in_(post_ids), ContentReport.comment_id.is_(None)))
+        if comment_ids:
+            among.append(ContentReport.comment_id.in_(comment_ids))
         newest = sa.func.row_number().over(partition_by=target,
                                            order_by=(ContentReport.created_at.desc(), ContentReport.id))
         per_reason = sa.func.row_number().over(partition_by=(target, ContentReport.reason),
@@ -213,3 +222,25 @@ def _report_groups(rows: list[Any], f: ReportFilters) -> list[ReportGroup]:
     return groups
 
 
+
+
+UNLINKED_SHOWN = 50
+
+
+def unlinked_reports(f: ReportFilters) -> list[Any]:
+    """Reports of this status that name neither a post nor a comment (the content is gone
+    or was never linked), listed apart from the queue so they can be ignored. Not shown to
+    a college-scoped member (nothing ties them to a college) nor under a filter they
+    cannot match (type, college, holder), nor past the first page."""
+    if scope.limited() or f.type or f.college or f.claim or f.after or f.before:
+        return []
+    conditions = [unlinked(ContentReport), ContentReport.status == f.status]
+    if f.reason:
+        conditions.append(ContentReport.reason == f.reason)
+    return reader().execute(
+        sa.select(ContentReport.id, ContentReport.type, ContentReport.reason, ContentReport.message,
+                  ContentReport.status, ContentReport.created_at,
+                  PlatformUser.username.label("reporter"), PlatformUser.auth_id.label("reporter_auth_id"))
+        .outerjoin(PlatformUser, PlatformUser.id == ContentReport.reported_by_id)
+        .where(*conditions)
+        .order_by(ContentReport.created_at, ContentReport.id).limit(UNLINKED_SHOWN)).all()

@@ -10,7 +10,10 @@ signed-in student's profile id), ``actorUsernames`` empty (no student acted), an
 ``postId`` foreign key (ON DELETE NO ACTION) would stop the post from ever being deleted.
 
 A shadow-ban reads exactly like a ban ("we took action"), so the reporter cannot tell the
-two apart. ``NOTIFY_REPORTERS=0`` turns the notifications off.
+two apart; so do reports ignored on an item Flick already hides (banned or shadow-banned
+before): it was acted on, and "it does not break the rules" would be untrue. A reporter is
+told once per report: a report reopened and decided again tells nobody a second time (its
+earlier audit rows say it was told). ``NOTIFY_REPORTERS=0`` turns the notifications off.
 """
 
 from __future__ import annotations
@@ -23,9 +26,10 @@ import sqlalchemy as sa
 from flask import current_app, has_app_context
 from sqlalchemy.orm import Session
 
-from flick_admin.db import Notification
+from flick_admin.audit.actions import AuditAction
+from flick_admin.db import Log, Notification
 from flick_admin.db.base import utcnow_tz
-from flick_admin.db.enums import ReportStatus
+from flick_admin.db.enums import EntityType, ReportStatus
 
 MESSAGES = {
     ReportStatus.RESOLVED: ("Thanks for your report. We reviewed the {noun} you reported and "
@@ -39,33 +43,56 @@ def enabled() -> bool:
     return bool(current_app.config.get("NOTIFY_REPORTERS", True)) if has_app_context() else True
 
 
+def already_told(session: Session, report_ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    """The reports whose reporter was told of an earlier decision (by their audit rows)."""
+    if not report_ids:
+        return set()
+    rows = session.execute(
+        sa.select(Log.entity_id, Log.metadata_)
+        .where(Log.entity_type == EntityType.CONTENT_REPORT.value,
+               Log.entity_id.in_([str(i) for i in report_ids]),
+               Log.action == AuditAction.REPORT_STATUS_CHANGED.value)).all()
+    return {uuid.UUID(str(entity_id)) for entity_id, meta in rows
+            if isinstance(meta, dict) and meta.get("reporter_notified")}
+
+
 def tell_reporters(session: Session, *, noun: str, to_status: ReportStatus,
-                   reports: Iterable[tuple[uuid.UUID, uuid.UUID, uuid.UUID]]) -> dict[uuid.UUID, uuid.UUID]:
+                   reports: Iterable[tuple[uuid.UUID, uuid.UUID, uuid.UUID]],
+                   hidden: Iterable[uuid.UUID] = ()) -> dict[uuid.UUID, uuid.UUID]:
     """Notify each reporter once per item for these decided reports (report id, reporter's
-    profile id, item id); one INSERT for all of them. Returns, for each report whose
-    reporter was told, the notification's id (its audit row keeps it, so that a revert of
-    the decision can correct it)."""
-    template = MESSAGES.get(to_status)
-    if template is None or not enabled():
+    profile id, item id), leaving out reports whose reporter was told before; one INSERT
+    for all of them. ``hidden``: the items Flick hides now (their reporters hear that action
+    was taken, whatever the decision on the report). Returns, for each report whose reporter
+    was told, the notification's id (its audit row keeps it, so that a revert of the
+    decision can correct it)."""
+    if MESSAGES.get(to_status) is None or not enabled():
         return {}
+    reports = list(reports)
+    before = already_told(session, [r for r, reporter, _ in reports if reporter is not None])
+    hidden = set(hidden)
     told: dict[tuple[uuid.UUID, uuid.UUID], list[uuid.UUID]] = {}
     for report_id, reporter_id, target_id in reports:
-        if reporter_id is not None:
+        if reporter_id is not None and report_id not in before:
             told.setdefault((reporter_id, target_id), []).append(report_id)
     if not told:
         return {}
     ids = {key: uuid.uuid4() for key in told}
-    _insert(session, [(ids[key], key[0]) for key in told], template.format(noun=noun))
+
+    def content(target_id: uuid.UUID) -> str:
+        status = ReportStatus.RESOLVED if target_id in hidden else to_status
+        return MESSAGES[status].format(noun=noun)
+
+    _insert(session, [(ids[key], key[0], content(key[1])) for key in told])
     return {report_id: ids[key] for key, report_ids in told.items() for report_id in report_ids}
 
 
-def _insert(session: Session, notes: list[tuple[uuid.UUID, uuid.UUID]], content: str) -> None:
+def _insert(session: Session, notes: list[tuple[uuid.UUID, uuid.UUID, str]]) -> None:
     now = utcnow_tz()
     session.execute(sa.insert(Notification), [
         {"id": note_id, "seen": False, "post_id": None, "receiver_id": str(reporter_id),
          "actor_usernames": [], "content": content, "type": "general", "created_at": now,
          "updated_at": now}
-        for note_id, reporter_id in notes])
+        for note_id, reporter_id, content in notes])
 
 
 CORRECTION = ("An update on the {noun} you reported: we reversed our earlier decision on it, "
@@ -95,7 +122,7 @@ def withdraw(session: Session, rows: Iterable, moves: Iterable) -> None:
                            .where(Notification.id.in_([i for i in noted if i not in removed]))).all()
     for note_id, receiver in seen:
         noun = noted[note_id][0][1]
-        _insert(session, [(uuid.uuid4(), receiver)], CORRECTION.format(noun=noun))
+        _insert(session, [(uuid.uuid4(), receiver, CORRECTION.format(noun=noun))])
     corrected = {row.id for row in seen}
     for note_id, entries in noted.items():
         state = "withdrawn" if note_id in removed else "corrected" if note_id in corrected else None

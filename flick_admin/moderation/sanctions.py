@@ -1,7 +1,7 @@
 """User sanctions: ban (permanent) and suspend (until a date), and lifting them. Each one
 unit of work that locks the account, checks the state the moderator saw, ends the user's
-sessions and records the audit row. Staff accounts are sanctioned only by someone of a
-higher rank, and never through a moderator."""
+sessions and records the audit row. Staff accounts are never sanctioned here (they are
+deactivated and reactivated on the staff pages, with staff-management rights)."""
 
 from __future__ import annotations
 
@@ -18,12 +18,12 @@ from flick_admin.audit.recorder import changed_fields, current_actor, record
 from flick_admin.auth.sessions import end_sessions_of
 from flick_admin.db import Auth, PlatformUser
 from flick_admin.db.base import utcnow
-from flick_admin.db.enums import EntityType, StaffRole
+from flick_admin.db.enums import EntityType
 from flick_admin.db.transaction import transaction
 from flick_admin.extensions import db
 from flick_admin.moderation.services import _last_change, _locked, user_state
 from flick_admin.outcomes import Outcome, clean_reason
-from flick_admin.permissions import ROLE_RANK, STAFF_ROLES
+from flick_admin.permissions import STAFF_ROLES
 from flick_admin.refusals import InvalidInput, NotAllowed, NotFound, StaleState
 
 
@@ -44,10 +44,10 @@ def sanction_refusal(target: Auth) -> str | None:
     if actor.id is not None and actor.id == target.id:
         return "Nobody can sanction their own account."
     if target.role in STAFF_ROLES:
-        if actor.type == StaffRole.MODERATOR or actor.type not in ROLE_RANK:
-            return "Moderators cannot sanction staff accounts."
-        if ROLE_RANK[actor.type] <= ROLE_RANK[target.role]:
-            return "You cannot sanction a staff member of your rank or higher."
+        # A staff account's ban flag is its deactivation: lifting or shortening it here
+        # would undo a superadmin's decision without staff-management rights.
+        return ("This is a staff account: staff are deactivated and reactivated on the staff "
+                "pages, not with user sanctions.")
     return None
 
 

@@ -23,6 +23,7 @@ from flick_admin.moderation import claims, reporters
 from flick_admin.db import Auth, Comment, ContentReport, Log, PlatformUser, Post
 from flick_admin.db.base import utcnow
 from flick_admin.db.enums import EntityType, ReportStatus
+from flick_admin.db.reports import about_post
 from flick_admin.db.transaction import transaction
 from flick_admin.outcomes import Outcome, clean_reason, excerpt
 from flick_admin.refusals import (
@@ -125,6 +126,17 @@ def _describe_post(state: str) -> str:
             "b1s1": "banned and shadow-banned"}.get(state, state)
 
 
+def _describe(kind: TargetKind, state: str) -> str:
+    if kind is TargetKind.POST:
+        return _describe_post(state)
+    return "banned" if state == "b1" else "visible"
+
+
+def _hidden(item) -> bool:
+    """Whether Flick hides the item now (banned, or a post shadow-banned)."""
+    return bool(item.is_banned) or bool(getattr(item, "is_shadow_banned", False))
+
+
 def _authors(session: Session, user_ids: set[uuid.UUID | None]) -> dict[uuid.UUID, str]:
     ids = [i for i in user_ids if i is not None]
     if not ids:
@@ -161,14 +173,23 @@ def _set_reports(
     to_status: ReportStatus,
     reason: str,
     batch_id: uuid.UUID | None,
+    hidden: set[uuid.UUID] = frozenset(),
 ) -> dict[uuid.UUID, int]:
-    """Move the reports on these targets from one status to another: one SELECT … FOR
-    UPDATE, one UPDATE and an audit row per report. Returns the count per target."""
-    column = ContentReport.post_id if kind is TargetKind.POST else ContentReport.comment_id
+    """Move the reports about these targets from one status to another: one SELECT … FOR
+    UPDATE, one UPDATE and an audit row per report. A post's reports are its own (a report
+    that names a comment is about the comment, even when it carries the post's id).
+    ``hidden``: the targets Flick hides now (what their reporters are told depends on it).
+    Returns the count per target."""
+    if kind is TargetKind.POST:
+        column = ContentReport.post_id
+        about = sa.and_(about_post(ContentReport), column.in_(target_ids))
+    else:
+        column = ContentReport.comment_id
+        about = column.in_(target_ids)
     rows = session.execute(
         sa.select(ContentReport.id, ContentReport.status, column.label("target"),
                   ContentReport.post_id, ContentReport.created_at, ContentReport.reported_by_id)
-        .where(column.in_(target_ids), ContentReport.status.in_(from_statuses))
+        .where(about, ContentReport.status.in_(from_statuses))
         .order_by(ContentReport.id)
         .with_for_update()
     ).all()
@@ -187,7 +208,7 @@ def _set_reports(
                   if (r.status == ReportStatus.PENDING.value) != into_pending],
         into_pending=into_pending)
     told = reporters.tell_reporters(
-        session, noun=kind.value, to_status=to_status,
+        session, noun=kind.value, to_status=to_status, hidden=hidden,
         reports=[(r.id, r.reported_by_id, r.target) for r in rows if r.status == ReportStatus.PENDING.value])
     metadata_base = {"batch_id": batch_id} if batch_id else {}
     for report_id, old, target, _post, _created, _reporter in rows:
@@ -262,11 +283,12 @@ def _moderate_posts(session: Session, items: list[tuple[int, Target]], action: C
                 f"({_last_change(session, EntityType.POST, str(post.id))}). Nothing was written; "
                 "look at it again and decide."))
         before = {"isBanned": banned, "isShadowBanned": shadow}
-        # Flick's semantics: a ban clears a shadow ban and the other way round.
+        # Flick's model: two independent flags. Each action sets or clears its own and
+        # never touches the other (its own admin app does the same).
         if action is ContentAction.BAN:
-            post.is_banned, post.is_shadow_banned = True, False
+            post.is_banned = True
         elif action is ContentAction.SHADOW_BAN:
-            post.is_banned, post.is_shadow_banned = False, True
+            post.is_shadow_banned = True
         elif action is ContentAction.UNBAN:
             post.is_banned = False
         else:
@@ -294,8 +316,20 @@ def _moderate_posts(session: Session, items: list[tuple[int, Target]], action: C
     session.flush()
     for index, post, _, _ in changed:
         count = settled.get(post.id, 0)
-        outcomes[index] = Outcome(True, POST_DONE[action] + _settled_suffix(count), count)
+        outcomes[index] = Outcome(True, POST_DONE[action] + _other_flag(action, post)
+                                  + _settled_suffix(count), count)
     return outcomes
+
+
+def _other_flag(action: ContentAction, post: Post) -> str:
+    """What the result must say when the other flag is still set (the post's true state)."""
+    if action in (ContentAction.BAN, ContentAction.UNBAN) and post.is_shadow_banned:
+        return (" (it is still shadow-banned, so it stays hidden; lift the shadow ban to show it)"
+                if action is ContentAction.UNBAN else " (it is also shadow-banned)")
+    if action in (ContentAction.SHADOW_BAN, ContentAction.UNSHADOW_BAN) and post.is_banned:
+        return (" (it is still banned, so it stays hidden; unban it to show it)"
+                if action is ContentAction.UNSHADOW_BAN else " (it is also banned)")
+    return ""
 
 
 def _moderate_comments(session: Session, items: list[tuple[int, Target]], action: ContentAction,
@@ -354,18 +388,31 @@ def _moderate_comments(session: Session, items: list[tuple[int, Target]], action
 def _report_actions(session: Session, items: list[tuple[int, Target]], action: ReportAction,
                     reason: str, batch_id: uuid.UUID | None, refuse: _Refusals) -> dict[int, Outcome]:
     outcomes: dict[int, Outcome] = {}
-    for kind, model in ((TargetKind.POST, Post), (TargetKind.COMMENT, Comment)):
+    for kind, model, state_of in ((TargetKind.POST, Post, post_state),
+                                  (TargetKind.COMMENT, Comment, comment_state)):
         mine = [(i, t) for i, t in items if t.kind is kind]
         if not mine:
             continue
-        existing = set(session.scalars(sa.select(model.id).where(model.id.in_([t.id for _, t in mine]))))
+        # Locked like a content action, so a ban cannot slip in between the check of the
+        # state the moderator saw and the decision made on it.
+        rows = _locked_rows(session, model, [t.id for _, t in mine])
+        hidden: set[uuid.UUID] = set()
         for index, target in mine:
-            if target.id not in existing:
+            item = rows.get(target.id)
+            if item is None:
                 raise refuse(index, target, NotFound(f"That {kind} does not exist (it may have been deleted)."))
+            current = state_of(item)
+            if target.state is not None and target.state != current:
+                raise refuse(index, target, StaleState(
+                    f"This {kind} changed after you opened it: it is now {_describe(kind, current)} "
+                    f"({_last_change(session, EntityType(kind.value), str(item.id))}). Nothing was "
+                    "written; look at it again and decide."))
+            if _hidden(item):
+                hidden.add(item.id)
         if action is ReportAction.IGNORE:
             counts = _set_reports(session, kind=kind, target_ids=[t.id for _, t in mine],
                                   from_statuses=(ReportStatus.PENDING,), to_status=ReportStatus.IGNORED,
-                                  reason=reason, batch_id=batch_id)
+                                  reason=reason, batch_id=batch_id, hidden=hidden)
         else:
             counts = _set_reports(session, kind=kind, target_ids=[t.id for _, t in mine],
                                   from_statuses=(ReportStatus.RESOLVED, ReportStatus.IGNORED),
@@ -454,3 +501,4 @@ def moderate_batch(targets: list[Target], action: str, reason: str | None) -> Ba
         outcomes = _apply(session, targets, action, reason, batch_id)
     changed = sum(o.changed for o in outcomes)
     return BatchOutcome(batch_id, changed, len(outcomes) - changed)
+

@@ -16,7 +16,7 @@ from flick_admin import four_eyes, scope
 from flick_admin.extensions import db
 from flick_admin.permissions import Permission, has_permission, requires
 from flick_admin.db.enums import TOPICS
-from flick_admin.moderation import claims, queries, report_queue, sanctions, services
+from flick_admin.moderation import claims, queries, report_queue, sanctions, services, unlinked
 from flick_admin.moderation.filters import (
     COMMENT_STATES,
     POST_SORTS,
@@ -36,6 +36,7 @@ from flick_admin.moderation.forms import (
     ClaimForm,
     LiftForm,
     SanctionForm,
+    parse_reports,
     parse_targets,
     validated,
 )
@@ -113,8 +114,17 @@ class ReportsView(SecureView):
             "moderation/reports.html", filters=filters, page=page, groups=groups,
             reasons=REPORT_REASONS, sorts=REPORT_SORTS, claim_filters=REPORT_CLAIMS,
             can_moderate=_can_moderate(), action_form=ActionForm(), bulk_form=BulkForm(),
-            claim_form=ClaimForm(),
+            claim_form=ClaimForm(), unlinked=report_queue.unlinked_reports(filters),
+            unlinked_cap=report_queue.UNLINKED_SHOWN,
         )
+
+    @expose("/unlinked/ignore", methods=["POST"])
+    @requires(Permission.CONTENT_MODERATE)
+    def ignore_unlinked(self):
+        """Ignore reports that name neither a post nor a comment (each with its seen status)."""
+        form = validated(BulkForm())
+        _flash(unlinked.ignore(parse_reports(request.form.getlist("report")), form.reason()))
+        return back_to(url_for(".index"))
 
     @expose("/<any(post,comment):kind>/<uuid:target_id>/assign")
     @requires(Permission.CONTENT_MODERATE)

@@ -127,6 +127,14 @@ def when(value: datetime | None) -> str:
     return local(value).strftime("%Y-%m-%d %H:%M")
 
 
+def when_utc(value: datetime | None) -> str:
+    """The exact time in UTC, whatever the staff member's own zone (where a page promises UTC)."""
+    if value is None:
+        return ""
+    value = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+    return value.strftime("%Y-%m-%d %H:%M:%S")
+
+
 def zone_label(value: datetime | None = None) -> str:
     """"UTC", or the zone's abbreviation at that moment ("IST", "CET")."""
     tz = staff_zone()
@@ -163,6 +171,7 @@ def register_filters(app: Flask) -> None:
     app.jinja_env.globals["url_prefix"] = url_prefix
     app.jinja_env.filters["ago"] = ago
     app.jinja_env.filters["when"] = when
+    app.jinja_env.filters["when_utc"] = when_utc
     app.jinja_env.filters["age"] = age
     app.jinja_env.filters["iso"] = iso
     app.jinja_env.filters["reason_label"] = reason_label

@@ -255,3 +255,15 @@ def test_csv_cells_that_would_be_formulas_are_neutralised_and_the_digest_covers_
     assert _exported(dbs).metadata_["sha256"] == hashlib.sha256(body).hexdigest()
     lines = client.get("/audit/export.jsonl", query_string={"signins": "1"}).get_data(as_text=True)
     assert json.dumps(FORMULAS[0])[1:-1] in lines  # JSON is not a spreadsheet: kept as it was
+
+
+def test_the_entrys_utc_time_is_utc_whatever_the_readers_zone(client, dbs, login_as):
+    login_as("auditor")
+    row = factories.LogFactory(action="admin:blocked:content", entity_type="post",
+                               entity_id=str(uuid.uuid4()), occured_at=datetime(2026, 6, 1, 12, 0, tzinfo=UTC))
+    assert client.post("/account/preferences",
+                       data={"time_zone": "Asia/Kolkata", "theme": "system"}).status_code == 303
+    page = client.get(f"/audit/entry/{row.id}").get_data(as_text=True)
+    cell = page.split('data-testid="when-utc">')[1].split("</td>")[0]
+    assert cell.startswith("2026-06-01 12:00:00") and "17:30 IST" in cell
+    assert ">2026-06-01 12:00:00 UTC</li>" in page

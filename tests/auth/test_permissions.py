@@ -33,6 +33,7 @@ MATRIX: dict[str, tuple[str, str, int]] = {
     "reports.index": (Permission.CONTENT_READ, "GET", 200),
     "reports.act": (Permission.CONTENT_MODERATE, "POST", 400),
     "reports.bulk": (Permission.CONTENT_MODERATE, "POST", 400),
+    "reports.ignore_unlinked": (Permission.CONTENT_MODERATE, "POST", 400),
     "reports.hold": (Permission.CONTENT_MODERATE, "POST", 404),
     "reports.assign_form": (Permission.CONTENT_MODERATE, "GET", 404),
     "posts.index": (Permission.CONTENT_READ, "GET", 200),
@@ -186,7 +187,58 @@ def test_role_table_matches_the_design():
         p.CONTENT_READ, p.CONTENT_MODERATE, p.COLLEGES_MANAGE, p.FEEDBACK_MANAGE,
         p.AUDIT_READ, p.AUDIT_EXPORT, p.OPERATIONS_READ, p.SHARED_VIEWS_MANAGE}
     assert ROLE_PERMISSIONS[StaffRole.SUPERADMIN] == set(Permission)
-    assert ROLE_PERMISSIONS[StaffRole.AUDITOR] == {p.CONTENT_READ, p.AUDIT_READ, p.AUDIT_EXPORT}
+    assert ROLE_PERMISSIONS[StaffRole.AUDITOR] == {p.CONTENT_READ, p.AUDIT_READ, p.AUDIT_READ_PRIVATE,
+                                                   p.AUDIT_EXPORT}
+
+
+# Rows of the audit log × roles: moderators and admins read moderation and content history
+# and their own rows; sign-ins (addresses, user agents), failed sign-ins and staff
+# management are for auditors and superadmins.
+PRIVATE_ROWS = {
+    # name: (action, entity_type, metadata)
+    "superadmin's sign-in": ("admin:logged:in:self", "session", {"label": "boss@flick.test"}),
+    "failed sign-in": ("admin:failed:login:self", "auth", {"email": "typo-of-a-password@flick.test"}),
+    "staff deactivated": ("admin:deactivated:admin:account", "auth", {"label": "gone@flick.test"}),
+    "student sign-in": ("user:logged:in:self", "user", {}),
+}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_who_reads_which_audit_rows(client, dbs, login_as, role):
+    from tests import factories
+
+    me = login_as(role)
+    boss = factories.StaffFactory(role="superadmin")
+    rows = {}
+    for name, (action, entity_type, meta) in PRIVATE_ROWS.items():
+        rows[name] = factories.LogFactory(
+            actor_id=boss.id if action.startswith("admin:") and "failed" not in action else None,
+            actor_type="system" if "failed" in action else ("user" if action.startswith("user:") else "superadmin"),
+            action=action,
+            entity_type=entity_type, entity_id=boss.id, metadata_=meta,
+            ip_address="203.0.113.7", user_agent="SecretBrowser/1.0")
+    ban = factories.LogFactory(actor_id=boss.id, actor_type="superadmin", action="admin:blocked:content",
+                               entity_type="post", entity_id=str(uuid.uuid4()),
+                               metadata_={"label": "a banned post"},
+                               ip_address="203.0.113.8", user_agent="SecretBrowser/2.0")
+    own = factories.LogFactory(actor_id=me.id, actor_type=role, action="admin:logged:in:self",
+                               entity_type="session", entity_id="fa_mine", metadata_={"label": "me"},
+                               ip_address="198.51.100.1", user_agent="MyOwnBrowser/1.0")
+    reads_all = Permission.AUDIT_READ_PRIVATE in ROLE_PERMISSIONS[StaffRole(role)]
+    listed = client.get("/audit/", query_string={"signins": "1"}).get_data(as_text=True)
+    for name, row in rows.items():
+        assert (f"/audit/entry/{row.id}" in listed) is reads_all, name
+        assert client.get(f"/audit/entry/{row.id}").status_code == (200 if reads_all else 404), name
+    assert f"/audit/entry/{ban.id}" in listed and f"/audit/entry/{own.id}" in listed
+    ban_page = client.get(f"/audit/entry/{ban.id}").get_data(as_text=True)
+    assert ("203.0.113.8" in ban_page) is reads_all and ("SecretBrowser" in ban_page) is reads_all
+    own_page = client.get(f"/audit/entry/{own.id}").get_data(as_text=True)
+    assert "198.51.100.1" in own_page and "MyOwnBrowser" in own_page
+    if Permission.AUDIT_EXPORT in ROLE_PERMISSIONS[StaffRole(role)]:
+        exported = client.get("/audit/export.csv", query_string={"signins": "1"}).get_data(as_text=True)
+        assert ("typo-of-a-password" in exported) is reads_all
+        assert ("203.0.113" in exported) is reads_all and ("SecretBrowser" in exported) is reads_all
+        assert "198.51.100.1" in exported and "a banned post" in exported
 
 
 class UndeclaredView(SecureView):

@@ -50,15 +50,48 @@ def test_ban_post_resolves_its_pending_reports_and_audits_everything(client, dbs
     assert {r.request_id for r in report_rows} == {content_row.request_id}
 
 
-def test_shadow_ban_clears_a_ban_as_flick_does(client, dbs, login_as):
+def test_shadow_ban_keeps_a_ban_as_flick_does(client, dbs, login_as):
+    """Flick keeps isBanned and isShadowBanned as two independent flags: shadow-banning a
+    banned post sets its own flag and leaves the ban alone."""
     login_as("admin")
     post = factories.PostFactory(banned=True)
     assert act_on_post(client, post, "shadow_ban", state="b1s0").status_code == 303
     post = refreshed(dbs, post)
-    assert (post.is_banned, post.is_shadow_banned) == (False, True)
+    assert (post.is_banned, post.is_shadow_banned) == (True, True)
     (row,) = audit_rows(dbs, action="admin:shadow:banned:content")
-    assert row.before == {"isBanned": True, "isShadowBanned": False}
-    assert row.after == {"isBanned": False, "isShadowBanned": True}
+    assert row.before == {"isShadowBanned": False} and row.after == {"isShadowBanned": True}
+
+
+def test_shadow_ban_then_ban_then_unban_leaves_the_post_shadow_banned(client, dbs, login_as):
+    """No action silently clears the other flag; each is lifted on its own, and the result
+    and the page say the state that is true."""
+    login_as("moderator")
+    post = factories.PostFactory()
+    assert act_on_post(client, post, "shadow_ban", state="b0s0").status_code == 303
+    assert act_on_post(client, post, "ban", state="b0s1").status_code == 303
+    assert (refreshed(dbs, post).is_banned, refreshed(dbs, post).is_shadow_banned) == (True, True)
+    response = act_on_post(client, post, "unban", state="b1s1")
+    assert response.status_code == 303
+    post = refreshed(dbs, post)
+    assert (post.is_banned, post.is_shadow_banned) == (False, True)
+    page = client.get(f"/posts/{post.id}").get_data(as_text=True)
+    assert "Post unbanned (it is still shadow-banned, so it stays hidden" in page
+    assert ">shadow-banned</span>" in page and ">visible</span>" not in page
+    assert "Lift shadow ban" in page
+    (row,) = audit_rows(dbs, action="admin:unblocked:content")
+    assert row.before == {"isBanned": True} and row.after == {"isBanned": False}
+    response = act_on_post(client, post, "unshadow_ban", state="b0s1")
+    post = refreshed(dbs, post)
+    assert (post.is_banned, post.is_shadow_banned) == (False, False)
+
+
+def test_a_post_with_both_flags_shows_both_in_the_queue(client, dbs, login_as):
+    login_as("moderator")
+    post = factories.PostFactory(banned=True, shadow_banned=True, title="both flags")
+    factories.ReportFactory(post=post)
+    page = client.get("/reports/").get_data(as_text=True)
+    assert "already banned" in page and "already shadow-banned" in page
+    assert f'value="post:{post.id}:b1s1"' in page
 
 
 @pytest.mark.parametrize(("trait", "action", "state", "audit", "field"), [

@@ -100,3 +100,32 @@ def test_switched_off_nobody_is_told(app, dbs, monkeypatch):
     assert notifications(dbs) == []
     (row,) = audit_rows(dbs, action="admin:updated:report:status")
     assert "reporter_notified" not in row.metadata_
+
+
+def test_a_report_reopened_and_decided_again_tells_its_reporter_once(app, dbs):
+    alice, bob = factories.StudentFactory(), factories.StudentFactory()
+    post, _ = reported_post(alice)
+    target = Target(TargetKind.POST, post.id, None)
+    decide(app, target, "ignore")
+    decide(app, target, "reopen")
+    decide(app, target, "ignore")
+    decide(app, target, "reopen")
+    factories.ReportFactory(post=post, reporter=bob)  # a new report since: its reporter is told
+    decide(app, target, "ban")
+    told = notifications(dbs)
+    assert sorted(n.receiver_id for n in told) == sorted([str(alice.id), str(bob.id)])
+    # The second decision's audit row for alice's report says nobody was told this time.
+    rows = audit_rows(dbs, action="admin:updated:report:status")
+    notified = [r.metadata_.get("reporter_notified", False) for r in rows if r.after == {"status": "resolved"}]
+    assert sorted(notified) == [False, True]
+
+
+@pytest.mark.parametrize("trait", [{"banned": True}, {"shadow_banned": True}])
+def test_ignoring_reports_on_a_hidden_post_does_not_say_it_breaks_no_rule(app, dbs, trait):
+    alice = factories.StudentFactory()
+    post = factories.PostFactory(**trait)
+    factories.ReportFactory(post=post, reporter=alice)
+    decide(app, Target(TargetKind.POST, post.id, None), "ignore")
+    (told,) = notifications(dbs)
+    assert told.content == MESSAGES[ReportStatus.RESOLVED].format(noun="post")
+    assert "does not break" not in told.content

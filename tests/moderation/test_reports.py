@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from flick_admin.db import ContentReport
+from flick_admin.db import ContentReport, Notification
 from flick_admin.db.base import utcnow
 from tests import factories
 from tests.conftest import audit_rows
@@ -201,3 +201,45 @@ def test_a_batch_costs_the_same_statements_for_3_or_30_items(app, client, dbs, l
         assert response.status_code == 303
         counts.append(counted.n)
     assert counts[0] == counts[1], counts
+
+
+# --- ignore and reopen check the state the moderator saw ------------------------------------
+
+def test_ignore_on_a_post_banned_since_the_page_was_drawn_is_a_409(client, dbs, login_as):
+    login_as("moderator")
+    post = factories.PostFactory(banned=True)  # banned after the queue showed it visible
+    reports = factories.ReportFactory.create_batch(2, post=post)
+    response = client.post(f"/reports/post/{post.id}/act",
+                           data={"action": "ignore", "state": "b0s0", **REASON})
+    assert response.status_code == 409
+    assert "it is now banned" in response.get_data(as_text=True)
+    assert statuses(dbs, reports) == ["pending", "pending"]
+    assert audit_rows(dbs) == []
+    assert dbs.scalars(sa.select(Notification)).all() == []
+
+
+def test_bulk_ignore_and_reopen_with_a_stale_item_are_409_and_write_nothing(client, dbs, login_as):
+    login_as("moderator")
+    fresh = factories.PostFactory()
+    fresh_report = factories.ReportFactory(post=fresh)
+    comment = factories.CommentFactory(banned=True)  # the queue showed it visible
+    comment_report = factories.ReportFactory(on_comment=True, comment=comment, post=None)
+    response = client.post("/reports/bulk", data={
+        "action": "ignore", "target": [f"post:{fresh.id}:b0s0", f"comment:{comment.id}:b0"], **REASON})
+    assert response.status_code == 409
+    assert statuses(dbs, [fresh_report, comment_report]) == ["pending", "pending"]
+    assert audit_rows(dbs) == []
+    # Reopen: the resolved tab showed the post banned; it has been unbanned since.
+    closed = factories.PostFactory()
+    closed_report = factories.ReportFactory(post=closed, resolved=True)
+    response = client.post("/reports/bulk", data={
+        "action": "reopen", "target": [f"post:{closed.id}:b1s0"], **REASON})
+    assert response.status_code == 409
+    assert statuses(dbs, [closed_report]) == ["resolved"]
+    single = client.post(f"/reports/post/{closed.id}/act", data={"action": "reopen", "state": "b1s0", **REASON})
+    assert single.status_code == 409 and statuses(dbs, [closed_report]) == ["resolved"]
+    # With the state it has, the same decisions go through.
+    ok = client.post("/reports/bulk", data={
+        "action": "ignore", "target": [f"post:{fresh.id}:b0s0", f"comment:{comment.id}:b1"], **REASON})
+    assert ok.status_code == 303
+    assert statuses(dbs, [fresh_report, comment_report]) == ["ignored", "ignored"]
