@@ -202,7 +202,7 @@ def _filter_values(p: Planted) -> dict[str, tuple[type, dict[str, tuple[str, ...
                        "admin:claimed:content"),
             "entity_type": ("post", "comment", "user", "content_report"), "entity_id": (t["entity_id"],),
             "since": ("2000-01-01",), "until": ("2999-01-01",), "request_id": (t["request_id"],),
-            "q": (p.markers.tag,), "signins": ("1",)}),
+            "q": (p.markers.tag,), "signins": ("1",), "mine": ("1",)}),
         "audit.export": (AuditFilters, {"entity_id": (t["entity_id"],), "q": (p.markers.tag,)}),
         "feedback.index": (FeedbackFilters, {"status": FEEDBACK_STATUSES, "type": FEEDBACK_TYPES}),
         # Colleges, requests and banned words are not any college's students' content.
