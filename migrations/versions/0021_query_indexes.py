@@ -15,17 +15,13 @@ Revises: 0016_college_delete_function
 
 from alembic import op
 
-from flick_admin.db.migration_helpers import is_postgres
+from flick_admin.db.migration_helpers import QUERY_INDEXES as INDEXES, is_postgres
 from flick_admin.db.quoting import ident
 
 revision = "0021"
 down_revision = "0016_college_delete_function"
 branch_labels = None
 depends_on = None
-
-INDEXES = (
-    ("ix_admin_auth_email_lower", "auth", "lower(email)"),
-)
 
 
 def upgrade() -> None:
