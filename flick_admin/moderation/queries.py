@@ -70,8 +70,11 @@ def post_queue(f: PostFilters, size: int) -> Page:
         # The running tally (exact: tallied reports plus those since its watermark), from
         # two sources merged into one page, each walked in its own index order.
         parts = []
+        scoped_ids = _scoped_post_ids() if scope.limited() else None
         for ranked in tallies.pending_post_sources():
             stmt = _post_rows(f, ranked.c.pending, ranked.join(Post, Post.id == ranked.c.post_id))
+            if scoped_ids is not None:
+                stmt = stmt.where(ranked.c.post_id.in_(scoped_ids))
             parts.append((stmt, [ranked.c.pending, ranked.c.created_at, ranked.c.post_id]))
         return paginate_merged(parts, descending=True, size=size, after=f.after, before=f.before)
     pending = _pending_count(ContentReport.post_id == Post.id).correlate(Post)
@@ -94,6 +97,17 @@ def post_queue(f: PostFilters, size: int) -> Page:
                                before=f.before)
     return paginate(reported(_post_rows(f, pending, Post)), [Post.created_at, Post.id],
                     descending=f.sort == "newest", size=size, after=f.after, before=f.before)
+
+
+def _scoped_post_ids() -> sa.CompoundSelect:
+    """Ids of posts that may be by students of the member's colleges: the content-college
+    tally's (an index range per college) and every post since its watermark (the author
+    check that follows keeps the right ones). A scope's posts are a few thousand of the
+    million: ranking only them beats reading every post to find their authors (issue 25:
+    scoped "most reported" read all posts, 28.5 ms at full scale)."""
+    return sa.union_all(
+        sa.select(PostCollege.post_id).where(PostCollege.college_id.in_(scope.colleges())),
+        sa.select(Post.id).where(Post.created_at > tallies.read_mark(tallies.CONTENT)))
 
 
 def _post_rows(f: PostFilters, pending, source, *, by_scope: bool = True) -> sa.Select:
