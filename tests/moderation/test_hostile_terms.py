@@ -190,3 +190,36 @@ def test_the_limit_needs_a_list_page_get(app):
         assert not read_limit.wanted()
     with app.test_request_context("/"):
         assert not read_limit.wanted()
+
+
+def test_scoped_most_reported_ranks_the_scopes_tallied_and_new_posts(app, client, dbs, login_as):
+    """The scoped "most reported" order ranks only the scope's posts (the content-college
+    tally, plus posts newer than its watermark), and still in exact order."""
+    from datetime import timedelta
+
+    from flick_admin import tallies
+    from flick_admin.db.base import utcnow
+    from flick_admin.db.team import StaffScope
+
+    inside, outside = factories.CollegeFactory(), factories.CollegeFactory()
+    a = factories.StudentFactory(college=inside)
+    b = factories.StudentFactory(college=outside)
+    old = utcnow() - timedelta(days=2)
+    tallied_two = factories.PostFactory(author=a, title="Tallied two", created_at=old)
+    tallied_one = factories.PostFactory(author=a, title="Tallied one", created_at=old)
+    outside_three = factories.PostFactory(author=b, title="Outside three", created_at=old)
+    factories.ReportFactory.create_batch(2, post=tallied_two, created_at=old)
+    factories.ReportFactory(post=tallied_one, created_at=old)
+    factories.ReportFactory.create_batch(3, post=outside_three, created_at=old)
+    dbs.flush()
+    with app.test_request_context("/"):
+        tallies.catch_up()
+    fresh = factories.PostFactory(author=a, title="Fresh three")  # newer than the watermark
+    factories.ReportFactory.create_batch(3, post=fresh)
+    user = login_as("moderator")
+    dbs.add(StaffScope(user_id=user.id, college_id=inside.id))
+    dbs.flush()
+    page = client.get("/posts/", query_string={"sort": "reported"}).get_data(as_text=True)
+    shown = [t for t in ("Fresh three", "Tallied two", "Tallied one", "Outside three") if t in page]
+    assert shown == ["Fresh three", "Tallied two", "Tallied one"]
+    assert page.index("Fresh three") < page.index("Tallied two") < page.index("Tallied one")
