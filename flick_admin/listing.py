@@ -155,7 +155,12 @@ def search_words(text: str, what: str = "search") -> list[str]:
     beside a usable one are left out; a search with none is a 400 that says what to type,
     never a scan of millions of rows."""
     words = text.split()
-    usable = [w for w in words if searchable(w)][:MAX_WORDS]
+    # Each word once (case aside): "abc abc abc" is one condition, not eight.
+    usable: list[str] = []
+    for word in words:
+        if searchable(word) and word.casefold() not in (u.casefold() for u in usable):
+            usable.append(word)
+    usable = usable[:MAX_WORDS]
     if words and not usable:
         raise InvalidInput(f"Type at least {MIN_RUN} letters or digits in a row to {what} "
                            f"(a shorter word, or one of only punctuation such as % or _, would have "
