@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     client = app.test_client()
     client.set_cookie(app.config["AUTH_COOKIE_NAME"], sign_in(app, engine))
     probe = Probe(engines)
-    timeout = app.config["LIST_STATEMENT_TIMEOUT_MS"]
+    timeout = app.config.get("LIST_STATEMENT_TIMEOUT_MS", 0)
     print(f"statement timeout on list reads: {timeout} ms; {len(TERMS)} terms × {len(BOXES)} boxes")
 
     results, failures = [], []
