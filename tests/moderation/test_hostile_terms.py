@@ -244,3 +244,8 @@ def test_scoped_most_reported_ranks_the_scopes_tallied_and_new_posts(app, client
     shown = [t for t in ("Fresh three", "Tallied two", "Tallied one", "Outside three") if t in page]
     assert shown == ["Fresh three", "Tallied two", "Tallied one"]
     assert page.index("Fresh three") < page.index("Tallied two") < page.index("Tallied one")
+
+
+def test_every_bounded_endpoint_exists(app):
+    """A renamed list page would silently lose its time limit."""
+    assert read_limit.LIST_ENDPOINTS <= set(app.view_functions)
