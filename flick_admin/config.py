@@ -25,7 +25,8 @@ ENV_KEYS = frozenset(
      "RATELIMIT_STORAGE_URI", "RATELIMIT_ENABLED", "LOGIN_LIMIT_PER_ADDRESS", "LOGIN_LIMIT_PER_ACCOUNT",
      "TOTP_ENCRYPTION_KEY", "TOTP_ENCRYPTION_OLD_KEYS", "RATELIMIT_ALLOW_MEMORY", "PUBLIC_URL",
      "PGBOUNCER", "REPLICA_CONNECT_TIMEOUT", "REPLICA_RETRY_SECONDS",
-     "FLICK_CACHE_REDIS_URL", "FLICK_CACHE_TTL_SECONDS"}
+     "FLICK_CACHE_REDIS_URL", "FLICK_CACHE_TTL_SECONDS",
+     "LIST_STATEMENT_TIMEOUT_MS"}
 )
 
 
@@ -176,6 +177,10 @@ def load(env: dict[str, str] | None = None) -> dict[str, object]:
         # at once. Without it, the feeds change when Flick's cache entries expire (CACHE_TTL).
         "FLICK_CACHE_REDIS_URL": env.get("FLICK_CACHE_REDIS_URL") or None,
         "FLICK_CACHE_TTL_SECONDS": _int(env, "FLICK_CACHE_TTL_SECONDS", 60),
+        # A list or search page's reads stop after this many milliseconds (PostgreSQL's
+        # statement_timeout, transaction-local) and the page says "search too broad";
+        # 0 for no limit. Writes and decisions never run under it (db/read_limit.py).
+        "LIST_STATEMENT_TIMEOUT_MS": _int(env, "LIST_STATEMENT_TIMEOUT_MS", 2000),
         # PostgreSQL's JIT compilation costs more than the dashboard's short queries take.
         "POSTGRES_JIT": _bool(env.get("POSTGRES_JIT"), False),
     }

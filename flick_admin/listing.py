@@ -4,6 +4,7 @@ keyset cursor, and LIKE patterns that treat the user's text as text."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass, fields
 from datetime import date, datetime, time, timedelta
@@ -14,6 +15,9 @@ from werkzeug.datastructures import MultiDict
 from flick_admin.refusals import InvalidInput
 
 MAX_TEXT = 200
+MIN_RUN = 3  # letters or digits in a row a search word needs (what a trigram index can use)
+MAX_WORDS = 8
+_RUN = re.compile(r"[^\W_]{%d}" % MIN_RUN)
 
 
 def refuse_nul(args: MultiDict) -> None:
@@ -37,6 +41,13 @@ def text_arg(args: MultiDict, name: str) -> str:
     value = (args.get(name) or "").strip()
     if len(value) > MAX_TEXT:
         raise InvalidInput(f"The {name} filter is too long (at most {MAX_TEXT} characters).")
+    return value
+
+
+def search_arg(args: MultiDict, name: str = "q", what: str = "search") -> str:
+    """A "contains" search box: refused at once when no word of it can be looked up."""
+    value = text_arg(args, name)
+    search_words(value, what)
     return value
 
 
@@ -130,3 +141,28 @@ def contains_pattern(text: str) -> str:
 
 def prefix_pattern(text: str) -> str:
     return contains_pattern(text)[1:]
+
+
+def searchable(word: str) -> bool:
+    """Whether a word has 3 letters or digits in a row (any script): what the trigram
+    indexes can look up. Shorter words and punctuation (``%``, ``_``, ``--``) cannot be
+    looked up, only found by reading every row."""
+    return bool(_RUN.search(word))
+
+
+def search_words(text: str, what: str = "search") -> list[str]:
+    """The words of a "contains" search the indexes can serve (at most 8). Shorter words
+    beside a usable one are left out; a search with none is a 400 that says what to type,
+    never a scan of millions of rows."""
+    words = text.split()
+    # Each word once (case aside): "abc abc abc" is one condition, not eight.
+    usable: list[str] = []
+    for word in words:
+        if searchable(word) and word.casefold() not in (u.casefold() for u in usable):
+            usable.append(word)
+    usable = usable[:MAX_WORDS]
+    if words and not usable:
+        raise InvalidInput(f"Type at least {MIN_RUN} letters or digits in a row to {what} "
+                           f"(a shorter word, or one of only punctuation such as % or _, would have "
+                           f"to read every row).", field="q")
+    return usable

@@ -23,6 +23,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from sqlalchemy.orm import Session
 
+from flick_admin.db import read_limit
 from flick_admin.db.replica import reader
 
 
@@ -165,7 +166,9 @@ def paginate(
     stmt, backwards = _seek(stmt, keys, descending=descending, size=size, after=after, before=before)
     if _capture(stmt):
         return Page([], None, None)
-    rows = (session or reader()).execute(stmt).all()
+    session = session or reader()
+    with read_limit.bounded(session):
+        rows = session.execute(stmt).all()
     return _page(rows, len(keys), size=size, after=after, backwards=backwards)
 
 
@@ -176,6 +179,7 @@ def paginate_merged(
     size: int,
     after: str | None = None,
     before: str | None = None,
+    overlapping: bool = False,
 ) -> Page:
     """One page over several disjoint sources with the same columns and key types, in one
     statement: each source runs its own ordered, limited seek (so each keeps its own
@@ -187,8 +191,18 @@ def paginate_merged(
     union = sa.union_all(*(sa.select(seek.subquery()) for seek, _ in seeks))
     if _capture(sa.select(union.subquery()).limit(size + 1)):
         return Page([], None, None)
-    rows = reader().execute(union).all()
+    session = reader()
+    with read_limit.bounded(session):
+        rows = session.execute(union).all()
     ascending_now = not descending if not backwards else descending
-    rows.sort(key=lambda row: tuple(getattr(row, f"_k{i}") for i in range(n_keys)),
-              reverse=not ascending_now)
+    def key(row):
+        return tuple(getattr(row, f"_k{i}") for i in range(n_keys))
+
+    rows.sort(key=key, reverse=not ascending_now)
+    if overlapping:
+        # Sources that may share rows (``overlapping=True``): the keys are unique per row,
+        # so a row seen twice is the same row. Each source's first page holds every row of
+        # the merged first page that comes from it, so dropping repeats loses none.
+        seen: set = set()
+        rows = [r for r in rows if not (key(r) in seen or seen.add(key(r)))]
     return _page(rows[: size + 1], n_keys, size=size, after=after, backwards=backwards)

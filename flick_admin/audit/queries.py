@@ -19,8 +19,8 @@ from flick_admin.db.audit import AuditChainLink
 from flick_admin.db.enums import ActorType, EntityType
 from flick_admin.permissions import STAFF_ROLES, Permission, has_permission
 from flick_admin.extensions import db
-from flick_admin.listing import Filters, choice_arg, cursor_args, text_arg, uuid_arg
-from flick_admin.listing import contains_pattern
+from flick_admin.listing import Filters, choice_arg, cursor_args, search_arg, text_arg, uuid_arg
+from flick_admin.listing import contains_pattern, search_words
 from flick_admin.pagination import Page, paginate
 from flick_admin.refusals import InvalidInput
 
@@ -76,7 +76,7 @@ class AuditFilters(Filters):
             entity_id=text_arg(args, "entity_id"),
             since=since, until=until,
             request_id=uuid_arg(args, "request_id"),
-            q=text_arg(args, "q"),
+            q=search_arg(args, "q", "search the reasons"),
             signins=args.get("signins") == "1",
             mine=args.get("mine") == "1",
             **cursor_args(args),
@@ -193,7 +193,7 @@ def filtered(f: AuditFilters) -> sa.Select:
         stmt = stmt.where(Log.occured_at < f.until)
     if f.request_id:
         stmt = stmt.where(Log.request_id == f.request_id)
-    for word in f.q.split()[:8]:
+    for word in search_words(f.q, "search the reasons"):
         stmt = stmt.where(Log.reason.ilike(contains_pattern(word), escape="\\"))
     return stmt
 

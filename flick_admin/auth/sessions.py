@@ -16,6 +16,7 @@ from flask import current_app
 
 from flick_admin.audit.context import client_ip, user_agent
 from flick_admin import four_eyes, scope
+from flick_admin.db import read_limit
 from flick_admin.db.auth import Auth, Session, StaffPreferences
 from flick_admin.db.reports import ContentReport
 from flick_admin.db.team import Proposal, SavedView, StaffScope
@@ -98,10 +99,14 @@ def find_live_session(raw_token: str | None) -> tuple | None:
         return None
     now = utcnow()
     idle = timedelta(minutes=int(current_app.config["SESSION_IDLE_MINUTES"]))
+    session = db.session()
+    # A list page's reads run under a time limit, set here at no statement of its own.
+    limit = read_limit.lookup_column(session)
     stmt = (
         sa.select(Session, pending_reports_capped().label("pending"), StaffPreferences,
                   proposals_waiting_for(now).label("proposals"), has_saved_views().label("views"),
-                  scope.column_of_session(Session.user_id).label("scope"))
+                  scope.column_of_session(Session.user_id).label("scope"),
+                  *([limit] if limit is not None else []))
         .outerjoin(StaffPreferences, StaffPreferences.user_id == Session.user_id)
         .where(Session.token == token_digest(raw_token))
         .where(Session.id.startswith(SESSION_ID_PREFIX))
@@ -109,7 +114,9 @@ def find_live_session(raw_token: str | None) -> tuple | None:
         .where(Session.updated_at > now - idle)  # idle timeout
         .options(sa.orm.joinedload(Session.user))
     )
-    found = db.session.execute(stmt).first()
+    found = session.execute(stmt).first()
+    if limit is not None:
+        read_limit.mark(session)
     return None if found is None else (found[0], int(found[1] or 0), found[2], int(found[3] or 0),
                                        bool(found[4]), scope.parse(found[5]))
 

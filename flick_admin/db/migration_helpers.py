@@ -56,12 +56,20 @@ EXPRESSION_INDEXES = frozenset(
     {"posts_visibility_idx", "idx_audit_logs_occurred_at", "ix_admin_logs_batch"})
 
 
+# Indexes that keep searches and filters bounded whatever is typed (migration 0021; issue 25).
+QUERY_INDEXES = (
+    ("ix_admin_auth_email_lower", "auth", "lower(email)"),
+)
+
+
 # Trigram search indexes exist only where pg_trgm could be created (0005); not in the models.
 OPTIONAL_INDEXES = frozenset({
     "ix_admin_posts_title_trgm", "ix_admin_posts_content_trgm", "ix_admin_comments_content_trgm",
     "ix_admin_platform_user_username_trgm", "ix_admin_auth_email_trgm", "ix_admin_logs_reason_trgm",
     # Operator-class indexes for prefix search, PostgreSQL only.
     "ix_admin_platform_user_username_prefix", "ix_admin_auth_email_prefix",
+    # Bounded plans for searches and filters (0021), PostgreSQL only.
+    *(name for name, _table, _keys in QUERY_INDEXES),
 })
 
 

@@ -17,6 +17,7 @@ from contextlib import contextmanager
 
 from sqlalchemy.orm import Session
 
+from flick_admin.db import read_limit
 from flick_admin.db.extension import db
 
 _DEPTH = "flick_admin.unit_depth"
@@ -65,6 +66,8 @@ def transaction(*, savepoint: bool = False) -> Iterator[Session]:
             # Owner of the unit. Whatever the session had auto-begun (a read of
             # current_user, say) becomes part of this unit and ends with it.
             session.info[_UNIT_ID] = uuid.uuid4()
+            # A list page's read limit never applies to a write (db/read_limit.py).
+            read_limit.lift(session)
             try:
                 if savepoint:
                     with session.begin_nested():

@@ -13,6 +13,7 @@ from flask import url_for
 
 from flick_admin import scope
 from flick_admin.db import Auth, College, Comment, PlatformUser, Post
+from flick_admin.db import read_limit
 from flick_admin.db.replica import reader
 from flick_admin.listing import prefix_pattern
 
@@ -104,7 +105,10 @@ def search(q: str) -> list[Hit]:
             .order_by(College.name)))
     stmt = branches[0] if len(branches) == 1 else sa.union_all(*branches)
     hits, seen = [], set()
-    for kind, key, label, detail in reader().execute(stmt):
+    session = reader()
+    with read_limit.bounded(session):
+        rows = session.execute(stmt).all()
+    for kind, key, label, detail in rows:
         if (kind, key) in seen or key is None:
             continue
         seen.add((kind, key))

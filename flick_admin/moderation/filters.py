@@ -16,6 +16,7 @@ from flick_admin.listing import (
     choice_arg,
     cursor_args,
     date_arg,
+    search_arg,
     text_arg,
     uuid_arg,
 )
@@ -51,7 +52,7 @@ class PostFilters(Filters):
             topic=choice_arg(args, "topic", ("",) + TOPICS),
             college=text_arg(args, "college"),
             author=text_arg(args, "author"),
-            q=text_arg(args, "q"),
+            q=search_arg(args, "q"),
             created_from=created_from,
             created_to=created_to,
             sort=choice_arg(args, "sort", POST_SORTS, "newest"),
@@ -82,7 +83,7 @@ class CommentFilters(Filters):
             state=choice_arg(args, "state", COMMENT_STATES),
             reported=choice_arg(args, "reported", ("", "1")) == "1",
             author=text_arg(args, "author"),
-            q=text_arg(args, "q"),
+            q=search_arg(args, "q"),
             post=uuid_arg(args, "post"),
             **cursor_args(args),
         )

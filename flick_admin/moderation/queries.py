@@ -19,7 +19,7 @@ from flick_admin.db.enums import EntityType, ReportStatus
 from flick_admin.db.reports import about_post
 from flick_admin.db.tallies import CommentCollege, PostCollege
 from flick_admin.extensions import db
-from flick_admin.listing import contains_pattern, end_of, prefix_pattern, start_of
+from flick_admin.listing import contains_pattern, end_of, prefix_pattern, search_words, start_of
 from flick_admin.moderation import claims
 from flick_admin.moderation.filters import (
     CommentFilters,
@@ -35,13 +35,19 @@ SANCTION_ACTIONS = (AuditAction.USER_BANNED.value, AuditAction.USER_SUSPENDED.va
 USER_HISTORY_ACTIONS = SANCTION_ACTIONS + (AuditAction.USER_UNBANNED.value,)
 
 
-MIN_WORD = 3
-
-
 def _words(text: str) -> list[str]:
-    """Search words. Shorter than three letters they match too much to help and no
-    trigram index can serve them, so they are left out (the page says so)."""
-    return [w for w in text.split() if len(w) >= MIN_WORD][:8]
+    """Search words: those a trigram index can serve (3 letters or digits in a row);
+    a search with none is refused with a clear message (``listing.search_words``)."""
+    return search_words(text)
+
+
+def _by_author(text: str):
+    """Content whose author's username starts with ``text``: the authors first, from the
+    username prefix index (Flick stores usernames lower-case), so a name nobody has never
+    walks every post."""
+    author = sa.orm.aliased(PlatformUser)
+    return PlatformUser.id.in_(sa.select(author.id).where(
+        author.username.like(prefix_pattern(text.lower()), escape="\\")))
 
 
 def college_match(text: str):
@@ -64,8 +70,11 @@ def post_queue(f: PostFilters, size: int) -> Page:
         # The running tally (exact: tallied reports plus those since its watermark), from
         # two sources merged into one page, each walked in its own index order.
         parts = []
+        scoped_ids = _scoped_post_ids() if scope.limited() else None
         for ranked in tallies.pending_post_sources():
             stmt = _post_rows(f, ranked.c.pending, ranked.join(Post, Post.id == ranked.c.post_id))
+            if scoped_ids is not None:
+                stmt = stmt.where(ranked.c.post_id.in_(scoped_ids))
             parts.append((stmt, [ranked.c.pending, ranked.c.created_at, ranked.c.post_id]))
         return paginate_merged(parts, descending=True, size=size, after=f.after, before=f.before)
     pending = _pending_count(ContentReport.post_id == Post.id).correlate(Post)
@@ -88,6 +97,17 @@ def post_queue(f: PostFilters, size: int) -> Page:
                                before=f.before)
     return paginate(reported(_post_rows(f, pending, Post)), [Post.created_at, Post.id],
                     descending=f.sort == "newest", size=size, after=f.after, before=f.before)
+
+
+def _scoped_post_ids() -> sa.CompoundSelect:
+    """Ids of posts that may be by students of the member's colleges: the content-college
+    tally's (an index range per college) and every post since its watermark (the author
+    check that follows keeps the right ones). A scope's posts are a few thousand of the
+    million: ranking only them beats reading every post to find their authors (issue 25:
+    scoped "most reported" read all posts, 28.5 ms at full scale)."""
+    return sa.union_all(
+        sa.select(PostCollege.post_id).where(PostCollege.college_id.in_(scope.colleges())),
+        sa.select(Post.id).where(Post.created_at > tallies.read_mark(tallies.CONTENT)))
 
 
 def _post_rows(f: PostFilters, pending, source, *, by_scope: bool = True) -> sa.Select:
@@ -120,7 +140,7 @@ def _post_rows(f: PostFilters, pending, source, *, by_scope: bool = True) -> sa.
     if f.college:
         stmt = stmt.where(college_match(f.college))
     if f.author:
-        stmt = stmt.where(PlatformUser.username.ilike(prefix_pattern(f.author.lower()), escape="\\"))
+        stmt = stmt.where(_by_author(f.author))
     for word in _words(f.q):
         stmt = stmt.where(sa.or_(Post.title.ilike(contains_pattern(word), escape="\\"),
                                  Post.content.ilike(contains_pattern(word), escape="\\")))
@@ -316,7 +336,7 @@ def _comment_rows(f: CommentFilters, source, *, by_scope: bool = True) -> sa.Sel
                               ContentReport.status == ReportStatus.PENDING.value)
         )
     if f.author:
-        stmt = stmt.where(PlatformUser.username.ilike(prefix_pattern(f.author.lower()), escape="\\"))
+        stmt = stmt.where(_by_author(f.author))
     if f.post:
         stmt = stmt.where(Comment.post_id == f.post)
     for word in _words(f.q):
@@ -352,17 +372,6 @@ def user_list(f: UserFilters, size: int) -> Page:
     )
     if scope.limited():
         stmt = stmt.where(scope.students(PlatformUser.college_id))
-    if f.q:
-        # "Starts with", on the lower-case forms the prefix indexes hold (Flick stores
-        # usernames lower-case already).
-        pattern = prefix_pattern(f.q.lower())
-        # The matching ids from each prefix index, then the page: an OR across the join
-        # would read every row instead.
-        matching = sa.union(
-            sa.select(PlatformUser.auth_id).where(PlatformUser.username.like(pattern, escape="\\")),
-            sa.select(Auth.id).where(sa.func.lower(Auth.email).like(pattern, escape="\\")),
-        )
-        stmt = stmt.where(Auth.id.in_(matching))
     if f.college:
         stmt = stmt.where(college_match(f.college))
     banned = Auth.banned.is_(True)
@@ -380,8 +389,20 @@ def user_list(f: UserFilters, size: int) -> Page:
         stmt = stmt.where(PlatformUser.id.is_not(None))
     elif f.kind == "staff":
         stmt = stmt.where(Auth.role.in_(STAFF_ROLES))
-    return paginate(stmt, [Auth.created_at, Auth.id], descending=True, size=size,
-                    after=f.after, before=f.before)
+    keys = [Auth.created_at, Auth.id]
+    if f.q:
+        # "Starts with", on the lower-case forms the prefix indexes hold (Flick stores
+        # usernames lower-case already). Two parts (a student may be in both), each
+        # planned on its own from what its prefix matches: few rows, read from the prefix
+        # index and sorted; many (a letter or two), the newest accounts walked in order
+        # until the page is full. One OR across the join would read every account; one IN
+        # list of the matches sorted every match (0.56 s for one letter at 200,000 students).
+        pattern = prefix_pattern(f.q.lower())
+        parts = [(stmt.where(PlatformUser.username.like(pattern, escape="\\")), keys),
+                 (stmt.where(sa.func.lower(Auth.email).like(pattern, escape="\\")), keys)]
+        return paginate_merged(parts, descending=True, size=size, after=f.after, before=f.before,
+                               overlapping=True)
+    return paginate(stmt, keys, descending=True, size=size, after=f.after, before=f.before)
 
 
 def _reports_filed(profile_id) -> sa.Select:

@@ -10,7 +10,7 @@ from flask import Flask, Response, current_app, g, jsonify, request
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
-from flick_admin.db import outcome
+from flick_admin.db import outcome, read_limit
 from flick_admin.extensions import db
 from flick_admin.refusals import ActionRefused
 from flick_admin.pagination import BadCursor
@@ -58,6 +58,9 @@ def register(app: Flask) -> None:
     @app.errorhandler(SQLAlchemyError)
     def database_error(exc: SQLAlchemyError):
         _rollback_quietly()
+        if read_limit.is_cancel(exc) and read_limit.wanted():
+            # A list page's read stopped by its time limit outside the list itself.
+            return refused(read_limit.SearchTooBroad())
         log.exception("database error; the request's changes were rolled back")
         if _unreachable(exc):
             # Not even the signed-in user can be read now: a page that needs nothing.
