@@ -19,6 +19,12 @@ from tests.conftest import audit_rows
 REVERT = {"reason_choice": "Other", "reason_text": "decided in error"}
 
 
+@pytest.fixture(autouse=True)
+def authors_told(app, monkeypatch):
+    """Authors are told here (the test app turns it off elsewhere; it is on by default)."""
+    monkeypatch.setitem(app.config, "NOTIFY_AUTHORS", True)
+
+
 def told(dbs, student) -> list[Notification]:
     dbs.expire_all()
     return dbs.scalars(sa.select(Notification).where(Notification.receiver_id == str(student.id))
@@ -124,6 +130,13 @@ def test_a_revert_sends_the_author_a_short_correction(client, dbs, login_as, rea
                                               "decision to suspend it.")
     (unban,) = audit_rows(dbs, action="admin:unblocked:content")
     assert unban.metadata_["author_corrected"] is True and unban.metadata_["reverts"] == str(ban.id)
+
+
+def test_it_is_on_unless_switched_off():
+    from flick_admin.config import load
+
+    assert load({"FLICK_ADMIN_ENV": "development"})["NOTIFY_AUTHORS"] is True
+    assert load({"FLICK_ADMIN_ENV": "development", "NOTIFY_AUTHORS": "0"})["NOTIFY_AUTHORS"] is False
 
 
 def test_switched_off_nobody_is_told(app, client, dbs, login_as, monkeypatch, reason):

@@ -15,6 +15,12 @@ from tests import factories
 from tests.conftest import audit_rows
 
 
+@pytest.fixture(autouse=True)
+def authors_told(app, monkeypatch):
+    """Authors are told here (the test app turns it off elsewhere; it is on by default)."""
+    monkeypatch.setitem(app.config, "NOTIFY_AUTHORS", True)
+
+
 def _reasons(dbs):
     dbs.expire_all()
     return dbs.scalars(sa.select(RemovalReason).order_by(RemovalReason.title)).all()

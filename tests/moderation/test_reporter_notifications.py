@@ -17,15 +17,6 @@ from tests import factories
 from tests.conftest import audit_rows
 
 
-@pytest.fixture(autouse=True)
-def reporters_only(app):
-    """These tests are about reporters: the authors' notifications have their own tests
-    (tests/moderation/test_author_notifications.py)."""
-    app.config["NOTIFY_AUTHORS"] = False
-    yield
-    app.config["NOTIFY_AUTHORS"] = True
-
-
 def notifications(dbs):
     """Notifications to students that exist (tests that commit for real may have left
     some behind for students they have since deleted)."""

@@ -148,10 +148,11 @@ def test_the_dashboard_deletes_an_empty_college_as_the_application_role(
 
 
 def test_the_catalogue_of_removal_reasons_and_author_notices_run_as_the_application_role(
-        client, dbs, connection, as_app_role):
+        app, client, dbs, connection, as_app_role, monkeypatch):
     """The application role adds, edits and retires removal reasons, reads them with the
     session, and tells (and, on a revert, corrects) the author of a banned post; it may
     not delete a reason (they are retired, and past audit rows name them)."""
+    monkeypatch.setitem(app.config, "NOTIFY_AUTHORS", True)
     admin = factories.StaffFactory(role="superadmin")
     post = factories.PostFactory()
     dbs.flush()
