@@ -54,7 +54,8 @@ def test_an_admins_reason_picked_on_a_post_page_is_what_the_author_reads(browser
             said = db.session.scalars(sa.select(Notification.content)
                                       .where(Notification.receiver_id == str(author))).all()
             history = db.session.execute(sa.text(
-                "SELECT reason FROM logs WHERE entity_id = :p AND action = 'admin:blocked:content'"),
+                "SELECT reason FROM logs WHERE entity_id = :p AND action = 'admin:blocked:content' "
+                "ORDER BY occured_at DESC LIMIT 1"),
                 {"p": post_id}).scalars().all()
         short = title if len(title) <= 60 else title[:59] + "…"
         assert said == [f"Your post “{short}” was removed from Flick. {TEXT}"]
