@@ -176,3 +176,18 @@ def test_a_refused_batch_tells_nobody(app, dbs, reason):
         services.moderate_batch([Target(TargetKind.POST, fine.id, "b0s0"), Target(TargetKind.POST, changed.id, "b0s0")],
                                 "ban", "spam", removal_reason=reason.id)
     assert told(dbs, fine.author) == [] and told(dbs, changed.author) == []
+
+
+def test_reverting_a_batch_corrects_every_author_in_one_insert(client, dbs, login_as, count_queries, reason):
+    posts = [factories.PostFactory() for _ in range(3)]
+    login_as("moderator")
+    client.post("/reports/bulk", data={"action": "ban", "reason_choice": f"catalogue:{reason.id}",
+                                       "target": [f"post:{p.id}:b0s0" for p in posts]})
+    first = audit_rows(dbs, action="admin:blocked:content")[0]
+    with count_queries() as counted:
+        assert client.post(f"/revert/{first.id}", data=REVERT).status_code == 303
+    inserts = [s for s in counted.statements if s.startswith("INSERT INTO notifications")]
+    assert len(inserts) == 1
+    for post in posts:
+        removed, correction = told(dbs, post.author)
+        assert removed.content.startswith("Your post") and correction.content.startswith("An update on your post")
