@@ -56,7 +56,9 @@ UPDATE_COLUMNS = {
 DELETE_ON = ("session", "branches", "college_branches", "banned_words", "feedbacks",
              "two_factor", "admin_totp_steps", "verification", "admin_session_state", "admin_post_pending",
              "admin_report_colleges", "admin_college_students", "admin_claims", "admin_saved_views", "admin_staff_scopes",
-             "admin_post_colleges", "admin_comment_colleges")
+             "admin_post_colleges", "admin_comment_colleges",
+             # A revert withdraws the "we decided" notification a reporter has not seen yet.
+             "notifications")
 ADMIN_TABLES = ("admin_audit_chain", "admin_audit_checkpoints", "admin_totp_steps",
                 "admin_staff_preferences", "admin_session_state", "admin_tally_watermarks", "admin_post_pending",
                 "admin_report_colleges", "admin_college_students", "admin_claims", "admin_proposals",

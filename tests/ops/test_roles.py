@@ -155,6 +155,7 @@ def test_the_catalogue_of_removal_reasons_and_author_notices_run_as_the_applicat
     monkeypatch.setitem(app.config, "NOTIFY_AUTHORS", True)
     admin = factories.StaffFactory(role="superadmin")
     post = factories.PostFactory()
+    report = factories.ReportFactory(post=post)  # its reporter's unseen notice is withdrawn
     dbs.flush()
     connection.exec_driver_sql(f"SET LOCAL ROLE {ident(as_app_role)}")
     assert client.post("/login", data={"email": admin.email,
@@ -175,6 +176,8 @@ def test_the_catalogue_of_removal_reasons_and_author_notices_run_as_the_applicat
     said = connection.execute(sa.text('SELECT content FROM notifications WHERE "receiverId" = :r '
                                       'ORDER BY "createdAt", content'), {"r": str(post.author.id)}).scalars().all()
     assert said[0].endswith("Be kinder.") and said[1].startswith("An update on your post")
+    assert connection.execute(sa.text('SELECT count(*) FROM notifications WHERE "receiverId" = :r'),
+                              {"r": str(report.reporter.id)}).scalar() == 0
     savepoint = connection.begin_nested()
     with pytest.raises(sa.exc.ProgrammingError, match="permission denied"):
         connection.exec_driver_sql("DELETE FROM admin_removal_reasons")
