@@ -101,6 +101,9 @@ def _register_views(app: Flask) -> None:
     admin = shell.build_admin(app, HomeView(name="Home", url="/", endpoint="admin"))
     moderation_views.register(admin)
     college_views.register_words(admin)
+    from flick_admin.moderation import catalogue_views
+
+    catalogue_views.register(admin)
     college_views.register(admin)
     audit_views.register(admin)
     ops_views.register(admin)

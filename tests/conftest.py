@@ -80,6 +80,9 @@ def make_app(database_url: str, **overrides):
         "REQUIRE_2FA_ROLES": "",
         # So is four-eyes (tests/team/test_four_eyes.py).
         "FOUR_EYES": "none",
+        # And telling authors of their bans (tests/moderation/test_author_notifications.py):
+        # tests that commit a ban for real would leave the author's notification behind.
+        "NOTIFY_AUTHORS": False,
     }
     settings.update(overrides)
     return create_app(settings)

@@ -18,6 +18,7 @@ from flick_admin.db import (
     TwoFactor, UserBlock, Verification, Vote,
 )
 from flick_admin.db.base import utcnow, utcnow_tz
+from flick_admin.db.reasons import RemovalReason
 
 STAFF_PASSWORD = "correct horse battery staple"
 _session: list = [None]
@@ -245,6 +246,20 @@ class NotificationFactory(Base):
     actor_usernames = factory.LazyFunction(lambda: ["student_1"])
     content = "Someone replied to your post"
     type = "replied"
+
+
+class RemovalReasonFactory(Base):
+    """A catalogue reason (made directly, without its audit row: for tests of its use)."""
+
+    class Meta:
+        model = RemovalReason
+
+    title = factory.Sequence(lambda n: f"Removal reason {n}")
+    student_text = "Posts must follow Flick's community rules."
+    fits = factory.LazyFunction(lambda: ["SPAM"])
+
+    class Params:
+        retired = factory.Trait(retired_at=factory.LazyFunction(utcnow))
 
 
 class UserBlockFactory(Base):

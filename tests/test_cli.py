@@ -62,6 +62,9 @@ def test_demo_loads_data_and_one_login_per_role(app, client, dbs):
     assert dbs.scalar(sa.select(sa.func.count()).select_from(Post)) == 40
     topics = set(dbs.scalars(sa.select(Post.topic).distinct()))
     assert len(topics) >= 8
+    from flick_admin.db.reasons import RemovalReason  # a catalogue to pick from
+
+    assert len(dbs.scalars(sa.select(RemovalReason).where(RemovalReason.retired_at.is_(None))).all()) == 3
     response = client.post("/login", data={"email": "auditor@flick.demo",
                                            "password": "flick-demo-password"})
     assert response.status_code == 303

@@ -12,6 +12,7 @@ ALL = [
     factories.BannedWordFactory, factories.VoteFactory, factories.BookmarkFactory,
     factories.NotificationFactory, factories.UserBlockFactory, factories.SessionFactory,
     factories.TwoFactorFactory, factories.VerificationFactory, factories.LogFactory,
+    factories.RemovalReasonFactory,
 ]
 
 

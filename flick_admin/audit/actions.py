@@ -51,6 +51,10 @@ class AuditAction(StrEnum):
     WORD_CREATED = "admin:created:banned-word"
     WORD_UPDATED = "admin:updated:banned-word"
     WORD_DELETED = "admin:deleted:banned-word"
+    # The catalogue of removal reasons (new).
+    REASON_CREATED = "admin:created:removal-reason"
+    REASON_UPDATED = "admin:updated:removal-reason"
+    REASON_RETIRED = "admin:retired:removal-reason"
     # Feedback (Flick's strings).
     FEEDBACK_STATUS_CHANGED = "admin:updated:feedback:status"
     FEEDBACK_DELETED = "admin:deleted:feedback"

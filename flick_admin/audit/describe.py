@@ -35,13 +35,14 @@ VERBS = {
     "admin:proposed:action": "proposed",
     "admin:approved:proposal": "approved",
     "admin:rejected:proposal": "rejected",
+    "admin:retired:removal-reason": "retired",
 }
 # Actions whose object is the actor's own session or the log itself: no target noun.
 NO_OBJECT = {"admin:logged:in:self", "admin:logged:out:self", "admin:failed:login:self",
              "admin:exported:audit-log", "admin:verified:audit-log", "admin:purged:audit-log",
              "system:rotated:two-factor-key", "admin:updated:own:preferences"}
 NOUNS = {"content-report": "report", "banned-word": "banned word", "college-request": "college request",
-         "auth": "staff account", "audit-log": "audit log"}
+         "auth": "staff account", "audit-log": "audit log", "removal-reason": "removal reason"}
 ENDPOINTS = {
     "post": ("posts.detail", "post_id"),
     "comment": ("comments.detail", "comment_id"),
@@ -51,6 +52,7 @@ ENDPOINTS = {
     "branch": ("branches.detail", "branch_id"),
     "banned-word": ("banned_words.detail", "word_id"),
     "college-request": ("college_requests.detail", "request_id"),
+    "removal-reason": ("removal_reasons.detail", "reason_id"),
 }
 
 
@@ -112,6 +114,9 @@ ACTION_LABELS = {
     "admin:rejected:college-request": "rejected a college request",
     "admin:created:banned-word": "added a banned word", "admin:updated:banned-word": "edited a banned word",
     "admin:deleted:banned-word": "deleted a banned word",
+    "admin:created:removal-reason": "added a removal reason",
+    "admin:updated:removal-reason": "edited a removal reason",
+    "admin:retired:removal-reason": "retired a removal reason",
     "admin:updated:feedback:status": "changed feedback's status", "admin:deleted:feedback": "deleted feedback",
     "admin:exported:audit-log": "exported the audit log", "admin:verified:audit-log": "verified the audit log",
     "admin:purged:audit-log": "purged old audit rows",

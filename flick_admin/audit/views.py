@@ -32,6 +32,7 @@ def action_groups() -> list[tuple[str, list[str]]]:
         parts = action.value.split(":")
         area = {"content": "Content", "report": "Reports", "user": "Users", "college": "Colleges",
                 "branch": "Colleges", "college-request": "Colleges", "banned-word": "Colleges",
+                "removal-reason": "Content",
                 "feedback": "Feedback", "self": "Sign-in", "audit-log": "Audit log",
                 "account": "Staff", "password": "Staff", "sessions": "Staff",
                 "session": "Own account", "everywhere": "Own account", "two-factor": "Own account",

@@ -21,6 +21,7 @@ from flick_admin.db.auth import Auth, Session, StaffPreferences
 from flick_admin.db.reports import ContentReport
 from flick_admin.db.team import Proposal, SavedView, StaffScope
 from flick_admin.permissions import ROLE_PERMISSIONS
+from flick_admin.reasons import catalogue
 from flick_admin.db.base import utcnow
 from flick_admin.db.transaction import require_unit
 from flick_admin.extensions import db
@@ -106,6 +107,7 @@ def find_live_session(raw_token: str | None) -> tuple | None:
         sa.select(Session, pending_reports_capped().label("pending"), StaffPreferences,
                   proposals_waiting_for(now).label("proposals"), has_saved_views().label("views"),
                   scope.column_of_session(Session.user_id).label("scope"),
+                  catalogue.column_of_session().label("removal_reasons"),
                   *([limit] if limit is not None else []))
         .outerjoin(StaffPreferences, StaffPreferences.user_id == Session.user_id)
         .where(Session.token == token_digest(raw_token))
@@ -118,7 +120,7 @@ def find_live_session(raw_token: str | None) -> tuple | None:
     if limit is not None:
         read_limit.mark(session)
     return None if found is None else (found[0], int(found[1] or 0), found[2], int(found[3] or 0),
-                                       bool(found[4]), scope.parse(found[5]))
+                                       bool(found[4]), scope.parse(found[5]), catalogue.parse(found[6]))
 
 
 TOUCH_EVERY = timedelta(seconds=60)

@@ -9,6 +9,7 @@ from flick_admin.db.reports import ContentReport, Feedback
 from flick_admin.db.users import PlatformUser, UserBlock
 from flick_admin.db import tallies as _tallies  # noqa: F401  (Flick Admin's own tables)
 from flick_admin.db import team as _team  # noqa: F401
+from flick_admin.db import reasons as _reasons  # noqa: F401
 
 __all__ = [
     "Account", "Auth", "BannedWord", "Bookmark", "Branch", "College", "CollegeBranch",

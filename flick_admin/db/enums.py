@@ -55,7 +55,7 @@ FLICK_ENUMS: dict[str, tuple[str, ...]] = {
 ADMIN_ADDED: dict[str, tuple[str, ...]] = {
     "log_role": ("moderator", "auditor"),
     "log_entity_type": ("branch", "banned-word", "college-request", "session", "audit-log",
-                        "backup", "tally", "proposal", "saved-view"),
+                        "backup", "tally", "proposal", "saved-view", "removal-reason"),
 }
 
 
@@ -104,6 +104,7 @@ class EntityType(StrEnum):
     TALLY = "tally"
     PROPOSAL = "proposal"
     SAVED_VIEW = "saved-view"
+    REMOVAL_REASON = "removal-reason"
 
 
 class ReportStatus(StrEnum):

@@ -1,4 +1,5 @@
-"""Moderation forms. A reason is always required: pick a standard one, type one, or both."""
+"""Moderation forms. A reason is always required: pick one from the catalogue of removal
+reasons or a standard one, type one, or both."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from flick_admin.refusals import InvalidInput
 from flick_admin.moderation.services import MAX_BATCH, Target, TargetKind
 from flick_admin.forms import validated  # noqa: F401  (moderation's forms are checked with it)
 from flick_admin.outcomes import MAX_REASON
+from flick_admin.reasons import catalogue
 
 STANDARD_REASONS = (
     "Spam or scam",
@@ -39,15 +41,24 @@ class ReasonMixin:
     reason_text = TextAreaField("Details", validators=[Optional(), Length(max=MAX_REASON * 100)])
 
     def reason(self) -> str:
-        """The standard reason, the typed one, or "standard: typed"; empty when neither.
-        Length is checked by the service, which says how long is too long."""
+        """The chosen reason (a catalogue reason's title, or a standard one), the typed one,
+        or "chosen: typed"; empty when neither. Length is checked by the service, which
+        says how long is too long."""
         choice = (self.reason_choice.data or "").strip()
-        if choice and choice not in STANDARD_REASONS:
+        picked = catalogue.chosen(choice)
+        if picked is not None:
+            choice = picked.title
+        elif choice and choice not in STANDARD_REASONS:
             raise InvalidInput(f"Unknown standard reason {choice[:40]!r}.")
         text = (self.reason_text.data or "").strip()
         if choice and choice != "Other" and text:
             return f"{choice}: {text}"
         return text or ("" if choice == "Other" else choice)
+
+    def removal_reason(self) -> uuid.UUID | None:
+        """The catalogue reason chosen, if any (its text is what the author reads)."""
+        picked = catalogue.chosen((self.reason_choice.data or "").strip())
+        return picked.id if picked is not None else None
 
 
 class ActionForm(ReasonMixin, FlaskForm):

@@ -5,6 +5,7 @@ deactivated and reactivated on the staff pages, with staff-management rights).""
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -21,6 +22,7 @@ from flick_admin.db.base import utcnow
 from flick_admin.db.enums import EntityType
 from flick_admin.db.transaction import transaction
 from flick_admin.extensions import db
+from flick_admin.moderation import authors
 from flick_admin.moderation.services import _last_change, _locked, user_state
 from flick_admin.outcomes import Outcome, clean_reason
 from flick_admin.permissions import STAFF_ROLES
@@ -85,8 +87,10 @@ def _user_metadata(session: Session, user: Auth) -> dict[str, Any]:
 
 
 def sanction_user(auth_id: str, kind: SanctionKind, reason: str | None,
-                  until: datetime | None = None, expected: str | None = None) -> Outcome:
-    """Ban (permanent) or suspend (until a date). Ends the user's sessions at once."""
+                  until: datetime | None = None, expected: str | None = None,
+                  removal_reason: uuid.UUID | str | None = None) -> Outcome:
+    """Ban (permanent) or suspend (until a date). Ends the user's sessions at once, and
+    tells the student (``moderation.authors``; ``removal_reason``: the catalogue reason)."""
     reason = clean_reason(reason)
     kind = SanctionKind(kind)
     now = utcnow()
@@ -102,6 +106,7 @@ def sanction_user(auth_id: str, kind: SanctionKind, reason: str | None,
         until = None
     with transaction() as session:
         user = _sanctionable(session, auth_id, lock=True)
+        told = authors.notice(session, removal_reason)
         if user.ban_in_force() and user.ban_expires == until:
             word = "banned" if until is None else f"suspended until {until:%Y-%m-%d %H:%M}"
             return Outcome(False, f"This user is already {word}; nothing was changed.")
@@ -116,7 +121,8 @@ def sanction_user(auth_id: str, kind: SanctionKind, reason: str | None,
         user.updated_at = now
         old, new = changed_fields(before, ban_fields(user))
         ended = end_sessions_of(user.id)
-        metadata = {**_user_metadata(session, user), "sessions_ended": ended}
+        metadata = {**_user_metadata(session, user), "sessions_ended": ended, **told.metadata()}
+        metadata.update(authors.tell_user(session, metadata["platform_user_id"], until, told))
         record(AuditAction.USER_BANNED if until is None else AuditAction.USER_SUSPENDED,
                entity_type=EntityType.USER, entity_id=user.id, before=old, after=new,
                reason=reason, metadata=metadata)

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from flick_admin import scope, tallies
 from flick_admin.audit.actions import AuditAction
 from flick_admin.audit.recorder import changed_fields, record
-from flick_admin.moderation import claims, reporters
+from flick_admin.moderation import authors, claims, reporters
 from flick_admin.db import Auth, Comment, ContentReport, Log, PlatformUser, Post
 from flick_admin.db.base import utcnow
 from flick_admin.db.enums import EntityType, ReportStatus
@@ -258,7 +258,8 @@ def _settled_suffix(count: int) -> str:
 
 
 def _moderate_posts(session: Session, items: list[tuple[int, Target]], action: ContentAction,
-                    reason: str, batch_id: uuid.UUID | None, refuse: _Refusals) -> dict[int, Outcome]:
+                    reason: str, batch_id: uuid.UUID | None, refuse: _Refusals,
+                    told: authors.Notice = authors.Notice()) -> dict[int, Outcome]:
     rows = _locked_rows(session, Post, [t.id for _, t in items])
     outcomes: dict[int, Outcome] = {}
     changed: list[tuple[int, Post, dict, dict]] = []
@@ -301,9 +302,12 @@ def _moderate_posts(session: Session, items: list[tuple[int, Target]], action: C
     if not changed:
         return outcomes
     session.flush()
-    authors = _authors(session, {post.posted_by_id for _, post, _, _ in changed})
+    names = _authors(session, {post.posted_by_id for _, post, _, _ in changed})
+    notes = authors.tell_content(session, "post", [(p.id, p.posted_by_id, p.title, p.id) for _, p, _, _ in changed],
+                                 told) if action is ContentAction.BAN else {}
     for _, post, old, new in changed:
-        metadata = {"label": excerpt(post.title), "author": authors.get(post.posted_by_id)}
+        metadata = {"label": excerpt(post.title), "author": names.get(post.posted_by_id),
+                    **told.metadata(), **notes.get(post.id, {})}
         if batch_id:
             metadata["batch_id"] = batch_id
         record(CONTENT_AUDIT[action], entity_type=EntityType.POST, entity_id=post.id,
@@ -333,7 +337,8 @@ def _other_flag(action: ContentAction, post: Post) -> str:
 
 
 def _moderate_comments(session: Session, items: list[tuple[int, Target]], action: ContentAction,
-                       reason: str, batch_id: uuid.UUID | None, refuse: _Refusals) -> dict[int, Outcome]:
+                       reason: str, batch_id: uuid.UUID | None, refuse: _Refusals,
+                       told: authors.Notice = authors.Notice()) -> dict[int, Outcome]:
     if action not in (ContentAction.BAN, ContentAction.UNBAN):
         index, target = items[0]
         raise refuse(index, target, InvalidInput(
@@ -363,10 +368,12 @@ def _moderate_comments(session: Session, items: list[tuple[int, Target]], action
     if not changed:
         return outcomes
     session.flush()
-    authors = _authors(session, {c.commented_by_id for _, c in changed})
+    names = _authors(session, {c.commented_by_id for _, c in changed})
+    notes = authors.tell_content(session, "comment", [(c.id, c.commented_by_id, c.content, c.post_id)
+                                                      for _, c in changed], told) if banning else {}
     for _, comment in changed:
         metadata = {"label": excerpt(comment.content), "post_id": comment.post_id,
-                    "author": authors.get(comment.commented_by_id)}
+                    "author": names.get(comment.commented_by_id), **told.metadata(), **notes.get(comment.id, {})}
         if batch_id:
             metadata["batch_id"] = batch_id
         record(CONTENT_AUDIT[action], entity_type=EntityType.COMMENT, entity_id=comment.id,
@@ -430,7 +437,7 @@ def _report_actions(session: Session, items: list[tuple[int, Target]], action: R
 
 
 def _apply(session: Session, targets: list[Target], action: str, reason: str,
-           batch_id: uuid.UUID | None) -> list[Outcome]:
+           batch_id: uuid.UUID | None, removal_reason: uuid.UUID | None = None) -> list[Outcome]:
     """Apply one action to many targets with a constant number of statements."""
     refuse = _Refusals(batch=batch_id is not None)
     items = list(enumerate(targets))
@@ -444,22 +451,24 @@ def _apply(session: Session, targets: list[Target], action: str, reason: str,
             content_action = ContentAction(action)
         except ValueError:
             raise InvalidInput(f"Unknown action {action!r}.") from None
-        outcomes = {}
+        outcomes, told = {}, authors.notice(session, removal_reason)
         posts = [(i, t) for i, t in items if t.kind is TargetKind.POST]
         comments = [(i, t) for i, t in items if t.kind is TargetKind.COMMENT]
         if posts:
-            outcomes.update(_moderate_posts(session, posts, content_action, reason, batch_id, refuse))
+            outcomes.update(_moderate_posts(session, posts, content_action, reason, batch_id, refuse, told))
         if comments:
-            outcomes.update(_moderate_comments(session, comments, content_action, reason, batch_id, refuse))
+            outcomes.update(_moderate_comments(session, comments, content_action, reason, batch_id, refuse, told))
     claims.end_claims(session, held)
     return [outcomes[i] for i, _ in items]
 
 
-def moderate(target: Target, action: str, reason: str | None) -> Outcome:
-    """Act on one post or comment: a content action or a report action."""
+def moderate(target: Target, action: str, reason: str | None,
+             removal_reason: uuid.UUID | None = None) -> Outcome:
+    """Act on one post or comment: a content action or a report action. ``removal_reason``:
+    the catalogue reason chosen (what a banned item's author reads)."""
     reason = clean_reason(reason)
     with transaction() as session:
-        return _apply(session, [target], action, reason, None)[0]
+        return _apply(session, [target], action, reason, None, removal_reason)[0]
 
 
 @dataclass(frozen=True)
@@ -491,14 +500,15 @@ def check_batch(targets: list[Target], action: str) -> None:
         raise InvalidInput(f"Unknown action {action[:40]!r}.")
 
 
-def moderate_batch(targets: list[Target], action: str, reason: str | None) -> BatchOutcome:
+def moderate_batch(targets: list[Target], action: str, reason: str | None,
+                   removal_reason: uuid.UUID | None = None) -> BatchOutcome:
     """One action with one reason on many items, in one transaction. Every audit row
     carries the batch id; if any item fails, nothing of the batch is kept."""
     reason = clean_reason(reason)
     check_batch(targets, action)
     batch_id = uuid.uuid4()
     with transaction() as session:
-        outcomes = _apply(session, targets, action, reason, batch_id)
+        outcomes = _apply(session, targets, action, reason, batch_id, removal_reason)
     changed = sum(o.changed for o in outcomes)
     return BatchOutcome(batch_id, changed, len(outcomes) - changed)
 

@@ -89,8 +89,14 @@ def _act(kind: TargetKind, target_id: uuid.UUID, default_back: str):
     asked = _confirmation([target], action, form.reason(), request.path, default_back)
     if asked is not None:
         return asked
-    _flash(services.moderate(target, action, form.reason()))
+    _flash(services.moderate(target, action, form.reason(), removal_reason=form.removal_reason()))
     return back_to(default_back)
+
+
+def _chosen(form) -> dict:
+    """A proposal's payload keeps the catalogue reason chosen (the approval tells the author)."""
+    chosen = form.removal_reason()
+    return {"removal_reason": str(chosen)} if chosen else {}
 
 
 def _holding(found) -> dict:
@@ -180,11 +186,13 @@ class ReportsView(SecureView):
             action = form.action.data or ""
             services.check_batch(targets, action)
             scope.check_targets(db.session(), [(t.kind.value, t.id) for t in targets])
-            four_eyes.proposed(four_eyes.BATCH, {"targets": request.form.getlist("target"), "action": action},
+            four_eyes.proposed(four_eyes.BATCH, {"targets": request.form.getlist("target"), "action": action,
+                                                 **_chosen(form)},
                                f"{action.replace('_', '-').capitalize()} {len(targets)} items",
                                clean_reason(form.reason()))
             return back_to(url_for(".index"))
-        outcome = services.moderate_batch(targets, form.action.data or "", form.reason())
+        outcome = services.moderate_batch(targets, form.action.data or "", form.reason(),
+                                          removal_reason=form.removal_reason())
         flash(outcome.message, "success" if outcome.changed else "info")
         return back_to(url_for(".index"))
 
@@ -273,7 +281,8 @@ class UsersView(SecureView):
         until = form.end()
         try:
             outcome = sanctions.sanction_user(user_id[:200], kind, form.reason(), until,
-                                             expected=form.state.data or None)
+                                             expected=form.state.data or None,
+                                             removal_reason=form.removal_reason())
         except four_eyes.SevereEffect:
             # A permanent ban, or a suspension past FOUR_EYES_SUSPENSION_DAYS: the commit
             # point refused it (nothing was kept), so it becomes a proposal.
@@ -284,7 +293,7 @@ class UsersView(SecureView):
     @staticmethod
     def _propose_ban(user_id: str, form, until):
         label = sanctions.ban_label(user_id)
-        payload = {"user_id": user_id, "state": form.state.data or None}
+        payload = {"user_id": user_id, "state": form.state.data or None, **_chosen(form)}
         summary = f"Ban {label} permanently"
         if until is not None:
             payload["until"] = until.isoformat(timespec="seconds")

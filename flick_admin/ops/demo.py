@@ -19,6 +19,7 @@ from flick_admin.db import (
     ContentReport, Feedback, Log, PlatformUser, Post, Vote,
 )
 from flick_admin.db.base import utcnow
+from flick_admin.db.reasons import RemovalReason
 from flick_admin.db.enums import TOPICS
 from flick_admin.db.transaction import transaction
 from flick_admin.extensions import db
@@ -67,6 +68,15 @@ REASONS = ["SPAM", "HARASSMENT", "INAPPROPRIATE", "HATE_SPEECH", "VIOLENCE", "OT
 WORDS = [("scamlink", "severe", True), ("idiot", "mild", False), ("loser", "mild", False),
          ("freecrypto", "moderate", True), ("kys", "severe", True), ("dumbo", "mild", False),
          ("clickbait", "moderate", False), ("trash talk", "mild", False)]
+# The catalogue of removal reasons a moderator picks from (title, what the student reads, fits).
+REMOVAL_REASONS = [
+    ("Spam or advertising", "Flick is for conversations between students, not for advertising or "
+     "repeated links.", ["SPAM"]),
+    ("Harassment", "Posts and comments must not target, insult or threaten another student.",
+     ["HARASSMENT", "HATE_SPEECH", "VIOLENCE"]),
+    ("Not suitable for Flick", "Sexual, graphic or otherwise inappropriate content is not allowed on "
+     "Flick.", ["INAPPROPRIATE", "OTHER"]),
+]
 
 
 def _chunks(rows: list[dict], size: int = CHUNK) -> Iterator[list[dict]]:
@@ -296,6 +306,9 @@ def load(size: int, seed: int = 7, staff: list[tuple[str, str]] | None = None) -
                     session.execute(sa.insert(BannedWord), [
                         dict(id=uuid.uuid4(), word=w, severity=s, strict_mode=strict,
                              created_at=ago(100), updated_at=ago(100)) for w, s, strict in WORDS])
+                    session.execute(sa.insert(RemovalReason), [
+                        dict(id=uuid.uuid4(), title=title, student_text=text, fits=fits,
+                             created_at=ago(60), updated_at=ago(60)) for title, text, fits in REMOVAL_REASONS])
                     session.execute(sa.insert(CollegeRequest), [
                         dict(id=uuid.uuid4(), name=name, email_domain=domain, city=city, state=state,
                              requested_by_email=f"student@{domain}", status=status,

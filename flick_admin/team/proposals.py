@@ -44,13 +44,16 @@ def _run_user_ban(payload: dict[str, Any], reason: str) -> str:
     until = payload.get("until")
     if until:  # a suspension longer than FOUR_EYES_SUSPENSION_DAYS
         return sanctions.sanction_user(payload["user_id"], sanctions.SanctionKind.SUSPEND, reason,
-                                       datetime.fromisoformat(until), expected=payload.get("state")).message
+                                       datetime.fromisoformat(until), expected=payload.get("state"),
+                                       removal_reason=payload.get("removal_reason")).message
     return sanctions.sanction_user(payload["user_id"], sanctions.SanctionKind.BAN, reason,
-                                   expected=payload.get("state")).message
+                                   expected=payload.get("state"),
+                                   removal_reason=payload.get("removal_reason")).message
 
 
 def _run_batch(payload: dict[str, Any], reason: str) -> str:
-    return services.moderate_batch(parse_targets(payload["targets"]), payload["action"], reason).message
+    return services.moderate_batch(parse_targets(payload["targets"]), payload["action"], reason,
+                                   payload.get("removal_reason")).message
 
 
 def _run_college_delete(payload: dict[str, Any], reason: str) -> str:

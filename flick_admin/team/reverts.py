@@ -11,7 +11,8 @@ It is refused, and nothing is written, when any later audit row touched an entit
 decision (409 naming that action and who did it): undoing a decision someone acted on
 since would silently undo their work too. Where the current state no longer equals the
 row's after-state (a change made outside Flick Admin) it is a 409 as well. Reverting a
-decision the reporters were told about corrects their notifications in the same unit.
+decision the reporters (or its authors) were told about corrects their notifications in the
+same unit.
 Each inverse row names the row it reverts (``reverts``); a row that was reverted once
 cannot be reverted again, and a revert is not itself reverted (do the action again).
 """
@@ -39,7 +40,7 @@ from flick_admin.db.base import utcnow
 from flick_admin.db.enums import EntityType, ReportStatus
 from flick_admin.db.transaction import transaction
 from flick_admin.extensions import db
-from flick_admin.moderation import reporters, sanctions, services
+from flick_admin.moderation import authors, reporters, sanctions, services
 from flick_admin.moderation.report_moves import ReportMove, move_reports
 from flick_admin.moderation.services import ContentAction, Target, TargetKind
 from flick_admin.outcomes import Outcome, clean_reason
@@ -355,8 +356,10 @@ def revert(log_id: uuid.UUID, reason: str | None) -> Outcome:
                 moves = _report_moves(session, reports)
                 reporters.withdraw(session, reports, moves)
                 move_reports(moves, reason)
-            for row in reversed([r for r in found.rows if r.action != A.REPORT_STATUS_CHANGED.value]):
-                with extra_metadata(reverts=str(row.id)):
+            decisions = [r for r in found.rows if r.action != A.REPORT_STATUS_CHANGED.value]
+            corrected = authors.correct(session, decisions)  # the authors told of it
+            for row in reversed(decisions):
+                with extra_metadata(reverts=str(row.id), **({"author_corrected": True} if row.id in corrected else {})):
                     UNDO[row.action](session, row, reason)
         session.flush()
     count = len(found.rows)

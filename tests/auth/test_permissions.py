@@ -80,6 +80,14 @@ MATRIX: dict[str, tuple[str, str, int]] = {
     "banned_words.delete": (Permission.COLLEGES_MANAGE, "POST", 400),
     "banned_words.bulk_import": (Permission.COLLEGES_MANAGE, "GET", 200),
     "banned_words.catch": (Permission.COLLEGES_MANAGE, "POST", 400),
+    # The catalogue of removal reasons: staff read it (moderators choose from it in their
+    # decision forms); admins add, edit and retire reasons (a form without a title is a 400;
+    # an unknown reason a 404).
+    "removal_reasons.index": (Permission.CONTENT_READ, "GET", 200),
+    "removal_reasons.detail": (Permission.CONTENT_READ, "GET", 404),
+    "removal_reasons.create": (Permission.COLLEGES_MANAGE, "POST", 400),
+    "removal_reasons.edit": (Permission.COLLEGES_MANAGE, "POST", 404),
+    "removal_reasons.retire": (Permission.COLLEGES_MANAGE, "POST", 404),
     "feedback.index": (Permission.CONTENT_READ, "GET", 200),
     "feedback.status": (Permission.FEEDBACK_MANAGE, "POST", 400),
     "feedback.delete": (Permission.FEEDBACK_MANAGE, "POST", 400),

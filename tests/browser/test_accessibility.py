@@ -33,6 +33,7 @@ def ids(server):
             "college": db.session.scalar(sa.select(College.id).limit(1)),
             "log": db.session.scalar(sa.select(Log.id).where(Log.actor_type != "user").limit(1)),
             "user": db.session.scalar(sa.text("SELECT auth_id FROM platform_user LIMIT 1")),
+            "reason": db.session.scalar(sa.text("SELECT id FROM admin_removal_reasons LIMIT 1")),
         }
 
 
@@ -47,6 +48,8 @@ def pages_for(ids) -> list[str]:
         # Moderating as a team.
         "/reports/?claim=mine", f"/reports/post/{ids['post']}/assign", "/proposals/", "/views/",
         f"/revert/{ids['log']}",
+        # The catalogue of removal reasons.
+        "/removal-reasons/", f"/removal-reasons/{ids['reason']}",
     ]
 
 

@@ -19,7 +19,7 @@ FIELDS = ["action", "state", "reason_choice", "reason_text", "next", "target", "
           "role", "handover", "repeat", "q", "sort", "topic", "college", "author", "created_from",
           "created_to", "reported", "type", "reason", "ban", "kind", "after", "before", "actor",
           "actor_type", "entity_type", "entity_id", "since", "request_id", "period", "fresh", "sample",
-          "mode", "post", "default_severity", "apply", "result"]
+          "mode", "post", "default_severity", "apply", "result", "title", "student_text", "fits"]
 SPECIAL = ["'; DROP TABLE logs; --", "<script>alert(1)</script>", "%", "_", "\\", "0", "-1", "9" * 40,
            "2026-13-45", "2026-02-29", "9999-12-31T23:59", str(uuid.uuid4()), "post:nope:b0s0",
            "ban", "shadow_ban", "pending", "ONBOARDING", "Ask Flick", "mild", "true", "", " ",
@@ -55,12 +55,13 @@ def world(dbs):
     return {"post": post.id, "comment": comment.id, "student": post.author.auth_id,
             "college": factories.CollegeFactory().id, "branch": factories.BranchFactory().id,
             "request": factories.CollegeRequestFactory().id, "word": factories.BannedWordFactory().id,
-            "feedback": factories.FeedbackFactory().id, "log": factories.LogFactory().id}
+            "feedback": factories.FeedbackFactory().id, "log": factories.LogFactory().id,
+            "removal_reason": factories.RemovalReasonFactory().id}
 
 
 ARG_GUESS = {"post_id": "post", "comment_id": "comment", "target_id": "post", "user_id": "student",
              "college_id": "college", "branch_id": "branch", "request_id": "request", "word_id": "word",
-             "feedback_id": "feedback", "log_id": "log"}
+             "feedback_id": "feedback", "log_id": "log", "reason_id": "removal_reason"}
 
 
 # Path arguments that take one of a few words (``any(...)`` converters).

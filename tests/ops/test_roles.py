@@ -145,3 +145,40 @@ def test_the_dashboard_deletes_an_empty_college_as_the_application_role(
     assert deleted.status_code == 303
     assert _count(connection, College, id=empty.id) == 0
     assert len(audit_rows(dbs, action="admin:deleted:college")) == 1
+
+
+def test_the_catalogue_of_removal_reasons_and_author_notices_run_as_the_application_role(
+        app, client, dbs, connection, as_app_role, monkeypatch):
+    """The application role adds, edits and retires removal reasons, reads them with the
+    session, and tells (and, on a revert, corrects) the author of a banned post; it may
+    not delete a reason (they are retired, and past audit rows name them)."""
+    monkeypatch.setitem(app.config, "NOTIFY_AUTHORS", True)
+    admin = factories.StaffFactory(role="superadmin")
+    post = factories.PostFactory()
+    report = factories.ReportFactory(post=post)  # its reporter's unseen notice is withdrawn
+    dbs.flush()
+    connection.exec_driver_sql(f"SET LOCAL ROLE {ident(as_app_role)}")
+    assert client.post("/login", data={"email": admin.email,
+                                       "password": factories.STAFF_PASSWORD}).status_code == 303
+    added = client.post("/removal-reasons/new", data={"title": "Role reason", "student_text": "Be kind.",
+                                                       "fits": ["HARASSMENT"]})
+    assert added.status_code == 303
+    reason_id = connection.execute(sa.text("SELECT id FROM admin_removal_reasons")).scalar()
+    assert client.post(f"/removal-reasons/{reason_id}/edit", data={
+        "title": "Role reason", "student_text": "Be kinder.", "fits": ["HARASSMENT"]}).status_code == 303
+    page = client.get(f"/posts/{post.id}").get_data(as_text=True)
+    assert f"catalogue:{reason_id}" in page
+    assert client.post(f"/posts/{post.id}/act", data={"action": "ban",
+                                                      "reason_choice": f"catalogue:{reason_id}"}).status_code == 303
+    (ban,) = audit_rows(dbs, action="admin:blocked:content")
+    assert client.post(f"/revert/{ban.id}", data={"reason_text": "in error"}).status_code == 303
+    assert client.post(f"/removal-reasons/{reason_id}/retire").status_code == 303
+    said = connection.execute(sa.text('SELECT content FROM notifications WHERE "receiverId" = :r '
+                                      'ORDER BY "createdAt", content'), {"r": str(post.author.id)}).scalars().all()
+    assert said[0].endswith("Be kinder.") and said[1].startswith("An update on your post")
+    assert connection.execute(sa.text('SELECT count(*) FROM notifications WHERE "receiverId" = :r'),
+                              {"r": str(report.reporter.id)}).scalar() == 0
+    savepoint = connection.begin_nested()
+    with pytest.raises(sa.exc.ProgrammingError, match="permission denied"):
+        connection.exec_driver_sql("DELETE FROM admin_removal_reasons")
+    savepoint.rollback()

@@ -160,6 +160,7 @@ def planted(app, client, dbs) -> Planted:
         "college_id": [str(inside.id), str(outside.id)], "branch_id": [str(branch.id)],
         "request_id": [str(i) for i in dbs.scalars(sa.text("SELECT id FROM college_requests"))],
         "word_id": [str(i) for i in dbs.scalars(sa.text("SELECT id FROM banned_words"))],
+        "reason_id": [str(factories.RemovalReasonFactory().id)],  # the catalogue: no college
         "target_id:post": posts, "target_id:comment": comments,
         "fmt": ["csv", "jsonl"], "token": ["no-such-invite"],
     }

@@ -1,0 +1,1 @@
+"""The catalogue of removal reasons: admins keep it, moderators choose from it."""
