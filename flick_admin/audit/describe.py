@@ -35,11 +35,28 @@ VERBS = {
     "admin:proposed:action": "proposed",
     "admin:approved:proposal": "approved",
     "admin:rejected:proposal": "rejected",
+    "admin:created:admin:account": "created", "admin:updated:admin:account": "changed the role of",
+    "admin:deactivated:admin:account": "deactivated", "admin:reactivated:admin:account": "reactivated",
+    "admin:reset:admin:password": "reset the password of", "admin:ended:admin:sessions": "ended the sessions of",
+    "admin:reset:admin:two-factor": "reset the second factor of",
+    "admin:updated:admin:scope": "changed the colleges of",
+    "admin:set:own:password": "set the password of", "admin:changed:own:password": "changed the password of",
+    "admin:revoked:own:session": "signed out a session of", "admin:logged:out:everywhere": "signed out everywhere",
+    "admin:enabled:two-factor": "turned on the second factor of",
+    "admin:disabled:two-factor": "turned off the second factor of",
+    "admin:verified:otp": "confirmed the second factor of",
+    "admin:repaired:tallies": "repaired the running tallies", "system:created:backup": "made a backup",
+    "system:verified:backup": "verified a backup",
+    "admin:created:saved-view": "saved", "admin:deleted:saved-view": "deleted",
 }
+# Actions whose target reads without its kind ("proposed “Ban ana permanently”").
+NO_NOUN = {"admin:proposed:action", "admin:approved:proposal", "admin:rejected:proposal"}
 # Actions whose object is the actor's own session or the log itself: no target noun.
 NO_OBJECT = {"admin:logged:in:self", "admin:logged:out:self", "admin:failed:login:self",
              "admin:exported:audit-log", "admin:verified:audit-log", "admin:purged:audit-log",
-             "system:rotated:two-factor-key", "admin:updated:own:preferences"}
+             "system:rotated:two-factor-key", "admin:updated:own:preferences",
+             "admin:logged:out:everywhere", "admin:repaired:tallies", "system:created:backup",
+             "system:verified:backup"}
 NOUNS = {"content-report": "report", "banned-word": "banned word", "college-request": "college request",
          "auth": "staff account", "audit-log": "audit log"}
 ENDPOINTS = {
@@ -64,6 +81,11 @@ def verb(action: str) -> str:
 
 def noun(entity_type: str) -> str:
     return NOUNS.get(entity_type, entity_type)
+
+
+def noun_of(row: Any) -> str:
+    """The kind of a row's target as its sentence says it ("" where the name says it all)."""
+    return "" if getattr(row, "action", None) in NO_NOUN else noun(row.entity_type)
 
 
 def actor_label(row: Any) -> str:

@@ -150,6 +150,7 @@ def ensure_demo(size: int, echo: Callable[[str], None] = print) -> list[tuple[st
         set_scope(staff[SCOPED][0], _scoped_domain())
         demo_team.team_at_work({email: i for email, (i, _) in staff.items()}, demo_team.reported_content(), echo)
     domain = _scoped_domain()
+    db.session.remove()  # no read left open while the dashboard serves (SQLite would lock)
     return [(f"{role}, {domain} only" if email == SCOPED else role, email) for role, email in DEMO_STAFF]
 
 
