@@ -283,6 +283,7 @@ def change(row: Any) -> str:
     if "status" in keys:
         parts.append(f"{label(before.get('status')) or 'new'} → {label(after.get('status')) or 'removed'}".lower())
         done.add("status")
+    done.add("kind")  # a proposal's kind: its name already says what it is
     if "two_factor_enabled" in keys:
         parts.append("second factor " + ("on" if after.get("two_factor_enabled") else "off"))
         done.add("two_factor_enabled")
