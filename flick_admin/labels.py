@@ -19,6 +19,14 @@ LABELS: dict[str, dict[str, str]] = {
     "severity": {"mild": "mild", "moderate": "moderate", "severe": "severe"},
     "request_status": {"pending": "pending", "approved": "approved", "rejected": "rejected"},
     "feedback_status": {"new": "new", "reviewed": "reviewed", "dismissed": "dismissed"},
+    # What a permission lets one do, for "needs the right to …" (the values of permissions.Permission).
+    "permission": {"content:read": "read content", "content:moderate": "moderate content",
+                   "colleges:manage": "manage colleges", "feedback:manage": "manage feedback",
+                   "audit:read": "read the audit log",
+                   "audit:read-private": "read sign-ins and staff management",
+                   "audit:export": "export the audit log", "staff:manage": "manage staff",
+                   "operations:read": "read database health",
+                   "shared-views:manage": "manage shared views"},
 }
 
 

@@ -47,6 +47,10 @@ def test_the_label_table_reads_every_code_as_words():
     assert labels.label("SOMETHING_NEW") == "Something new"  # an unknown code still reads as words
     assert labels.standing("ACTIVE", True, None) == "Banned"
     assert labels.standing("ACTIVE", False, None) == "Active"
+    from flick_admin.permissions import Permission
+
+    for permission in Permission:
+        assert ":" not in labels.label(permission.value, "permission"), permission
 
 
 def test_post_comment_and_user_pages_show_no_raw_code(client, dbs, login_as):
