@@ -190,8 +190,9 @@ def demo(size: int, serve: bool, host: str, port: int) -> None:
     upgrade(directory=current_app.extensions["migrate"].directory)
     logins = demo_data.ensure_demo(size=size, echo=click.echo)
     click.echo("\nDemo sign-ins (password for each: %s):" % demo_data.DEMO_PASSWORD)
+    width = max(len(role) for role, _ in logins) + 2
     for role, email in logins:
-        click.echo(f"  {role:<11} {email}")
+        click.echo(f"  {role:<{width}} {email}")
     if serve:
         click.echo(f"\nServing Flick Admin on http://{host}:{port}  (Ctrl+C to stop)")
         # Flask refuses app.run() inside its own CLI; serve with Werkzeug directly.

@@ -59,7 +59,7 @@ def test_demo_loads_data_and_one_login_per_role(app, client, dbs):
     for role in ("moderator", "admin", "superadmin", "auditor"):
         assert f"{role}@flick.demo" in result.output
     dbs.expire_all()
-    assert dbs.scalar(sa.select(sa.func.count()).select_from(Post)) == 40
+    assert dbs.scalar(sa.select(sa.func.count()).select_from(Post)) == 40 + 5  # 4N, and the reported ones
     topics = set(dbs.scalars(sa.select(Post.topic).distinct()))
     assert len(topics) >= 8
     from flick_admin.db.reasons import RemovalReason  # a catalogue to pick from

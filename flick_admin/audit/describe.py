@@ -36,11 +36,28 @@ VERBS = {
     "admin:approved:proposal": "approved",
     "admin:rejected:proposal": "rejected",
     "admin:retired:removal-reason": "retired",
+    "admin:created:admin:account": "created", "admin:updated:admin:account": "changed the role of",
+    "admin:deactivated:admin:account": "deactivated", "admin:reactivated:admin:account": "reactivated",
+    "admin:reset:admin:password": "reset the password of", "admin:ended:admin:sessions": "ended the sessions of",
+    "admin:reset:admin:two-factor": "reset the second factor of",
+    "admin:updated:admin:scope": "changed the colleges of",
+    "admin:set:own:password": "set the password of", "admin:changed:own:password": "changed the password of",
+    "admin:revoked:own:session": "signed out a session of", "admin:logged:out:everywhere": "signed out everywhere",
+    "admin:enabled:two-factor": "turned on the second factor of",
+    "admin:disabled:two-factor": "turned off the second factor of",
+    "admin:verified:otp": "confirmed the second factor of",
+    "admin:repaired:tallies": "repaired the running tallies", "system:created:backup": "made a backup",
+    "system:verified:backup": "verified a backup",
+    "admin:created:saved-view": "saved", "admin:deleted:saved-view": "deleted",
 }
+# Actions whose target reads without its kind ("proposed “Ban ana permanently”").
+NO_NOUN = {"admin:proposed:action", "admin:approved:proposal", "admin:rejected:proposal"}
 # Actions whose object is the actor's own session or the log itself: no target noun.
 NO_OBJECT = {"admin:logged:in:self", "admin:logged:out:self", "admin:failed:login:self",
              "admin:exported:audit-log", "admin:verified:audit-log", "admin:purged:audit-log",
-             "system:rotated:two-factor-key", "admin:updated:own:preferences"}
+             "system:rotated:two-factor-key", "admin:updated:own:preferences",
+             "admin:logged:out:everywhere", "admin:repaired:tallies", "system:created:backup",
+             "system:verified:backup"}
 NOUNS = {"content-report": "report", "banned-word": "banned word", "college-request": "college request",
          "auth": "staff account", "audit-log": "audit log", "removal-reason": "removal reason"}
 ENDPOINTS = {
@@ -66,6 +83,11 @@ def verb(action: str) -> str:
 
 def noun(entity_type: str) -> str:
     return NOUNS.get(entity_type, entity_type)
+
+
+def noun_of(row: Any) -> str:
+    """The kind of a row's target as its sentence says it ("" where the name says it all)."""
+    return "" if getattr(row, "action", None) in NO_NOUN else noun(row.entity_type)
 
 
 def actor_label(row: Any) -> str:
@@ -163,4 +185,156 @@ def row_label(row: Any, looked_up: dict | None = None) -> str:
         found = looked_up.get((kind, row.entity_id))
         if found:
             return found
-    return "(no name recorded)"
+    return NO_NAME
+
+
+NO_NAME = "(no name recorded)"
+
+
+def quoted(row: Any, label: str) -> str:
+    """The target's name as the sentence shows it: quoted, except a report's looked-up
+    description ("by student_00005 on post “Showcase…”"), which reads on its own."""
+    if row.entity_type == "content-report" and label != NO_NAME and not target_label(row):
+        return label
+    return f"“{label}”"
+
+
+# --- a row's change in plain words ("claimed by chen@…", "banned", "pending → resolved") ---------
+
+def _meta(row: Any) -> dict:
+    meta = row.metadata_ if hasattr(row, "metadata_") else getattr(row, "metadata", None)
+    return meta if isinstance(meta, dict) else {}
+
+
+def _field(key: str) -> str:
+    """A stored field's name as words: ``emailDomain`` → "email domain"."""
+    spaced = "".join(f" {c.lower()}" if c.isupper() else c for c in key).replace("_", " ")
+    return " ".join(spaced.split())
+
+
+def _value(value: Any) -> str:
+    from flick_admin.labels import LABELS
+
+    if value is None or value == "" or value == []:
+        return "none"
+    if value is True:
+        return "yes"
+    if value is False:
+        return "no"
+    if isinstance(value, list):
+        return ", ".join(_value(v) for v in value[:8]) + (" …" if len(value) > 8 else "")
+    if isinstance(value, dict):
+        return "…"
+    text = str(value)
+    text = next((t[text] for t in LABELS.values() if text in t), text)
+    return f"“{text[:60]}{'…' if len(text) > 60 else ''}”"
+
+
+def _day(value: Any) -> str:
+    return str(value or "")[:16].replace("T", " ")
+
+
+def _holders(row: Any, before: dict, after: dict) -> list[str]:
+    """Who held the item before and after, by name (looked up with the row: never an id)."""
+    meta = _meta(row)
+    was = getattr(row, "before_holder", None) or meta.get("previous_holder") or "a colleague"
+    now = getattr(row, "after_holder", None) or meta.get("assignee") or "a colleague"
+    action = getattr(row, "action", "")
+    parts = []
+    if action == "admin:assigned:content":
+        parts.append(f"assigned to {now}" + (f" (was held by {was})" if before.get("holder") else ""))
+    elif before.get("holder") and after.get("holder"):
+        parts.append(f"taken over from {was} by {now}")
+    elif after.get("holder"):
+        parts.append(f"claimed by {now}")
+    elif before.get("holder"):
+        parts.append(f"released by {was}")
+    if after.get("minutes"):
+        parts.append(f"for {after['minutes']} minutes")
+    if after.get("note"):
+        parts.append(f"note: “{str(after['note'])[:80]}”")
+    return parts
+
+
+def _sanction(after: dict) -> str:
+    if not after.get("banned"):
+        return "ban lifted"
+    if after.get("ban_expires"):
+        return f"suspended until {_day(after['ban_expires'])} UTC"
+    return "banned permanently"
+
+
+def change(row: Any) -> str:
+    """What a row changed, in words staff read: "banned", "claimed by chen@…",
+    "pending → resolved", "name: “Old” → “New”" — no ids, no stored field names."""
+    from flick_admin.labels import label
+
+    before = row.before if isinstance(getattr(row, "before", None), dict) else {}
+    after = row.after if isinstance(getattr(row, "after", None), dict) else {}
+    keys = list(dict.fromkeys([*before, *after]))
+    done: set[str] = set()
+    parts: list[str] = []
+    if "holder" in keys:
+        parts += _holders(row, before, after)
+        done |= {"holder", "minutes", "note"}
+    if "isBanned" in after:
+        parts.append("banned" if after["isBanned"] else "ban lifted")
+    if "isShadowBanned" in after:
+        parts.append("shadow-banned" if after["isShadowBanned"] else "shadow ban lifted")
+    done |= {"isBanned", "isShadowBanned"}
+    if {"banned", "ban_expires"} & set(keys):
+        parts.append(_sanction({**before, **after}))
+        done |= {"banned", "ban_expires", "ban_reason"}
+    if "status" in keys:
+        parts.append(f"{label(before.get('status')) or 'new'} → {label(after.get('status')) or 'removed'}".lower())
+        done.add("status")
+    done.add("kind")  # a proposal's kind: its name already says what it is
+    if "two_factor_enabled" in keys:
+        parts.append("second factor " + ("on" if after.get("two_factor_enabled") else "off"))
+        done.add("two_factor_enabled")
+    for key in keys:
+        if key in done:
+            continue
+        if key not in before:
+            parts.append(f"{_field(key)}: {_value(after[key])}")
+        elif key not in after:
+            parts.append(f"{_field(key)} was {_value(before[key])}")
+        else:
+            parts.append(f"{_field(key)}: {_value(before[key])} → {_value(after[key])}")
+    return "; ".join(parts)
+
+
+# --- a revert names what it undid ("reverted chen@…'s ban of post 'Showcase…'") ------------------
+
+DECISIONS = {
+    "admin:blocked:content": "ban", "admin:unblocked:content": "unban",
+    "admin:shadow:banned:content": "shadow ban", "admin:shadow:unbanned:content": "lifting of the shadow ban",
+    "admin:updated:report:status": "decision", "admin:banned:user": "ban",
+    "admin:suspended:user": "suspension", "admin:unbanned:user": "lifting of the ban",
+    "admin:created:banned-word": "addition", "admin:updated:banned-word": "edit",
+    "admin:deleted:banned-word": "deletion", "admin:updated:college": "edit",
+    "admin:updated:branch": "edit",
+}
+
+
+def decision(actor: str | None, action: str, entity_type: str, label: str | None, count: int = 1) -> str:
+    """A decision as the object of "reverted": "chen@…'s ban of post “Showcase…”"."""
+    whose = f"{actor}'s" if actor else "an earlier"
+    what = DECISIONS.get(action, action_label(action))
+    target = f"{noun(entity_type)} “{label}”" if label else f"a {noun(entity_type)}"
+    more = f" and {count - 1} more change{'s' if count > 2 else ''}" if count > 1 else ""
+    return f"{whose} {what} of {target}{more}"
+
+
+def reverted(row: Any) -> str | None:
+    """For a revert's row: what it reverted ("chen@…'s ban of post “Showcase…”"), else None."""
+    meta = _meta(row)
+    if not (meta.get("reverts") or meta.get("revert_of")):
+        return None
+    return str(meta.get("reverted") or "an earlier decision")
+
+
+def what(row: Any) -> str:
+    """The What of an item's history row: "reverted chen@…'s ban of …" or the action's phrase."""
+    undone = reverted(row)
+    return f"reverted {undone}" if undone else action_label(row.action)

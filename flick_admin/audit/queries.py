@@ -14,7 +14,7 @@ from werkzeug.datastructures import MultiDict
 from flick_admin import scope
 from flick_admin.audit.actions import AuditAction
 from flick_admin.audit.recorder import current_actor
-from flick_admin.db import Auth, College, Comment, Log, PlatformUser, Post
+from flick_admin.db import Auth, College, Comment, ContentReport, Log, PlatformUser, Post
 from flick_admin.db.audit import AuditChainLink
 from flick_admin.db.enums import ActorType, EntityType
 from flick_admin.permissions import STAFF_ROLES, Permission, has_permission
@@ -208,13 +208,14 @@ def labels_for(rows: list[Any]) -> dict[tuple[str, str], str]:
     """Readable names for the rows' targets that carry no stored label (rows written by
     Flick's own server): post titles, comment excerpts, usernames, college names. One
     statement for the page."""
-    wanted: dict[str, set] = {"post": set(), "comment": set(), "user": set(), "college": set()}
+    wanted: dict[str, set] = {"post": set(), "comment": set(), "user": set(), "college": set(),
+                              "content-report": set()}
     for r in rows:
         meta = r.metadata_ if isinstance(r.metadata_, dict) else {}
         if meta.get("label") or not r.entity_id:
             continue
         kind = "user" if r.entity_type in ("user", "auth") else r.entity_type
-        if kind in ("post", "comment", "college"):
+        if kind in ("post", "comment", "college", "content-report"):
             try:
                 wanted[kind].add(uuid.UUID(r.entity_id))
             except ValueError:
@@ -237,12 +238,33 @@ def labels_for(rows: list[Any]) -> dict[tuple[str, str], str]:
                                  sa.func.coalesce(PlatformUser.username, Auth.email).label("label"))
                        .outerjoin(PlatformUser, PlatformUser.auth_id == Auth.id)
                        .where(Auth.id.in_(wanted["user"])))
+    if wanted["content-report"]:
+        selects.append(_report_labels(wanted["content-report"]))
     if not selects:
         return {}
     stmt = selects[0] if len(selects) == 1 else sa.union_all(*selects)
     # SQLite keeps uuids as plain hex: read every id back in its dashed form.
     return {(k, i if k == "user" else str(uuid.UUID(str(i)))): label
             for k, i, label in db.session.execute(stmt)}
+
+
+def _report_labels(ids: set) -> sa.Select:
+    """A report read as "report by student_00005 on post “Showcase…”" (its reporter named
+    only within a college-scoped member's colleges)."""
+    reporter, on_post, on_comment = (sa.orm.aliased(PlatformUser), sa.orm.aliased(Post),
+                                     sa.orm.aliased(Comment))
+    who = scope.shown(reporter.username, reporter.college_id, scope.OUTSIDE_STUDENT)
+    target = sa.case(
+        (on_comment.id.is_not(None), "comment “" + sa.func.substr(on_comment.content, 1, 40) + "…”"),
+        (on_post.id.is_not(None), "post “" + sa.func.substr(on_post.title, 1, 40) + "”"),
+        else_="content that is gone")
+    label = "by " + sa.func.coalesce(who, "a student who left") + " on " + target
+    return (sa.select(sa.literal("content-report").label("k"), sa.cast(ContentReport.id, sa.Text).label("i"),
+                      label.label("label"))
+            .outerjoin(reporter, reporter.id == ContentReport.reported_by_id)
+            .outerjoin(on_comment, on_comment.id == ContentReport.comment_id)
+            .outerjoin(on_post, on_post.id == ContentReport.post_id)
+            .where(ContentReport.id.in_(ids)))
 
 
 def log_list(f: AuditFilters, size: int) -> Page:

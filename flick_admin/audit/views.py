@@ -72,7 +72,8 @@ class AuditView(SecureView):
         after = log.after if isinstance(log.after, dict) else {}
         keys = list(dict.fromkeys([*before.keys(), *after.keys()]))
         return self.render("audit/entry.html", e=found, log=log, describe=describe, keys=keys,
-                           before=before, after=after, labels=queries.labels_for([log]),
+                           before=before, after=after,
+                           labels=queries.labels_for([log, *found.siblings, *found.batch]),
                            show_client=queries.reads_private() or log.actor_id == current_actor().id)
 
     @expose("/export.<any(csv,jsonl):fmt>")
@@ -132,3 +133,4 @@ def register(admin) -> None:
     admin.add_view(AuditView(name="Audit log", endpoint="audit", url="/audit"))
     # Timelines on every page name actions the way the audit log does.
     admin.app.jinja_env.filters["action_label"] = describe.action_label
+    admin.app.jinja_env.globals["describe"] = describe

@@ -254,10 +254,20 @@ def _author_stats() -> list:
     ]
 
 
+def _holder_name(side) -> sa.ScalarSelect:
+    """Who held the item before or after a claim row, by email (the row keeps their id)."""
+    holder = sa.orm.aliased(Auth)
+    return (sa.select(holder.email).where(holder.id == side["holder"].as_string())
+            .correlate(Log).scalar_subquery())
+
+
 def entity_history(entity_type: EntityType, entity_id: str, limit: int = HISTORY_LIMIT) -> list[Any]:
+    """An item's audit rows, newest first, with the names their wording needs (one statement)."""
     return db.session.execute(
         sa.select(Log.id, Log.occured_at, Log.action, Log.actor_id, Log.actor_type, Log.reason,
-                  Log.before, Log.after, Log.metadata_, Auth.email.label("actor_email"))
+                  Log.before, Log.after, Log.metadata_, Auth.email.label("actor_email"),
+                  _holder_name(Log.before).label("before_holder"),
+                  _holder_name(Log.after).label("after_holder"))
         .outerjoin(Auth, Auth.id == Log.actor_id)
         .where(Log.entity_type == entity_type.value, Log.entity_id == entity_id)
         .order_by(Log.occured_at.desc(), Log.id.desc())

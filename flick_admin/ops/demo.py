@@ -30,7 +30,14 @@ DEMO_STAFF = (
     ("admin", "admin@flick.demo"),
     ("superadmin", "superadmin@flick.demo"),
     ("auditor", "auditor@flick.demo"),
+    ("moderator", "chen@flick.demo"),
+    ("moderator", "asha@flick.demo"),
 )
+# Display names, and the one moderator limited to a college (the first college's domain).
+DEMO_NAMES = {"moderator@flick.demo": "Mo Moderator", "admin@flick.demo": "Ada Admin",
+              "superadmin@flick.demo": "Sam Superadmin", "auditor@flick.demo": "Avi Auditor",
+              "chen@flick.demo": "Chen", "asha@flick.demo": "Asha"}
+SCOPED = "asha@flick.demo"
 CHUNK = 5000
 
 COLLEGES = [
@@ -65,6 +72,12 @@ SENTENCES = [
     "Does anyone know if attendance counts for this?", "Same here, no reply from the office.",
 ]
 REASONS = ["SPAM", "HARASSMENT", "INAPPROPRIATE", "HATE_SPEECH", "VIOLENCE", "OTHER"]
+REPORT_MESSAGES = [
+    "Keeps posting the same link in every thread.", "Rude and personal, not the first time.",
+    "This is an ad, not a discussion.", "Off-topic, belongs in the buy/sell group.",
+    "Mocking someone's accent in the comments.", "Looks like a bot account.",
+    "Posted a screenshot of a private group chat.", "Clickbait, the link is a phishing page.",
+]
 WORDS = [("scamlink", "severe", True), ("idiot", "mild", False), ("loser", "mild", False),
          ("freecrypto", "moderate", True), ("kys", "severe", True), ("dumbo", "mild", False),
          ("clickbait", "moderate", False), ("trash talk", "mild", False)]
@@ -130,16 +143,29 @@ def demo_loaded() -> bool:
 
 
 def ensure_demo(size: int, echo: Callable[[str], None] = print) -> list[tuple[str, str]]:
-    """Load the demo once; later calls leave the data alone and return the logins."""
+    """Load the demo once; later calls leave the data alone and return the logins, each
+    with what it is for ("moderator, nit.edu only")."""
     from flick_admin.auth.services import create_staff
+    from flick_admin.ops import demo_team
+    from flick_admin.staff.services import set_scope
 
     if demo_loaded():
         echo("Demo data is already loaded.")
     else:
-        staff = [create_staff(email, role, DEMO_PASSWORD, name=f"Demo {role}")
-                 for role, email in DEMO_STAFF]
-        load(size, staff=[(u.id, u.role) for u in staff if u.role in ("moderator", "admin")])
-    return list(DEMO_STAFF)
+        staff = {}
+        for role, email in DEMO_STAFF:
+            staff[email] = (create_staff(email, role, DEMO_PASSWORD, name=DEMO_NAMES[email]).id, role)
+        load(size, staff=[(i, role) for email, (i, role) in staff.items()
+                          if role in ("moderator", "admin") and email != SCOPED])
+        set_scope(staff[SCOPED][0], _scoped_domain())
+        demo_team.team_at_work({email: i for email, (i, _) in staff.items()}, demo_team.reported_content(), echo)
+    domain = _scoped_domain()
+    db.session.remove()  # no read left open while the dashboard serves (SQLite would lock)
+    return [(f"{role}, {domain} only" if email == SCOPED else role, email) for role, email in DEMO_STAFF]
+
+
+def _scoped_domain() -> str:
+    return db.session.scalar(sa.select(College.email_domain).order_by(College.name).limit(1)) or ""
 
 
 HISTORY_ACTIONS = (
@@ -165,8 +191,8 @@ def _history_target(rng, entity, posts, comments, users, auths, colleges, report
         college = rng.choice(colleges)
         return college["id"], college["name"]
     if entity == "content-report":
-        report = rng.choice(reports)
-        return report["id"], f"{report['reason']} report"
+        # No stored label: the audit log names a report by its reporter and item.
+        return rng.choice(reports)["id"], None
     word = rng.choice(WORDS)[0]
     return uuid.uuid4(), word
 
@@ -293,9 +319,7 @@ def load(size: int, seed: int = 7, staff: list[tuple[str, str]] | None = None) -
                             post_id=target["id"] if on_post else None,
                             comment_id=None if on_post else target["id"],
                             reported_by_id=rng.choice(users)["id"], reason=rng.choice(REASONS),
-                            message=rng.choice(["This is spam.", "Rude and personal.",
-                                                "Not appropriate for this forum.",
-                                                "Keeps posting the same link."]),
+                            message=rng.choice(REPORT_MESSAGES),
                             status=status, created_at=created,
                             updated_at=created if status == "pending" else decided,
                         ))

@@ -338,6 +338,15 @@ def _report_moves(session: Session, rows: list[Log]) -> list[ReportMove]:
     return moves
 
 
+def _what_is_reverted(session: Session, found: RevertPlan) -> str:
+    """The decision in words for the revert's rows: "chen@…'s ban of post “Showcase…”"."""
+    entry = found.entry
+    named = next((r for r in [entry, *found.rows] if _meta(r).get("label")), entry)
+    actor = session.scalar(sa.select(Auth.email).where(Auth.id == entry.actor_id)) if entry.actor_id else None
+    return describe.decision(actor, named.action, named.entity_type, _meta(named).get("label"),
+                             len(found.rows))
+
+
 def revert(log_id: uuid.UUID, reason: str | None) -> Outcome:
     """Undo the decision ``log_id`` belongs to, all of it or nothing."""
     reason = clean_reason(reason)
@@ -350,7 +359,7 @@ def revert(log_id: uuid.UUID, reason: str | None) -> Outcome:
             raise Conflict(f"This decision was already reverted by {who} at "
                            f"{found.reverted_by.occured_at:%Y-%m-%d %H:%M} UTC; nothing was written.")
         _refuse_later_changes(session, found.rows)
-        with extra_metadata(revert_of=str(found.entry.id)):
+        with extra_metadata(revert_of=str(found.entry.id), reverted=_what_is_reverted(session, found)):
             reports = [r for r in found.rows if r.action == A.REPORT_STATUS_CHANGED.value]
             if reports:
                 moves = _report_moves(session, reports)

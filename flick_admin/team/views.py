@@ -15,16 +15,39 @@ from wtforms.validators import Length, Optional
 
 from flick_admin import four_eyes
 from flick_admin.forms import validated
-from flick_admin.moderation.forms import ReasonMixin
+from flick_admin.moderation.forms import STANDARD_REASONS, ReasonMixin
 from flick_admin.outcomes import clean_reason
+from flick_admin.refusals import InvalidInput
 from flick_admin.permissions import Permission, has_permission, requires
 from flick_admin.team import proposals, reverts, saved_views
 from flick_admin.ui.shell import SecureView
 from flick_admin.ui.web import back_to
 
 
+# Why a decision is undone — not why it was taken: a revert is not a violation.
+REVERT_REASONS = (
+    "A mistake: the decision was wrong",
+    "Wrong item: meant for another post, comment or user",
+    "Appeal accepted",
+    "Policy changed",
+    "New information since the decision",
+    "Other",
+)
+
+
 class RevertForm(ReasonMixin, FlaskForm):
-    pass
+    reason_choices = [("", "Choose a reason…")] + [(r, r) for r in REVERT_REASONS]
+
+    def reason(self) -> str:
+        choice = (self.reason_choice.data or "").strip()
+        # The form offers the revert reasons; a moderation reason posted by an older page
+        # (or a script) is still understood.
+        if choice and choice not in REVERT_REASONS and choice not in STANDARD_REASONS:
+            raise InvalidInput(f"Unknown reason for a revert {choice[:40]!r}.")
+        text = (self.reason_text.data or "").strip()
+        if choice and choice != "Other" and text:
+            return f"{choice}: {text}"
+        return text or ("" if choice == "Other" else choice)
 
 
 class RevertView(SecureView):

@@ -13,6 +13,7 @@ from flask import Flask, current_app, g, has_request_context, redirect, request
 
 from flick_admin.db.auth import DEFAULT_PREFERENCES, DisplayPreferences
 from flick_admin.db.base import utcnow
+from flick_admin import labels
 from flick_admin.db.enums import reason_label
 
 MAX_NEXT = 2000
@@ -175,6 +176,8 @@ def register_filters(app: Flask) -> None:
     app.jinja_env.filters["age"] = age
     app.jinja_env.filters["iso"] = iso
     app.jinja_env.filters["reason_label"] = reason_label
+    app.jinja_env.filters["label"] = labels.label
+    app.jinja_env.globals["standing"] = labels.standing
     app.jinja_env.filters["zone_label"] = zone_label
     app.jinja_env.globals["staff_theme"] = theme
 
