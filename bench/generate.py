@@ -186,9 +186,9 @@ def _load(conn, c: dict[str, int]) -> None:
             JOIN posts p ON p.id = md5('post' || (g % {P}))::uuid""")
     with step(f"{R:,} reports, with planted ground truth"):
         # Ground truth (bench only, in bench_actionable): every 10th post and comment truly
-        # warrants action. One student in 20 reports; by profile index, a fifth of them are
-        # reliable (90 % of their reports are about actionable items), a fifth unreliable
-        # (5 %), the rest average (35 %). Popular items draw many reports (a cubic skew),
+        # warrants action. One student in 20 reports; by profile index, a tenth of them are
+        # reliable (85 % of their reports are about actionable items), three tenths
+        # unreliable (5 %), the rest average (25 %). Popular items draw many reports (a cubic skew),
         # whatever their truth. Reports older than 30 days were decided, and rightly:
         # resolved when the item warrants action, else ignored; the newer ones wait.
         reporters = max(1, U // 20)
@@ -215,8 +215,8 @@ def _load(conn, c: dict[str, int]) -> None:
                               ELSE 10 * floor(pool * power(r2, 3))::bigint + 1 + g % 9 END AS item
                   FROM (SELECT g, on_post, reporter, t, r2,
                                (CASE WHEN on_post THEN {P} ELSE {M} END) / 10 - 1 AS pool,
-                               r1 < (CASE WHEN reporter % 10 < 2 THEN 0.90 WHEN reporter % 10 < 4 THEN 0.05
-                                          ELSE 0.35 END) AS hit
+                               r1 < (CASE WHEN reporter % 10 = 0 THEN 0.85 WHEN reporter % 10 < 4 THEN 0.05
+                                          ELSE 0.25 END) AS hit
                         FROM (SELECT g, g % 10 < 7 AS on_post, (g * 13) % {reporters} AS reporter,
                                      random() AS r1, random() AS r2,
                                      now() - random() * interval '120 days' AS t

@@ -93,8 +93,7 @@ def sort_key(narrowed) -> sa.Select:
              .outerjoin(live, live.c.reporter_id == pairs.c.reporter_id)
              .group_by(pairs.c.type, pairs.c.target_id)).subquery("items")
     author = sa.func.coalesce(Post.posted_by_id, Comment.commented_by_id)
-    sanctions = _sanctions()
-    capped = sa.case((sanctions > SANCTION_CAP, SANCTION_CAP), else_=sanctions)
+    capped = _sanctions()
     held = sa.exists().where(Claim.target_id == items.c.target_id, claims.active(),
                              Claim.holder_id != current_actor().id)
     raw = items.c.reporters + SANCTION_WEIGHT * capped - AGE_PER_HOUR * _hours(items.c.first)
@@ -108,12 +107,13 @@ def sort_key(narrowed) -> sa.Select:
 
 
 def _sanctions():
-    """How many bans and suspensions the author has had (as the queue's author badge)."""
-    return sa.func.coalesce(sa.select(sa.func.count()).select_from(Log)
-                            .where(Log.entity_type == EntityType.USER.value,
-                                   Log.entity_id == PlatformUser.auth_id,
-                                   Log.action.in_(SANCTION_ACTIONS))
-                            .correlate(PlatformUser).scalar_subquery(), 0)
+    """The author's past bans and suspensions (as the queue's author badge), counted only
+    up to ``SANCTION_CAP``: the index walk stops there."""
+    some = (sa.select(sa.literal(1).label("one")).select_from(Log)
+            .where(Log.entity_type == EntityType.USER.value, Log.entity_id == PlatformUser.auth_id,
+                   Log.action.in_(SANCTION_ACTIONS))
+            .correlate(PlatformUser).limit(SANCTION_CAP).subquery("sanctions"))
+    return sa.select(sa.func.count()).select_from(some).scalar_subquery()
 
 
 # --- the words ------------------------------------------------------------------------------
