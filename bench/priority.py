@@ -9,13 +9,12 @@ reporters of known reliability; authors with past sanctions behind a third of th
    time, the reasons, the type, the author's college) and whether it truly warrants action.
 2. Fits the priority's weights on that data: a grid over ``REPORTER_OFFSET``,
    ``SANCTION_WEIGHT`` and ``AGE_PER_HOUR``, scored by the share of truly actionable items
-   among the first 50 of every queue a moderator may open (the whole queue, each reason,
-   each type, each college with at least 20 pending items). The age term does not predict
-   anything here (it is there so nothing waits for ever): the largest one that costs at
-   most one point of that share is kept.
-3. Compares priority (with the fitted weights), oldest first and most reported: the share
-   of actionable items among the first 50 of the whole queue, the same averaged over the
-   queues, and the median position of the first actionable item over the queues.
+   among the first 50 of the large queues a moderator may open (the whole queue, each
+   reason, each type) plus the share among the first 10 of each college's queue (at least
+   20 pending items). The age term does not predict anything here (it is there so nothing
+   waits for ever): the largest one that costs at most one point of that score is kept.
+3. Compares priority (with the fitted weights), oldest first and most reported on those
+   shares and on the position of the first actionable item in every queue (median, mean).
 4. Checks the fitted order against the dashboard's own queue (``report_queue`` with
    ``sort=priority``, the page a moderator gets) and times that page's database work.
 """
@@ -104,22 +103,26 @@ def priority_keys(items, now, offset, sanction_weight, age_per_hour, cap=3):
 
 
 def evaluate(items: list[Item], order: list[int], queues: dict[str, list[int]]) -> dict:
-    """Share of actionable among the first 50 (whole queue, and averaged over the queues)
-    and the median over the queues of the first actionable item's position (1-based)."""
+    """Share of actionable items among the first 50 of the whole queue and averaged over
+    the large queues (whole, reasons, types); among the first 10 averaged over the
+    colleges' queues; and over every queue the first actionable item's position (1-based),
+    its median and mean."""
     rank = {i: k for k, i in enumerate(order)}
-    shares, firsts = [], []
+    large, small, firsts = [], [], []
     whole = None
     for name, members in queues.items():
         ranked = sorted(members, key=rank.__getitem__)
-        top = ranked[:FIRST]
-        share = sum(items[i].actionable for i in top) / max(len(top), 1)
-        shares.append(share)
+        first = FIRST if not name.startswith("college") else 10
+        share = sum(items[i].actionable for i in ranked[:first]) / max(min(len(ranked), first), 1)
+        (small if name.startswith("college") else large).append(share)
         if name == "whole queue":
             whole = share
-        first = next((k + 1 for k, i in enumerate(ranked) if items[i].actionable), None)
-        if first is not None:
-            firsts.append(first)
-    return {"top50": whole, "top50_mean": statistics.mean(shares), "first_median": statistics.median(firsts)}
+        position = next((k + 1 for k, i in enumerate(ranked) if items[i].actionable), None)
+        if position is not None:
+            firsts.append(position)
+    return {"top50": whole, "top50_mean": statistics.mean(large),
+            "top10_colleges": statistics.mean(small) if small else float("nan"),
+            "first_median": statistics.median(firsts), "first_mean": statistics.mean(firsts)}
 
 
 def orders(items, now, weights) -> dict[str, list[int]]:
@@ -145,11 +148,13 @@ def fit(items, now, queues) -> tuple[tuple[float, float, float], list[tuple]]:
         order = orders(items, now, (offset, sanction, age))["priority"]
         m = evaluate(items, order, queues)
         results.append(((offset, sanction, age), m))
-    best = max(results, key=lambda r: (r[1]["top50_mean"], -r[1]["first_median"]))
-    floor = best[1]["top50_mean"] - 0.01
-    kept = max((r for r in results if r[1]["top50_mean"] >= floor),
-               key=lambda r: (r[0][2], r[1]["top50_mean"]))
-    return kept[0], sorted(results, key=lambda r: -r[1]["top50_mean"])[:5]
+    def merit(r):
+        return r[1]["top50_mean"] + r[1]["top10_colleges"]
+
+    best = max(results, key=lambda r: (merit(r), -r[1]["first_mean"]))
+    kept = max((r for r in results if merit(r) >= merit(best) - 0.01),
+               key=lambda r: (r[0][2], merit(r), -r[1]["first_mean"]))
+    return kept[0], sorted(results, key=lambda r: (-merit(r), r[1]["first_mean"]))[:5]
 
 
 def dashboard_check(url: str, weights, runs: int = 20) -> dict:
@@ -216,19 +221,24 @@ def main(argv: list[str] | None = None) -> int:
     weights, top = fit(items, now, queues)
     print("best weights by mean top-50 share (offset, sanction, age/h):")
     for w, m in top:
-        print(f"  {w}: top50 {m['top50']:.1%}, mean {m['top50_mean']:.1%}, first median {m['first_median']}")
+        print(f"  {w}: top50 {m['top50']:.1%}, large queues {m['top50_mean']:.1%}, "
+              f"colleges top10 {m['top10_colleges']:.1%}, first mean {m['first_mean']:.2f}")
     print(f"kept (largest age term within 1 point of the best): {weights}")
     print()
-    print(f"| order | actionable in the first 50 (whole queue) | mean over {len(queues)} queues | "
-          "median position of the first actionable |")
-    print("|---|---:|---:|---:|")
+    large = sum(not n.startswith("college") for n in queues)
+    print(f"| order | actionable in the first 50 (whole queue) | first 50, mean over {large} large queues | "
+          f"first 10, mean over {len(queues) - large} colleges' queues | first actionable item's position "
+          f"over {len(queues)} queues: median (mean) |")
+    print("|---|---:|---:|---:|---:|")
+
+    def line(name, m):
+        print(f"| {name} | {m['top50']:.0%} | {m['top50_mean']:.0%} | {m['top10_colleges']:.0%} | "
+              f"{m['first_median']:g} ({m['first_mean']:.2f}) |")
+
     for name, order in orders(items, now, weights).items():
-        m = evaluate(items, order, queues)
-        print(f"| {name} | {m['top50']:.0%} | {m['top50_mean']:.0%} | {m['first_median']} |")
-    current = orders(items, now, (0.25, 0.3, 0.01))["priority"]
-    m = evaluate(items, current, queues)
-    print(f"| priority, first guess (0.25, 0.3, 0.01) | {m['top50']:.0%} | {m['top50_mean']:.0%} | "
-          f"{m['first_median']} |")
+        line(name, evaluate(items, order, queues))
+    line("priority, first guess (0.25, 0.3, 0.01)",
+         evaluate(items, orders(items, now, (0.25, 0.3, 0.01))["priority"], queues))
     print()
     checked = dashboard_check(args.database_url, weights, args.runs)
     for sort, r in checked.items():
