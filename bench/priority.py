@@ -166,6 +166,8 @@ def dashboard_check(url: str, weights, runs: int = 20) -> dict:
     from flick_admin.moderation import priority
 
     priority.REPORTER_OFFSET, priority.SANCTION_WEIGHT, priority.AGE_PER_HOUR = weights
+    priority.SANCTION_UNIT = round(priority.SANCTION_WEIGHT * priority.SCALE)
+    priority.SANCTION_RANGE = priority.SANCTION_UNIT * priority.SANCTION_CAP
     app = create_app({"DATABASE_URL": url, "FLICK_ADMIN_ENV": "testing", "SECRET_KEY": "bench",
                       "WTF_CSRF_ENABLED": False, "PAGE_SIZE": FIRST})
     with app.app_context():

@@ -38,6 +38,7 @@ from flick_admin.db.replica import reader
 from flick_admin.db.team import Claim
 from flick_admin.moderation import claims
 from flick_admin.moderation.queries import SANCTION_ACTIONS
+from flick_admin.pagination import BadCursor, decode
 
 # Fitted by ``python -m bench.priority`` on the benchmark's planted ground truth (scale 0.1;
 # bench/README.md). The first guess (0.25, 0.3, 0.01) let age outweigh the reporters.
@@ -46,6 +47,8 @@ SANCTION_WEIGHT = 0.2
 SANCTION_CAP = 3
 AGE_PER_HOUR = 0.001  # a day's wait is worth a tenth of an average reporter
 SCALE = 1000  # the sort key is the priority in thousandths (an integer, for the cursor)
+SANCTION_UNIT = round(SANCTION_WEIGHT * SCALE)  # one past sanction, in the key's units
+SANCTION_RANGE = SANCTION_UNIT * SANCTION_CAP  # the most the sanctions add to a key
 HELD = 10 ** 12  # held by someone else: after every free item
 
 
@@ -72,9 +75,16 @@ def score(reliabilities: list[float], sanctions: int, hours: float) -> float:
             + SANCTION_WEIGHT * min(sanctions or 0, SANCTION_CAP) + AGE_PER_HOUR * max(hours, 0.0))
 
 
-def sort_key(narrowed) -> sa.Select:
-    """(type, target_id, key) for every item whose reports match: ``narrowed`` filters a
-    SELECT over ``ContentReport`` (the queue's filters and scope)."""
+def sort_key(narrowed, size: int, after: str | None = None, before: str | None = None) -> sa.Select:
+    """(type, target_id, key) for the items whose reports match that may be on the page:
+    ``narrowed`` filters a SELECT over ``ContentReport`` (the queue's filters and scope).
+
+    The author's sanctions (a few index lookups per item) are read only for the items that
+    can make the page: every item gets a partial key (its reporters and age, less
+    ``HELD`` when someone else holds it), which the sanctions raise by at most
+    ``SANCTION_RANGE``. Going forward, no item whose partial key is more than that range
+    below the (size + 1)-th largest partial key among the items sure to lie past the
+    cursor can be on the page, so the others are never joined."""
     # The watermark as a scalar subquery: no statement of its own (the page's budget).
     mark = tallies._mark(REPORTS)
     kind, target = subject_kind(ContentReport), subject_id(ContentReport)
@@ -87,24 +97,37 @@ def sort_key(narrowed) -> sa.Select:
     t = ReporterReliability.__table__
     decided = sa.func.coalesce(t.c.decided, 0) + sa.func.coalesce(live.c.decided, 0)
     acted = sa.func.coalesce(t.c.acted, 0) + sa.func.coalesce(live.c.acted, 0)
-    items = (sa.select(pairs.c.type, pairs.c.target_id,
-                       sa.func.sum(reliability.mean_sql(decided, acted) - REPORTER_OFFSET).label("reporters"),
-                       sa.func.min(pairs.c.first).label("first"))
-             .select_from(pairs)
-             .outerjoin(t, t.c.reporter_id == pairs.c.reporter_id)
-             .outerjoin(live, live.c.reporter_id == pairs.c.reporter_id)
-             .group_by(pairs.c.type, pairs.c.target_id)).subquery("items")
-    author = sa.func.coalesce(Post.posted_by_id, Comment.commented_by_id)
-    capped = _sanctions()
-    held = sa.exists().where(Claim.target_id == items.c.target_id, claims.active(),
+    reporters = sa.func.sum(reliability.mean_sql(decided, acted) - REPORTER_OFFSET)
+    grouped = (sa.select(pairs.c.type, pairs.c.target_id,
+                         reporters.label("reporters"), sa.func.min(pairs.c.first).label("first"))
+               .select_from(pairs)
+               .outerjoin(t, t.c.reporter_id == pairs.c.reporter_id)
+               .outerjoin(live, live.c.reporter_id == pairs.c.reporter_id)
+               .group_by(pairs.c.type, pairs.c.target_id)).subquery("grouped")
+    held = sa.exists().where(Claim.target_id == grouped.c.target_id, claims.active(),
                              Claim.holder_id != current_actor().id)
-    raw = items.c.reporters + SANCTION_WEIGHT * capped - AGE_PER_HOUR * _hours(items.c.first)
-    key = (sa.cast(raw * SCALE, sa.BigInteger)
-           - sa.case((held, HELD), else_=0)).label("key")
-    return (sa.select(items.c.type, items.c.target_id, key)
-            .select_from(items)
-            .outerjoin(Post, sa.and_(items.c.type == "Post", Post.id == items.c.target_id))
-            .outerjoin(Comment, sa.and_(items.c.type == "Comment", Comment.id == items.c.target_id))
+    partial = (sa.cast((grouped.c.reporters - AGE_PER_HOUR * _hours(grouped.c.first)) * SCALE, sa.BigInteger)
+               - sa.case((held, HELD), else_=0))
+    items = sa.select(grouped.c.type, grouped.c.target_id, partial.label("partial")).cte("items")
+    candidates = sa.select(items)
+    if before is None:  # the first page, or the next one (the previous one reads them all)
+        edge = decode(after, 2)[0] if after else None
+        if edge is not None and not isinstance(edge, int):
+            raise BadCursor("malformed cursor")
+        past = sa.select(items.c.partial)
+        if edge is not None:
+            past = past.where(items.c.partial < edge - SANCTION_RANGE)
+            candidates = candidates.where(items.c.partial <= edge)
+        threshold = past.order_by(items.c.partial.desc()).offset(size).limit(1).scalar_subquery()
+        candidates = candidates.where(
+            items.c.partial >= sa.func.coalesce(threshold, -10 * HELD) - SANCTION_RANGE)
+    c = candidates.subquery("candidates")
+    author = sa.func.coalesce(Post.posted_by_id, Comment.commented_by_id)
+    key = (c.c.partial + SANCTION_UNIT * _sanctions()).label("key")
+    return (sa.select(c.c.type, c.c.target_id, key)
+            .select_from(c)
+            .outerjoin(Post, sa.and_(c.c.type == "Post", Post.id == c.c.target_id))
+            .outerjoin(Comment, sa.and_(c.c.type == "Comment", Comment.id == c.c.target_id))
             .outerjoin(PlatformUser, PlatformUser.id == author))
 
 

@@ -109,7 +109,8 @@ def report_queue(f: ReportFilters, size: int) -> tuple[Page, list[ReportGroup]]:
 
 def _report_queue_by_priority(f: ReportFilters, size: int) -> tuple[Page, list[ReportGroup]]:
     g = priority.sort_key(lambda stmt: _narrowed(stmt.where(*_report_filters(ContentReport, f)),
-                                                 ContentReport, f)).subquery("ranked")
+                                                 ContentReport, f),
+                          size, f.after, f.before).subquery("ranked")
     page = paginate(sa.select(g.c.type, g.c.target_id), [g.c.key, g.c.target_id], descending=True,
                     size=size, after=f.after, before=f.before)
     return page, _report_groups(page.rows, f)
