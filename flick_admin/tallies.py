@@ -1,11 +1,13 @@
 """Running tallies: exact counts that pages would otherwise recount at every request.
 
-Three tallies, in Flick Admin's own tables (``flick_admin.db.tallies``), never columns or
+The tallies, in Flick Admin's own tables (``flick_admin.db.tallies``), never columns or
 triggers on Flick's:
 
 - pending reports per post (the posts list's "most reported" order),
 - the college behind each report (the report queue's college filter),
-- students per college (the colleges list's student counts and its "by students" order).
+- students per college (the colleges list's student counts and its "by students" order),
+- each reporter's decided and acted-on reports (``flick_admin.reliability``: the report
+  queue's priority order), kept under the reports' watermark.
 
 Each covers Flick's rows *created* up to its watermark. The pages add what was created
 after it, counted live through an index (a few minutes of rows), so every number shown is
