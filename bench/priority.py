@@ -212,6 +212,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database-url", default="postgresql://postgres@127.0.0.1:5432/flick_bench")
     parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--no-fit", action="store_true",
+                        help="compare with the dashboard's weights instead of fitting them")
     args = parser.parse_args(argv)
     engine = sa.create_engine(args.database_url.replace("postgresql://", "postgresql+psycopg://", 1))
     started = time.perf_counter()
@@ -220,12 +222,18 @@ def main(argv: list[str] | None = None) -> int:
     actionable = sum(it.actionable for it in items)
     print(f"{len(items):,} pending items, {actionable:,} truly actionable ({actionable / len(items):.1%}); "
           f"{len(queues)} queues; features read in {time.perf_counter() - started:.1f} s")
-    weights, top = fit(items, now, queues)
-    print("best weights by mean top-50 share (offset, sanction, age/h):")
-    for w, m in top:
-        print(f"  {w}: top50 {m['top50']:.1%}, large queues {m['top50_mean']:.1%}, "
-              f"colleges top10 {m['top10_colleges']:.1%}, first mean {m['first_mean']:.2f}")
-    print(f"kept (largest age term within 1 point of the best): {weights}")
+    if args.no_fit:
+        from flick_admin.moderation import priority
+
+        weights = (priority.REPORTER_OFFSET, priority.SANCTION_WEIGHT, priority.AGE_PER_HOUR)
+        print(f"the dashboard's weights: {weights}")
+    else:
+        weights, top = fit(items, now, queues)
+        print("best weights by mean top-50 share (offset, sanction, age/h):")
+        for w, m in top:
+            print(f"  {w}: top50 {m['top50']:.1%}, large queues {m['top50_mean']:.1%}, "
+                  f"colleges top10 {m['top10_colleges']:.1%}, first mean {m['first_mean']:.2f}")
+        print(f"kept (largest age term within 1 point of the best): {weights}")
     print()
     large = sum(not n.startswith("college") for n in queues)
     print(f"| order | actionable in the first 50 (whole queue) | first 50, mean over {large} large queues | "
