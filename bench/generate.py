@@ -161,7 +161,13 @@ def _load(conn, c: dict[str, int]) -> None:
                           'Honestly the seniors gave the best advice on this.','Try the stall behind the main gate.',
                           'The placement cell posted the list on the portal.','DM me if you want the notes.'])[1 + g % 6]
                    || ' ' || md5(g::text),
-                   md5('user' || ((g * 7919) % {U}))::uuid,
+                   -- Planted: a third of the posts that truly warrant action (g % 10 = 0)
+                   -- are by a student with past sanctions (the students whose index
+                   -- divided by the number of colleges is a multiple of 20: one in 20, in
+                   -- every college).
+                   md5('user' || (CASE WHEN g % 30 = 0
+                                       THEN (g * 7919 + g / 10) % {U} - (g * 7919 + g / 10) % {U} / {C} % 20 * {C}
+                                       ELSE (g * 7919 + g / 10) % {U} END))::uuid,
                    ({sql_array(TOPICS)})[1 + g % {len(TOPICS)}]::topic_enum,
                    g % 40 = 0, r < 0.02, r >= 0.02 AND r < 0.03, (random() * 5000)::int,
                    t, t
@@ -175,27 +181,49 @@ def _load(conn, c: dict[str, int]) -> None:
                    (ARRAY['Same here, no reply from the office.','Congrats, that looks really polished!',
                           'Please keep this thread on topic.','I can help with the backend part.',
                           'Does anyone know if attendance counts for this?'])[1 + g % 5],
-                   p.id, md5('user' || ((g * 104729) % {U}))::uuid, g % 60 = 0,
+                   p.id, md5('user' || ((g * 104729 + g / 10) % {U}))::uuid, g % 60 = 0,
                    CASE WHEN g >= {P} AND g % 3 = 0 THEN md5('comment' || (g - {P}))::uuid END,
                    p."createdAt" + (g / {P} + 1) * interval '37 minutes',
                    p."createdAt" + (g / {P} + 1) * interval '37 minutes'
             FROM generate_series(0::bigint, {M - 1}) g
             JOIN posts p ON p.id = md5('post' || (g % {P}))::uuid""")
-    with step(f"{R:,} reports"):
+    with step(f"{R:,} reports, with planted ground truth"):
+        # Ground truth (bench only, in bench_actionable): every 10th post and comment truly
+        # warrants action. One student in 20 reports; by profile index (over colleges), a tenth are
+        # reliable (85 % of their reports are about actionable items), three tenths
+        # unreliable (5 %), the rest average (25 %). Popular items draw many reports (a cubic skew),
+        # whatever their truth. Reports older than 30 days were decided, and rightly:
+        # resolved when the item warrants action, else ignored; the newer ones wait.
+        reporters = max(1, U // 20)
+        run(conn, "DROP TABLE IF EXISTS bench_actionable")
+        run(conn, "CREATE TABLE bench_actionable (target_id uuid PRIMARY KEY)")
+        run(conn, f"""
+            INSERT INTO bench_actionable SELECT md5('post' || g)::uuid
+            FROM generate_series(0::bigint, {P - 1}, 10) g
+            UNION ALL SELECT md5('comment' || g)::uuid FROM generate_series(0::bigint, {M - 1}, 10) g""")
         run(conn, f"""
             INSERT INTO content_reports (id, type, post_id, comment_id, reported_by, reason, status,
                                          message, created_at, updated_at)
             SELECT md5('report' || g)::uuid,
-                   (CASE WHEN g % 10 < 7 THEN 'Post' ELSE 'Comment' END)::report_type,
-                   CASE WHEN g % 10 < 7 THEN md5('post' || ((g * 31) % {P}))::uuid END,
-                   CASE WHEN g % 10 >= 7 THEN md5('comment' || ((g * 37) % {M}))::uuid END,
-                   md5('user' || ((g * 13) % {U}))::uuid,
+                   (CASE WHEN on_post THEN 'Post' ELSE 'Comment' END)::report_type,
+                   CASE WHEN on_post THEN md5('post' || item)::uuid END,
+                   CASE WHEN NOT on_post THEN md5('comment' || item)::uuid END,
+                   md5('user' || reporter)::uuid,
                    (ARRAY['SPAM','HARASSMENT','INAPPROPRIATE','HATE_SPEECH','VIOLENCE','OTHER'])[1 + g % 6],
-                   (ARRAY['pending','pending','pending','pending','pending','pending','resolved','resolved',
-                          'resolved','ignored'])[1 + (g / 7) % 10],
+                   CASE WHEN t > now() - interval '30 days' THEN 'pending'
+                        WHEN item % 10 = 0 THEN 'resolved' ELSE 'ignored' END,
                    'Reported from the app', t, t + (g % 72) * interval '1 hour'
-            FROM (SELECT g, now() - random() * interval '120 days' AS t
-                  FROM generate_series(0::bigint, {R - 1}) g) s""")
+            FROM (SELECT g, on_post, reporter, t,
+                         CASE WHEN hit THEN 10 * floor(pool * power(r2, 3))::bigint
+                              ELSE 10 * floor(pool * power(r2, 3))::bigint + 1 + g % 9 END AS item
+                  FROM (SELECT g, on_post, reporter, t, r2,
+                               (CASE WHEN on_post THEN {P} ELSE {M} END) / 10 - 1 AS pool,
+                               r1 < (CASE WHEN reporter / {C} % 10 = 0 THEN 0.85
+                                          WHEN reporter / {C} % 10 < 4 THEN 0.05 ELSE 0.25 END) AS hit
+                        FROM (SELECT g, g % 10 < 7 AS on_post, (g * 13) % {reporters} AS reporter,
+                                     random() AS r1, random() AS r2,
+                                     now() - random() * interval '120 days' AS t
+                              FROM generate_series(0::bigint, {R - 1}) g) a) b) c""")
     with step("50 staff with sign-ins"):
         from flick_admin.auth.passwords import hash_password
 
@@ -227,7 +255,7 @@ def _load(conn, c: dict[str, int]) -> None:
                    (CASE WHEN staff THEN (ARRAY['post','content-report','user','post','user','college'])[1 + g % 6]
                          ELSE (ARRAY['post','comment','vote','content-report','auth'])[1 + g % 5] END)::log_entity_type,
                    CASE WHEN g % 6 = 5 AND staff THEN md5('college' || (g % {C}))::uuid::text
-                        WHEN g % 6 IN (2, 4) AND staff THEN 'stu' || (g % {U})
+                        WHEN g % 6 IN (2, 4) AND staff THEN 'stu' || (g % {U} - g % {U} / {C} % 20 * {C})
                         ELSE md5('post' || (g % {P}))::uuid::text END,
                    CASE WHEN staff THEN '{{"isBanned": false}}'::jsonb END,
                    CASE WHEN staff THEN '{{"isBanned": true}}'::jsonb END,

@@ -165,6 +165,9 @@ def load(env: dict[str, str] | None = None) -> dict[str, object]:
         # Tell the author (in Flick's notifications) when their post or comment is banned or
         # their account suspended or banned, and when such a decision is reverted.
         "NOTIFY_AUTHORS": _bool(env.get("NOTIFY_AUTHORS"), True),
+        # The report queue's default order: priority (reporters' reliability, the author's
+        # past sanctions, age), oldest, newest or most (reports).
+        "REPORT_QUEUE_ORDER": env.get("REPORT_QUEUE_ORDER", "priority"),
         # Moderating as a team: how long opening an item holds it; which actions wait for a
         # second staff member (comma-separated, "none" for none) and for how long; how many
         # items make a batch severe; how many lines make a banned-word import severe.

@@ -143,6 +143,11 @@ def captured_pages() -> Iterator[list[sa.Select]]:
         _CAPTURED.reset(token)
 
 
+def capturing() -> bool:
+    """Whether a list is only being counted (its order does not matter then)."""
+    return _CAPTURED.get() is not None
+
+
 def _capture(stmt: sa.Select) -> bool:
     kept = _CAPTURED.get()
     if kept is None:

@@ -1,11 +1,13 @@
 """Running tallies: exact counts that pages would otherwise recount at every request.
 
-Three tallies, in Flick Admin's own tables (``flick_admin.db.tallies``), never columns or
+The tallies, in Flick Admin's own tables (``flick_admin.db.tallies``), never columns or
 triggers on Flick's:
 
 - pending reports per post (the posts list's "most reported" order),
 - the college behind each report (the report queue's college filter),
-- students per college (the colleges list's student counts and its "by students" order).
+- students per college (the colleges list's student counts and its "by students" order),
+- each reporter's decided and acted-on reports (``flick_admin.reliability``: the report
+  queue's priority order), kept under the reports' watermark.
 
 Each covers Flick's rows *created* up to its watermark. The pages add what was created
 after it, counted live through an index (a few minutes of rows), so every number shown is
@@ -37,6 +39,7 @@ from flask import current_app, has_app_context
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from flick_admin import reliability
 from flick_admin.audit.actions import AuditAction
 from flick_admin.audit.recorder import record
 from flick_admin.db import Comment, ContentReport, PlatformUser, Post
@@ -44,7 +47,7 @@ from flick_admin.db.base import utcnow
 from flick_admin.db.enums import EntityType, ReportStatus
 from flick_admin.db.tallies import (
     CONTENT, REPORTS, STUDENTS, CollegeStudentTally, CommentCollege, PostCollege, PostPendingTally,
-    ReportCollege, TallyWatermark,
+    ReportCollege, ReporterReliability, TallyWatermark,
 )
 from flick_admin.db.transaction import transaction
 
@@ -147,6 +150,7 @@ def _add_window(session: Session, low: datetime | None, high: datetime, *, which
     elif which == REPORTS:
         _upsert(session, PostPendingTally, _pending_per_post(low, high),
                 ["post_id", "post_created_at", "pending"], add="pending")
+        reliability.add_window(session, low, high)
         for select in _report_colleges(low, high):
             _upsert(session, ReportCollege, select, ["report_id", "college_id"])
     else:
@@ -183,18 +187,29 @@ def catch_up(now: datetime | None = None) -> CatchUp:
 class MovedReport:
     post_id: uuid.UUID | None
     created_at: datetime
+    reporter_id: uuid.UUID | None = None  # with old and new: the reporter's reliability moves too
+    old: str | None = None
+    new: str | None = None
+
+    @property
+    def pending_moved(self) -> bool:
+        return self.old is None or (self.old == PENDING) != (self.new == PENDING)
 
 
 def reports_moved(session: Session, moved: Iterable[MovedReport], *, into_pending: bool) -> None:
     """Reports of this unit left pending (a decision) or came back to it (a reopen): keep
-    the per-post tally right for the ones it already holds. One statement per direction."""
-    moved = [m for m in moved if m.post_id is not None]
+    the per-post tally right for the ones it already holds, and their reporters'
+    reliability (``flick_admin.reliability``). One statement per direction and tally."""
+    moved = list(moved)
     if not moved:
         return
     mark = through(session, REPORTS, lock="share")
     if mark is None:
         return
-    per_post = Counter(m.post_id for m in moved if m.created_at <= mark)
+    reliability.moved(session, mark, [(m.reporter_id, m.created_at, m.old, m.new)
+                                      for m in moved if m.old is not None])
+    per_post = Counter(m.post_id for m in moved
+                       if m.post_id is not None and m.pending_moved and m.created_at <= mark)
     if not per_post:
         return
     if into_pending:
@@ -222,10 +237,12 @@ class Reconciliation:
     reports: list[tuple[uuid.UUID, uuid.UUID | None, uuid.UUID | None]] = field(default_factory=list)
     colleges: list[tuple[uuid.UUID, int, int]] = field(default_factory=list)
     content: list[tuple[uuid.UUID, uuid.UUID | None, uuid.UUID | None]] = field(default_factory=list)
+    # reporter, counted decided, counted acted, tallied decided, tallied acted
+    reporters: list[tuple] = field(default_factory=list)
 
     @property
     def exact(self) -> bool:
-        return not (self.posts or self.reports or self.colleges or self.content)
+        return not (self.posts or self.reports or self.colleges or self.content or self.reporters)
 
     def lines(self, limit: int = 20) -> list[str]:
         out = [f"reports tallied through {self.reports_through or 'nothing yet'}, "
@@ -233,7 +250,9 @@ class Reconciliation:
         for label, items in (("post pending reports (post, counted, tallied)", self.posts),
                              ("report colleges (report, counted, tallied)", self.reports),
                              ("college students (college, counted, tallied)", self.colleges),
-                             ("content colleges (post or comment, counted, tallied)", self.content)):
+                             ("content colleges (post or comment, counted, tallied)", self.content),
+                             ("reporter reliability (reporter, counted decided, acted, tallied decided, acted)",
+                              self.reporters)):
             out.append(f"{label}: {len(items)} difference(s)")
             out.extend(f"  {' '.join(str(v) for v in item)}" for item in items[:limit])
         out.append("exact: every tally equals a full count" if self.exact else
@@ -275,6 +294,7 @@ def _reconcile(session: Session) -> Reconciliation:
         result.posts = _differences(session, counted, "post_id", "n", PostPendingTally, "pending")
         truth = sa.union_all(*_report_colleges(None, reports_mark)).subquery()
         result.reports = _college_differences(session, truth, ReportCollege, "report_id")
+        result.reporters = reliability.differences(session, reports_mark)
     content_mark = through(session, CONTENT, lock="update")
     if content_mark is not None:
         for model, select, columns in _content_colleges(None, content_mark):
@@ -298,7 +318,8 @@ def repair(reason: str) -> Reconciliation:
     high = utcnow() - margin()
     with transaction() as session:
         found = _reconcile(session)
-        for model in (PostPendingTally, ReportCollege, CollegeStudentTally, PostCollege, CommentCollege):
+        for model in (PostPendingTally, ReportCollege, CollegeStudentTally, PostCollege, CommentCollege,
+                      ReporterReliability):
             session.execute(sa.delete(model))
         for name in (REPORTS, STUDENTS, CONTENT):
             _add_window(session, None, high, which=name)
@@ -310,6 +331,7 @@ def repair(reason: str) -> Reconciliation:
                after={"reports_through": high.isoformat(), "students_through": high.isoformat()},
                metadata={"post_differences": len(found.posts), "content_differences": len(found.content),
                          "report_differences": len(found.reports),
+                         "reporter_differences": len(found.reporters),
                          "college_differences": len(found.colleges)})
     return found
 

@@ -79,3 +79,15 @@ class CommentCollege(Base):
     comment_id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True)
     college_id: Mapped[uuid.UUID] = mapped_column(UUID)
     created_at: Mapped[datetime] = mapped_column(sa.DateTime)
+
+
+class ReporterReliability(Base):
+    """Per reporter (a student's profile id): how many of their reports were decided and
+    how many of those were acted on (the item banned or shadow-banned). Reports that name
+    no post and no comment are left out (there was nothing to act on)."""
+
+    __tablename__ = "admin_reporter_reliability"
+
+    reporter_id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True)
+    decided: Mapped[int] = mapped_column(sa.Integer)
+    acted: Mapped[int] = mapped_column(sa.Integer)

@@ -95,7 +95,16 @@ class CommentFilters(Filters):
         return out
 
 
-REPORT_SORTS = ("oldest", "newest", "most")
+REPORT_SORTS = ("priority", "oldest", "newest", "most")
+
+
+def default_report_order() -> str:
+    """``REPORT_QUEUE_ORDER`` (priority unless configured otherwise; an unknown value is
+    priority too)."""
+    from flask import current_app, has_app_context
+
+    order = current_app.config.get("REPORT_QUEUE_ORDER", "priority") if has_app_context() else "priority"
+    return order if order in REPORT_SORTS else "priority"
 REPORT_TYPES = ("", "post", "comment")
 
 
@@ -110,7 +119,7 @@ class ReportFilters(Filters):
     reason: str = ""
     college: str = ""
     claim: str = ""
-    sort: str = "oldest"
+    sort: str = "priority"
 
     @classmethod
     def parse(cls, args: MultiDict) -> ReportFilters:
@@ -120,7 +129,7 @@ class ReportFilters(Filters):
             type=choice_arg(args, "type", REPORT_TYPES),
             reason=choice_arg(args, "reason", ("",) + REPORT_REASONS),
             college=text_arg(args, "college"),
-            sort=choice_arg(args, "sort", REPORT_SORTS, "oldest"),
+            sort=choice_arg(args, "sort", REPORT_SORTS, default_report_order()),
             **cursor_args(args),
         )
 

@@ -10,14 +10,14 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from flick_admin import scope, tallies
+from flick_admin import reliability, scope, tallies
 from flick_admin.audit.actions import AuditAction
 from flick_admin.permissions import STAFF_ROLES
 from flick_admin.db import Auth, College, Comment, ContentReport, Log, PlatformUser, Post, Session
 from flick_admin.db.base import utcnow
 from flick_admin.db.enums import EntityType, ReportStatus
 from flick_admin.db.reports import about_post
-from flick_admin.db.tallies import CommentCollege, PostCollege
+from flick_admin.db.tallies import REPORTS, CommentCollege, PostCollege
 from flick_admin.extensions import db
 from flick_admin.listing import contains_pattern, end_of, prefix_pattern, search_words, start_of
 from flick_admin.moderation import claims
@@ -441,17 +441,20 @@ class UserDetail:
     reports_filed: list[Any]
     history: list[Any]
     sessions: int
+    reporter: reliability.Record | None = None  # their reports' record (a student's page)
 
 
 RECENT = 20
 
 
 def user_detail(auth_id: str) -> UserDetail | None:
+    decided, acted = reliability.columns(PlatformUser.id, tallies._mark(REPORTS))  # as a reporter
     head = db.session.execute(
         sa.select(Auth, PlatformUser, College.name.label("college"),
                   sa.select(sa.func.count()).select_from(Session)
                   .where(Session.user_id == Auth.id, Session.expires_at > utcnow())
-                  .correlate(Auth).scalar_subquery().label("sessions"))
+                  .correlate(Auth).scalar_subquery().label("sessions"),
+                  decided.label("decided"), acted.label("acted"))
         .outerjoin(PlatformUser, PlatformUser.auth_id == Auth.id)
         .outerjoin(College, College.id == PlatformUser.college_id)
         .where(Auth.id == auth_id, scope.students(PlatformUser.college_id))
@@ -501,5 +504,6 @@ def user_detail(auth_id: str) -> UserDetail | None:
         del against[RECENT:]
         filed.sort(key=lambda r: r.created_at, reverse=True)
     history = entity_history(EntityType.USER, head.Auth.id)
+    record = reliability.Record(int(head.decided or 0), int(head.acted or 0)) if profile else None
     return UserDetail(head.Auth, profile, head.college, posts, comments, against, filed,
-                      history, head.sessions)
+                      history, head.sessions, record)

@@ -11,17 +11,18 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from flick_admin import scope, tallies
+from flick_admin import reliability, scope, tallies
 from flick_admin.audit.recorder import current_actor
 from flick_admin.db import Auth, College, Comment, ContentReport, Log, PlatformUser, Post
 from flick_admin.db.reports import about_comment, about_post, subject_id, subject_kind, unlinked
 from flick_admin.db.enums import EntityType
+from flick_admin.db.tallies import REPORTS
 from flick_admin.db.replica import reader
 from flick_admin.db.team import Claim
-from flick_admin.moderation import claims
+from flick_admin.moderation import claims, priority
 from flick_admin.moderation.filters import ReportFilters
 from flick_admin.moderation.queries import EXCERPT, SANCTION_ACTIONS, college_match
-from flick_admin.pagination import Page, paginate
+from flick_admin.pagination import Page, capturing, paginate
 
 
 @dataclass
@@ -34,6 +35,9 @@ class ReportGroup:
     reasons: list[tuple[str, int]]
     target: Any  # the post or comment row, or None when it is gone
     messages: list[str] = ()  # the newest reporters' own words
+    reliabilities: list[float] = ()  # each distinct reporter's reliability (flick_admin.reliability)
+    priority: float | None = None  # set by priority.annotate, with the words that explain it
+    why: str = ""
 
     @property
     def holder(self) -> claims.Holder | None:
@@ -84,8 +88,11 @@ def report_queue(f: ReportFilters, size: int) -> tuple[Page, list[ReportGroup]]:
     """One row per reported target. Oldest first (the default) walks the reports in time
     order and keeps each target's first report, so a page costs the same however many
     reports wait; the other orders aggregate every matching report."""
-    if f.sort == "oldest":
+    if f.sort == "oldest" or (f.sort == "priority" and capturing()):
+        # A saved view only counts its items: the cheapest order finds the same ones.
         return _report_queue_by_first(f, size)
+    if f.sort == "priority":
+        return _report_queue_by_priority(f, size)
     kind, target = subject_kind(ContentReport), subject_id(ContentReport)
     grouped = (
         sa.select(kind.label("type"), target.label("target_id"),
@@ -97,6 +104,15 @@ def report_queue(f: ReportFilters, size: int) -> tuple[Page, list[ReportGroup]]:
     stmt = sa.select(g.c.type, g.c.target_id)
     keys = [g.c.latest, g.c.target_id] if f.sort == "newest" else [g.c.n, g.c.target_id]
     page = paginate(stmt, keys, descending=True, size=size, after=f.after, before=f.before)
+    return page, _report_groups(page.rows, f)
+
+
+def _report_queue_by_priority(f: ReportFilters, size: int) -> tuple[Page, list[ReportGroup]]:
+    g = priority.sort_key(lambda stmt: _narrowed(stmt.where(*_report_filters(ContentReport, f)),
+                                                 ContentReport, f),
+                          size, f.after, f.before).subquery("ranked")
+    page = paginate(sa.select(g.c.type, g.c.target_id), [g.c.key, g.c.target_id], descending=True,
+                    size=size, after=f.after, before=f.before)
     return page, _report_groups(page.rows, f)
 
 
@@ -127,7 +143,7 @@ def _report_queue_by_first(f: ReportFilters, size: int) -> tuple[Page, list[Repo
 MESSAGES_SHOWN = 3
 
 
-def _past_sanctions():
+def past_sanctions():
     """How many bans and suspensions the author has had (by the audit rows of their user)."""
     return (sa.select(sa.func.count()).select_from(Log)
             .where(Log.entity_type == EntityType.USER.value, Log.entity_id == PlatformUser.auth_id,
@@ -140,7 +156,7 @@ def report_targets(post_ids: list[uuid.UUID], comment_ids: list[uuid.UUID]) -> d
     sanctions: one statement for both kinds."""
     author = [PlatformUser.username, PlatformUser.auth_id, College.name.label("college"),
               Auth.banned.label("author_banned"), Auth.ban_expires.label("author_ban_expires"),
-              _past_sanctions().label("author_sanctions")]
+              past_sanctions().label("author_sanctions")]
     selects = []
     if post_ids:
         selects.append(
@@ -183,6 +199,7 @@ def _report_groups(rows: list[Any], f: ReportFilters) -> list[ReportGroup]:
     reasons: dict[uuid.UUID, list[tuple[str, int]]] = defaultdict(list)
     spans: dict[uuid.UUID, list[Any]] = {}
     messages: dict[uuid.UUID, list[str]] = defaultdict(list)
+    reliabilities: dict[uuid.UUID, list[float]] = defaultdict(list)
     if rows:
         # Every matching report of the page's targets in one pass: per reason its count
         # (the first row of each reason carries it), the time span, and the newest few
@@ -197,15 +214,24 @@ def _report_groups(rows: list[Any], f: ReportFilters) -> list[ReportGroup]:
                                            order_by=(ContentReport.created_at.desc(), ContentReport.id))
         per_reason = sa.func.row_number().over(partition_by=(target, ContentReport.reason),
                                                order_by=ContentReport.id)
+        per_reporter = sa.func.row_number().over(partition_by=(target, ContentReport.reported_by_id),
+                                                 order_by=ContentReport.id)
         inner = (sa.select(target.label("tid"), ContentReport.reason, ContentReport.message,
+                           ContentReport.reported_by_id.label("reporter"), per_reporter.label("per_reporter"),
                            sa.func.count().over(partition_by=(target, ContentReport.reason)).label("n"),
                            sa.func.min(ContentReport.created_at).over(partition_by=target).label("first"),
                            sa.func.max(ContentReport.created_at).over(partition_by=target).label("latest"),
                            newest.label("newest"), per_reason.label("per_reason"))
                  .where(sa.or_(*among), *_report_filters(ContentReport, f))).subquery()
+        # Each distinct reporter's record (the tally plus the reports since its watermark).
+        decided, acted = reliability.columns(inner.c.reporter, tallies._mark(REPORTS))
         for r in reader().execute(
-                sa.select(inner).where(sa.or_(inner.c.per_reason == 1, inner.c.newest <= MESSAGES_SHOWN))
+                sa.select(inner, decided.label("decided"), acted.label("acted"))
+                .where(sa.or_(inner.c.per_reason == 1, inner.c.newest <= MESSAGES_SHOWN,
+                              inner.c.per_reporter == 1))
                 .order_by(inner.c.tid, inner.c.newest)):
+            if r.per_reporter == 1:
+                reliabilities[r.tid].append(reliability.mean(int(r.decided or 0), int(r.acted or 0)))
             span = spans.setdefault(r.tid, [0, r.first, r.latest])
             if r.per_reason == 1:
                 reasons[r.tid].append((r.reason, r.n))
@@ -218,7 +244,8 @@ def _report_groups(rows: list[Any], f: ReportFilters) -> list[ReportGroup]:
         ordered = sorted(reasons.get(r.target_id, []), key=lambda item: (-item[1], item[0]))
         groups.append(ReportGroup("post" if r.type == "Post" else "comment", r.target_id, count,
                                   first, latest, ordered, targets.get(r.target_id),
-                                  messages.get(r.target_id, [])))
+                                  messages.get(r.target_id, []), reliabilities.get(r.target_id, [])))
+    priority.annotate(groups)
     return groups
 
 

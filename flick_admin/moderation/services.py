@@ -204,8 +204,8 @@ def _set_reports(
     )
     into_pending = to_status is ReportStatus.PENDING
     tallies.reports_moved(
-        session, [tallies.MovedReport(r.post_id, r.created_at) for r in rows
-                  if (r.status == ReportStatus.PENDING.value) != into_pending],
+        session, [tallies.MovedReport(r.post_id, r.created_at, r.reported_by_id, r.status, to_status.value)
+                  for r in rows],
         into_pending=into_pending)
     told = reporters.tell_reporters(
         session, noun=kind.value, to_status=to_status, hidden=hidden,

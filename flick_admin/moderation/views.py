@@ -12,11 +12,11 @@ import uuid
 from flask import abort, flash, jsonify, request, url_for
 from flask_admin import expose
 
-from flick_admin import four_eyes, scope
+from flick_admin import four_eyes, reliability, scope
 from flick_admin.extensions import db
 from flick_admin.permissions import Permission, has_permission, requires
 from flick_admin.db.enums import TOPICS
-from flick_admin.moderation import claims, queries, report_queue, sanctions, services, unlinked
+from flick_admin.moderation import claims, priority, queries, report_queue, sanctions, services, unlinked
 from flick_admin.moderation.filters import (
     COMMENT_STATES,
     POST_SORTS,
@@ -123,6 +123,14 @@ class ReportsView(SecureView):
             claim_form=ClaimForm(), unlinked=report_queue.unlinked_reports(filters),
             unlinked_cap=report_queue.UNLINKED_SHOWN,
         )
+
+    @expose("/reporters")
+    @requires(Permission.CONTENT_MODERATE)
+    def reporters(self):
+        """Reporters whose reports are almost never acted on, for moderators to look at."""
+        return self.render("moderation/reporters.html", rows=priority.low_reliability(),
+                           cap=priority.LOW_SHOWN, min_decided=reliability.LOW_MIN_DECIDED,
+                           share=round(reliability.LOW_SHARE * 100))
 
     @expose("/unlinked/ignore", methods=["POST"])
     @requires(Permission.CONTENT_MODERATE)

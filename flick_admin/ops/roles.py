@@ -24,7 +24,8 @@ INSERT_ON = ("logs", "admin_audit_chain", "session", "auth", "account", "college
              "college_branches", "banned_words", "two_factor", "verification", "admin_totp_steps",
              "admin_staff_preferences", "admin_session_state", "notifications", "admin_post_pending", "admin_report_colleges",
              "admin_college_students", "admin_claims", "admin_proposals", "admin_saved_views",
-             "admin_staff_scopes", "admin_post_colleges", "admin_comment_colleges", "admin_removal_reasons")
+             "admin_staff_scopes", "admin_post_colleges", "admin_comment_colleges", "admin_removal_reasons",
+             "admin_reporter_reliability")
 UPDATE_COLUMNS = {
     "posts": ("isBanned", "isShadowBanned", "updatedAt"),
     "comments": ("isBanned", "updatedAt"),
@@ -45,6 +46,7 @@ UPDATE_COLUMNS = {
     "admin_tally_watermarks": ("through", "updated_at"),
     "admin_post_pending": ("pending",),
     "admin_college_students": ("students",),
+    "admin_reporter_reliability": ("decided", "acted"),
     "admin_claims": ("holder_id", "claimed_at", "expires_at", "assigned_by_id", "note"),
     "admin_proposals": ("status", "decided_by_id", "decided_at", "decision_note"),
     "admin_saved_views": ("name", "query", "shared"),
@@ -56,14 +58,14 @@ UPDATE_COLUMNS = {
 DELETE_ON = ("session", "branches", "college_branches", "banned_words", "feedbacks",
              "two_factor", "admin_totp_steps", "verification", "admin_session_state", "admin_post_pending",
              "admin_report_colleges", "admin_college_students", "admin_claims", "admin_saved_views", "admin_staff_scopes",
-             "admin_post_colleges", "admin_comment_colleges",
+             "admin_post_colleges", "admin_comment_colleges", "admin_reporter_reliability",
              # A revert withdraws the "we decided" notification a reporter has not seen yet.
              "notifications")
 ADMIN_TABLES = ("admin_audit_chain", "admin_audit_checkpoints", "admin_totp_steps",
                 "admin_staff_preferences", "admin_session_state", "admin_tally_watermarks", "admin_post_pending",
                 "admin_report_colleges", "admin_college_students", "admin_claims", "admin_proposals",
                 "admin_saved_views", "admin_staff_scopes", "admin_post_colleges", "admin_comment_colleges",
-                "admin_removal_reasons", "alembic_version")
+                "admin_removal_reasons", "admin_reporter_reliability", "alembic_version")
 TRAIL = ("logs", "admin_audit_chain", "admin_audit_checkpoints")
 COLLEGE_DELETE = "admin_delete_college(uuid)"
 NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")

@@ -34,6 +34,7 @@ MATRIX: dict[str, tuple[str, str, int]] = {
     "reports.act": (Permission.CONTENT_MODERATE, "POST", 400),
     "reports.bulk": (Permission.CONTENT_MODERATE, "POST", 400),
     "reports.ignore_unlinked": (Permission.CONTENT_MODERATE, "POST", 400),
+    "reports.reporters": (Permission.CONTENT_MODERATE, "GET", 200),
     "reports.hold": (Permission.CONTENT_MODERATE, "POST", 404),
     "reports.assign_form": (Permission.CONTENT_MODERATE, "GET", 404),
     "posts.index": (Permission.CONTENT_READ, "GET", 200),

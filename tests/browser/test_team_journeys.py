@@ -32,7 +32,11 @@ def test_claim_take_over_decide_and_revert(browser, server):
     shot(first, "team-1-claimed-on-opening")
 
     second.goto(base + "/reports/?type=post")
-    assert "claimed by" in second.locator("tr.kb-row [data-testid=held]").first.inner_text()
+    held = second.locator("tr.kb-row [data-testid=held]")
+    mine = second.locator(f"tr.kb-row:has(a[href^='{item.replace(base, '')}']) [data-testid=held]")
+    assert "claimed by" in mine.inner_text()
+    # In priority order an item someone else holds comes after every free one: not next.
+    assert "claimed by" not in held.first.inner_text() and "claimed by" in held.last.inner_text()
     second.goto(item)
     assert "Claimed by" in second.inner_text("[data-testid=claim]")
     second.click("[data-testid=claim] button:has-text('Take over')")

@@ -41,7 +41,9 @@ def test_queue_groups_reports_by_target_with_text_author_counts_and_reasons(clie
     # The reporters' own words, and one shared decision panel instead of a form per row.
     assert "<q>they keep posting this link</q>" in page
     assert page.count('id="decide"') == 1 and page.count('class="row-action"') == 0
-    # Oldest first by default: the comment (5 days) comes before the post (3 days).
+    # Oldest first on request (the default is priority): the comment (5 days) comes before
+    # the post (3 days).
+    page = client.get("/reports/?sort=oldest").get_data(as_text=True)
     assert page.index(comment_report.comment.content) < page.index("Buy followers")
 
 

@@ -20,7 +20,9 @@ from sqlalchemy import orm
 from flick_admin import tallies
 from flick_admin.db import Auth, College, ContentReport, Notification, PlatformUser, Post
 from flick_admin.db.base import utcnow
-from flick_admin.db.tallies import CollegeStudentTally, PostPendingTally, ReportCollege, TallyWatermark
+from flick_admin.db.tallies import (
+    CollegeStudentTally, PostPendingTally, ReportCollege, ReporterReliability, TallyWatermark,
+)
 from flick_admin.extensions import db
 from flick_admin.moderation import services
 from flick_admin.moderation.services import Target, TargetKind
@@ -33,7 +35,7 @@ POSTS = 12
 
 
 def _reset_tallies(session) -> None:
-    for model in (PostPendingTally, ReportCollege, CollegeStudentTally):
+    for model in (PostPendingTally, ReportCollege, CollegeStudentTally, ReporterReliability):
         session.execute(sa.delete(model))
     session.execute(sa.update(TallyWatermark).values(through=None))
 

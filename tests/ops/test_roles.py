@@ -182,3 +182,24 @@ def test_the_catalogue_of_removal_reasons_and_author_notices_run_as_the_applicat
     with pytest.raises(sa.exc.ProgrammingError, match="permission denied"):
         connection.exec_driver_sql("DELETE FROM admin_removal_reasons")
     savepoint.rollback()
+def test_the_application_role_keeps_the_reporters_reliability_tally(connection, dbs, as_app_role):
+    """A decision moves a reporter's counts (INSERT … ON CONFLICT DO UPDATE), catch-up adds
+    a window, repair rebuilds it (DELETE): all under the application role."""
+    from datetime import timedelta
+
+    from flick_admin import reliability
+    from flick_admin.db.base import utcnow
+    from flick_admin.db.tallies import ReporterReliability
+
+    reporter = factories.StudentFactory()
+    old = utcnow() - timedelta(days=1)
+    factories.ReportFactory(reporter=reporter, status="resolved", created_at=old)
+    connection.exec_driver_sql(f"SET LOCAL ROLE {ident(as_app_role)}")
+    reliability.add_window(dbs, None, utcnow())
+    reliability.moved(dbs, utcnow(), [(reporter.id, old, "pending", "ignored")])
+    row = dbs.execute(sa.select(ReporterReliability.decided, ReporterReliability.acted)
+                      .where(ReporterReliability.reporter_id == reporter.id)).one()
+    assert tuple(row) == (2, 1)
+    reliability.rebuild(dbs, utcnow())
+    assert dbs.execute(sa.select(ReporterReliability.decided)
+                       .where(ReporterReliability.reporter_id == reporter.id)).scalar() == 1
