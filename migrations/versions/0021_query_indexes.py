@@ -19,7 +19,7 @@ from flick_admin.db.migration_helpers import QUERY_INDEXES as INDEXES, is_postgr
 from flick_admin.db.quoting import ident
 
 revision = "0021"
-down_revision = "0017"
+down_revision = "0019"
 branch_labels = None
 depends_on = None
 
