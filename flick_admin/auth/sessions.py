@@ -90,28 +90,53 @@ def has_saved_views():
             .correlate(Session))
 
 
-def find_live_session(raw_token: str | None) -> tuple | None:
+# Quiet requests (a page's background poll) read one more column with the session, so the
+# poll is one statement in all: endpoint -> builder(the member's id as a scalar subquery)
+# -> a column. They draw no badges and do not count as activity for the idle timeout.
+RIDERS: dict = {}
+
+
+def ride_along(endpoint: str, builder) -> None:
+    """Register ``builder`` for ``endpoint``: its column is read with the session and left
+    in ``g.ride_along`` for the view."""
+    RIDERS[endpoint] = builder
+
+
+def find_live_session(raw_token: str | None, rider=None) -> tuple | None:
     """The unexpired dashboard session for a cookie token, with its user loaded, the
     navigation's count of waiting reports and the member's display preferences — one
-    statement for everything a page needs to know about who is looking."""
+    statement for everything a page needs to know about who is looking. With ``rider``
+    (a quiet request) the badges are not counted and the rider's column comes last."""
     if not raw_token or len(raw_token) > 200:
         return None
     now = utcnow()
     idle = timedelta(minutes=int(current_app.config["SESSION_IDLE_MINUTES"]))
+    digest = token_digest(raw_token)
+    if rider is None:
+        badges = [pending_reports_capped().label("pending"), StaffPreferences,
+                  proposals_waiting_for(now).label("proposals"), has_saved_views().label("views")]
+    else:
+        badges = [sa.null().label("pending"), StaffPreferences, sa.null().label("proposals"),
+                  sa.false().label("views")]
+    columns = [Session, *badges, scope.column_of_session(Session.user_id).label("scope")]
+    if rider is not None:
+        me = sa.orm.aliased(Session)
+        columns.append(rider(sa.select(me.user_id).where(me.token == digest).scalar_subquery())
+                       .label("rider"))
     stmt = (
-        sa.select(Session, pending_reports_capped().label("pending"), StaffPreferences,
-                  proposals_waiting_for(now).label("proposals"), has_saved_views().label("views"),
-                  scope.column_of_session(Session.user_id).label("scope"))
+        sa.select(*columns)
         .outerjoin(StaffPreferences, StaffPreferences.user_id == Session.user_id)
-        .where(Session.token == token_digest(raw_token))
+        .where(Session.token == digest)
         .where(Session.id.startswith(SESSION_ID_PREFIX))
         .where(Session.expires_at > now)        # absolute lifetime
         .where(Session.updated_at > now - idle)  # idle timeout
         .options(sa.orm.joinedload(Session.user))
     )
     found = db.session.execute(stmt).first()
-    return None if found is None else (found[0], int(found[1] or 0), found[2], int(found[3] or 0),
-                                       bool(found[4]), scope.parse(found[5]))
+    if found is None:
+        return None
+    return (found[0], int(found[1] or 0), found[2], int(found[3] or 0), bool(found[4]),
+            scope.parse(found[5]), found[6] if rider is not None else None)
 
 
 TOUCH_EVERY = timedelta(seconds=60)
