@@ -91,8 +91,8 @@ def has_saved_views():
 
 
 # Quiet requests (a page's background poll) read one more column with the session, so the
-# poll is one statement in all: endpoint -> builder(the member's id as a scalar subquery)
-# -> a column. They draw no badges and do not count as activity for the idle timeout.
+# poll is one statement in all: endpoint -> builder(the session token's digest) -> (a
+# column, its bind parameters). They draw no badges and do not count as activity for the idle timeout.
 RIDERS: dict = {}
 
 
@@ -119,10 +119,10 @@ def find_live_session(raw_token: str | None, rider=None) -> tuple | None:
         badges = [sa.null().label("pending"), StaffPreferences, sa.null().label("proposals"),
                   sa.false().label("views")]
     columns = [Session, *badges, scope.column_of_session(Session.user_id).label("scope")]
+    params: dict = {}
     if rider is not None:
-        me = sa.orm.aliased(Session)
-        columns.append(rider(sa.select(me.user_id).where(me.token == digest).scalar_subquery())
-                       .label("rider"))
+        column, params = rider(digest)
+        columns.append(column.label("rider"))
     stmt = (
         sa.select(*columns)
         .outerjoin(StaffPreferences, StaffPreferences.user_id == Session.user_id)
@@ -132,7 +132,7 @@ def find_live_session(raw_token: str | None, rider=None) -> tuple | None:
         .where(Session.updated_at > now - idle)  # idle timeout
         .options(sa.orm.joinedload(Session.user))
     )
-    found = db.session.execute(stmt).first()
+    found = db.session.execute(stmt, params).first()
     if found is None:
         return None
     return (found[0], int(found[1] or 0), found[2], int(found[3] or 0), bool(found[4]),

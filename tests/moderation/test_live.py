@@ -40,7 +40,11 @@ def test_claims_and_decisions_show_with_who_made_them(app, client, dbs, login_as
     mine = _poll(client, post)
     assert mine[f"post:{post.id}"] == {"holder": "claimed by Asha Rao, just now", "mine": True, "done": None}
     login_as("moderator", name="Ben Ito")
-    rows = _poll(client, post, other, comment)
+    later = factories.PostFactory()
+    factories.ReportFactory(post=later)
+    assert client.post(f"/posts/{later.id}/act", data={**BAN, "action": "shadow_ban"}).status_code == 303
+    rows = _poll(client, post, other, comment, later)
+    assert rows[f"post:{later.id}"]["done"] == "shadow-banned by Ben Ito"  # each row its own decider
     assert rows[f"post:{post.id}"] == {"holder": "claimed by Asha Rao, just now", "mine": False, "done": None}
     assert rows[f"post:{other.id}"]["done"] == "banned by Asha Rao"
     assert rows[f"comment:{comment.id}"]["done"] == "reports ignored by Asha Rao"
