@@ -15,7 +15,7 @@ from flick_admin import scope
 from flick_admin.audit.actions import AuditAction
 from flick_admin.audit.recorder import current_actor
 from flick_admin.db import Auth, College, Comment, Log, PlatformUser, Post
-from flick_admin.db.audit import AuditChainLink
+from flick_admin.db.audit import AuditChainLink, revert_of
 from flick_admin.db.enums import ActorType, EntityType
 from flick_admin.permissions import STAFF_ROLES, Permission, has_permission
 from flick_admin.extensions import db
@@ -270,11 +270,13 @@ class Entry:
     link: Any
     siblings: list[Any]
     batch: list[Any]
+    reverted_by: uuid.UUID | None = None  # the row that reverted this one, if any
 
 
 def entry(log_id: uuid.UUID) -> Entry | None:
+    dialect = db.session.get_bind().dialect.name
     found = db.session.execute(
-        sa.select(Log, Auth.email, AuditChainLink)
+        sa.select(Log, Auth.email, AuditChainLink, revert_of(Log.id, dialect).label("reverted_by"))
         .outerjoin(Auth, Auth.id == Log.actor_id)
         .outerjoin(AuditChainLink, AuditChainLink.log_id == Log.id)
         .where(Log.id == log_id, readable())).first()
@@ -297,7 +299,7 @@ def entry(log_id: uuid.UUID) -> Entry | None:
             sa.select(*columns).outerjoin(Auth, Auth.id == Log.actor_id)
             .where(batch_expression(dialect) == str(batch_id), Log.id != log.id, readable())
             .order_by(Log.occured_at, Log.id).limit(500)).all()
-    return Entry(log, found.email, found.AuditChainLink, siblings, batch)
+    return Entry(log, found.email, found.AuditChainLink, siblings, batch, found.reverted_by)
 
 
 EXPORT_COLUMNS = ("id", "occured_at", "actor_id", "actor_type", "actor_email", "action",

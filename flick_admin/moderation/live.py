@@ -24,7 +24,7 @@ from werkzeug.datastructures import MultiDict
 from flick_admin.auth.sessions import ride_along
 from flick_admin.db import Auth, Comment, ContentReport, Log, PlatformUser, Post
 from flick_admin.db import Session as StaffSession
-from flick_admin.db.base import utcnow
+from flick_admin.db.base import utcnow, uuid_text
 from flick_admin.db.enums import EntityType, ReportStatus
 from flick_admin.db.reports import about_post
 from flick_admin.db.team import Claim, StaffScope
@@ -64,15 +64,6 @@ def parse(args: MultiDict) -> Asked:
     return Asked(status, tuple(dict.fromkeys(targets)))
 
 
-def _uuid_text(column, dialect: str):
-    """A uuid column as the text ``str(uuid)`` gives (how audit rows name their entity)."""
-    if dialect == "postgresql":
-        return sa.cast(column, sa.Text)
-    hexed = sa.func.lower(sa.cast(column, sa.Text))
-    return (sa.func.substr(hexed, 1, 8) + "-" + sa.func.substr(hexed, 9, 4) + "-" + sa.func.substr(hexed, 13, 4)
-            + "-" + sa.func.substr(hexed, 17, 4) + "-" + sa.func.substr(hexed, 21, 12))
-
-
 def _rows(me, kind: str, dialect: str) -> sa.Select:
     """One select per kind: each asked item within the member's scope, with its holder,
     whether reports of the queue's status remain, and where its latest report went and who
@@ -89,7 +80,7 @@ def _rows(me, kind: str, dialect: str) -> sa.Select:
     decider = sa.orm.aliased(Auth)
     by = (sa.select(sa.func.coalesce(sa.func.nullif(sa.func.trim(decider.name), ""), decider.email))
           .select_from(Log).outerjoin(decider, decider.id == Log.actor_id)
-          .where(Log.entity_type == EntityType.CONTENT_REPORT.value, Log.entity_id == _uuid_text(report.id, dialect))
+          .where(Log.entity_type == EntityType.CONTENT_REPORT.value, Log.entity_id == uuid_text(report.id, dialect))
           .order_by(Log.occured_at.desc()).limit(1).correlate(report).scalar_subquery())
     # "status name": where the item's latest report went, and who sent it there.
     moved = (sa.select(report.status + " " + sa.func.coalesce(by, ""))

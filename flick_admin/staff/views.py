@@ -16,7 +16,7 @@ from flick_admin.permissions import SIGNED_IN, Permission, requires
 from flick_admin.db.enums import StaffRole
 from flick_admin.forms import validated
 from flick_admin.moderation.forms import LiftForm
-from flick_admin.refusals import ActionRefused
+from flick_admin.refusals import ActionRefused, InvalidInput
 from flick_admin.ui.shell import SecureView
 from flick_admin.staff import services
 from flick_admin.ui.web import safe_next
@@ -170,7 +170,14 @@ class StaffView(SecureView):
     @requires(Permission.STAFF_MANAGE)
     def scope(self, user_id: str):
         validated(FlaskForm())
-        return self._done(services.set_scope(user_id[:200], request.form.get("colleges", "")[:4000]))
+        typed = request.form.get("colleges", "")[:4000]
+        try:
+            return self._done(services.set_scope(user_id[:200], typed))
+        except InvalidInput as refused:
+            # The list again, with what was typed kept in the field and the message beside it.
+            return self.render("staff/list.html", rows=services.staff_list(), roles=[r.value for r in StaffRole],
+                               me=_me().id, handover=None, reason_form=LiftForm(),
+                               scope_error={"user_id": user_id[:200], "value": typed, "message": refused.message}), 400
 
     @expose("/<user_id>/deactivate", methods=["POST"])
     @requires(Permission.STAFF_MANAGE)

@@ -1,0 +1,78 @@
+"""No dead ends, no wrong buttons: a refusal offers the way on, a done thing is not offered
+again, a filter accepts what it invites."""
+
+from __future__ import annotations
+
+import re
+
+from tests import factories
+from tests.conftest import audit_rows
+
+BAN = {"action": "ban", "reason_choice": "Spam or scam"}
+REASON = {"reason_choice": "Other", "reason_text": "decided in error"}
+
+
+def test_a_409_held_by_someone_offers_take_over_and_the_way_back(client, dbs, login_as):
+    post = factories.PostFactory()
+    factories.ReportFactory(post=post)
+    login_as("moderator", name="Asha Rao")
+    client.post(f"/reports/post/{post.id}/claim")
+    login_as("moderator", name="Ben Ito")
+    response = client.post(f"/posts/{post.id}/act", data=BAN)
+    assert response.status_code == 409
+    page = response.get_data(as_text=True)
+    assert "claimed by Asha Rao" in page
+    assert f'action="/reports/post/{post.id}/take-over"' in page and "Take over this post" in page
+    assert f'href="/posts/{post.id}"' in page and "Back to the post" in page
+    # The button works: the item is Ben's now, and he lands back on it.
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    data = {"next": f"/posts/{post.id}"} | ({"csrf_token": token.group(1)} if token else {})
+    taken = client.post(f"/reports/post/{post.id}/take-over", data=data)
+    assert taken.status_code == 303 and taken.headers["Location"].endswith(f"/posts/{post.id}")
+    assert audit_rows(dbs, action="admin:took-over:content")
+    # In a batch too: the page names the held item.
+    login_as("moderator", name="Chen Li")
+    batch = client.post("/reports/bulk", data={**BAN, "target": [f"post:{post.id}:b0s0"]})
+    assert batch.status_code == 409 and f"/reports/post/{post.id}/take-over" in batch.get_data(as_text=True)
+
+
+def test_other_refusals_offer_no_take_over(client, dbs, login_as):
+    login_as("moderator")
+    post = factories.PostFactory(is_banned=True)
+    response = client.post(f"/posts/{post.id}/act", data={**BAN, "action": "shadow_ban", "state": "b0s0"})
+    assert response.status_code == 409
+    assert "take-over" not in response.get_data(as_text=True)
+
+
+def test_a_mistyped_scope_keeps_what_was_typed(client, dbs, login_as):
+    factories.CollegeFactory(email_domain="inside.edu")
+    login_as("superadmin")
+    client.post("/account/confirm", data={"code": factories.STAFF_PASSWORD})
+    mod = factories.StaffFactory(role="moderator")
+    response = client.post(f"/staff/{mod.id}/scope", data={"colleges": "inside.edu, insdie.edu"})
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert 'value="inside.edu, insdie.edu"' in page
+    assert "No college has the domain &#39;insdie.edu&#39;" in page
+    assert 'aria-invalid="true"' in page and 'data-testid="scope-error"' in page
+    assert not audit_rows(dbs, action="admin:updated:admin:scope")
+
+
+def test_a_reverted_entry_links_to_its_revert_instead_of_offering_revert(client, dbs, login_as, count_queries):
+    login_as("moderator")
+    post = factories.PostFactory()
+    client.post(f"/posts/{post.id}/act", data=BAN)
+    [ban] = audit_rows(dbs, action="admin:blocked:content")
+    assert f"/revert/{ban.id}" in client.get(f"/audit/entry/{ban.id}").get_data(as_text=True)
+    assert client.post(f"/revert/{ban.id}", data=REASON).status_code == 303
+    [undo] = audit_rows(dbs, action="admin:unblocked:content")
+    with count_queries() as counted:
+        entry = client.get(f"/audit/entry/{ban.id}").get_data(as_text=True)
+    assert counted.n <= 5
+    assert f"/revert/{ban.id}" not in entry and "Revert…" not in entry
+    assert f'href="/audit/entry/{undo.id}" data-testid="reverted-link"' in entry
+    history = client.get(f"/posts/{post.id}").get_data(as_text=True)
+    assert f"/revert/{ban.id}" not in history
+    assert f'href="/audit/entry/{undo.id}" class="small" data-testid="reverted-link"' in history
+    # The revert itself offers no revert (do the action again), as before.
+    assert f"/revert/{undo.id}" not in history
