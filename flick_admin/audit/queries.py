@@ -176,7 +176,7 @@ def filtered(f: AuditFilters) -> sa.Select:
     if f.mine:
         stmt = stmt.where(Log.actor_id == current_actor().id)
     if f.actor:
-        stmt = stmt.where(Log.actor_id == f.actor)
+        stmt = stmt.where(Log.actor_id.in_(actor_ids(f.actor)))
     if f.actor_type:
         stmt = stmt.where(Log.actor_type == f.actor_type)
     if f.action:
@@ -252,8 +252,26 @@ def log_list(f: AuditFilters, size: int) -> Page:
 
 def staff_for_picker() -> list[Any]:
     return db.session.execute(
-        sa.select(Auth.id, Auth.email, Auth.role).where(Auth.role.in_(STAFF_ROLES))
+        sa.select(Auth.id, Auth.email, Auth.name, Auth.role).where(Auth.role.in_(STAFF_ROLES))
         .order_by(Auth.email).limit(500)).all()
+
+
+def actor_ids(actor: str) -> sa.CompoundSelect:
+    """Who the Actor filter means: the account with that id (a staff member's or a
+    student's), and every staff member with that email or name (any case; the role index
+    finds the few staff among the students)."""
+    wanted = actor.strip().lower()
+    staff = (sa.select(Auth.id).where(Auth.role.in_(STAFF_ROLES),
+                                      sa.or_(sa.func.lower(Auth.email) == wanted,
+                                             sa.func.lower(sa.func.trim(Auth.name)) == wanted)))
+    return sa.union(sa.select(sa.literal(actor, sa.Text).label("id")), staff)
+
+
+def actor_known(actor: str, staff: list[Any]) -> bool:
+    """Whether the Actor filter names a staff member of the picker (by id, email or name)."""
+    wanted = actor.strip().lower()
+    return any(s.id == actor or (s.email or "").lower() == wanted or (s.name or "").strip().lower() == wanted
+               for s in staff)
 
 
 def batch_expression(dialect: str):

@@ -76,3 +76,63 @@ def test_a_reverted_entry_links_to_its_revert_instead_of_offering_revert(client,
     assert f'href="/audit/entry/{undo.id}" class="small" data-testid="reverted-link"' in history
     # The revert itself offers no revert (do the action again), as before.
     assert f"/revert/{undo.id}" not in history
+
+
+def test_after_opening_an_item_the_box_says_you_hold_it_and_history_shows_the_claim(client, dbs, login_as):
+    """What the item page's script draws again after its background claim."""
+    post = factories.PostFactory()
+    factories.ReportFactory(post=post)
+    login_as("moderator", name="Asha Rao")
+    opened = client.get(f"/posts/{post.id}?claim=1").get_data(as_text=True)
+    assert "data-auto-claim" in opened and "data-history" in opened
+    claimed = client.post(f"/reports/post/{post.id}/claim", headers={"Accept": "application/json"})
+    assert claimed.status_code == 200 and claimed.get_json()["changed"]
+    page = client.get(f"/posts/{post.id}").get_data(as_text=True)
+    box = page[page.index('data-testid="claim"'):page.index("</section>", page.index('data-testid="claim"'))]
+    assert "You hold this post" in box and "Release" in box and ">Claim<" not in box
+    history = page[page.index("data-history"):]
+    assert "claimed" in history.lower()
+
+
+def test_the_actor_filter_takes_an_email_or_a_name_and_says_when_nobody_is_meant(client, dbs, login_as):
+    post = factories.PostFactory(title="Asha's banned post")
+    factories.ReportFactory(post=post)
+    asha = login_as("moderator", name="Asha Rao", email="asha.rao@flick.test")
+    client.post(f"/posts/{post.id}/act", data=BAN)
+    login_as("auditor")
+    for actor in (asha.id, "asha.rao@flick.test", "ASHA.RAO@flick.test", "Asha Rao", "asha rao"):
+        page = client.get("/audit/", query_string={"actor": actor}).get_data(as_text=True)
+        assert "Asha&#39;s banned post" in page, actor
+        assert 'data-testid="actor-unknown"' not in page
+    listing = client.get("/audit/").get_data(as_text=True)
+    assert '<option value="asha.rao@flick.test">Asha Rao (moderator)</option>' in listing
+    assert 'placeholder="staff email or name"' in listing
+    unknown = client.get("/audit/", query_string={"actor": "nobody@flick.test"})
+    assert unknown.status_code == 200
+    body = unknown.get_data(as_text=True)
+    assert 'data-testid="actor-unknown"' in body and "nobody@flick.test" in body
+    assert "Asha&#39;s banned post" not in body
+    # The export reads the same filter.
+    login_as("superadmin")
+    export = client.get("/audit/export.jsonl", query_string={"actor": "Asha Rao"}).get_data(as_text=True)
+    assert '"admin:blocked:content"' in export
+
+
+def test_the_palette_says_first_n_when_more_match_and_an_id_prefix_finds_the_post(client, dbs, login_as):
+    login_as("moderator")
+    for n in range(7):
+        factories.StudentFactory(username=f"zelda{n}")
+    hits = client.get("/search/suggest?q=zelda").get_json()
+    users = [h for h in hits if h["kind"] == "user"]
+    assert len(users) == 5 and all(h["more"] for h in users)
+    assert not any(h["more"] for h in client.get("/search/suggest?q=zelda6").get_json())
+    page = client.get("/search/?q=zelda").get_data(as_text=True)
+    assert 'data-testid="more-match"' in page
+    post = factories.PostFactory(title="Found by its id")
+    comment = factories.CommentFactory()
+    for q in (str(post.id)[:8], str(post.id)[:13], str(post.id)[:8].upper()):
+        found = client.get("/search/suggest", query_string={"q": q}).get_json()
+        assert any(h["kind"] == "post" and h["url"] == f"/posts/{post.id}" for h in found), q
+    found = client.get("/search/suggest", query_string={"q": str(comment.id)[:8]}).get_json()
+    assert any(h["url"] == f"/comments/{comment.id}" for h in found)
+    assert not any(h["kind"] == "post" for h in client.get("/search/suggest?q=0123456").get_json())

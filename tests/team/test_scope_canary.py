@@ -214,8 +214,9 @@ def _filter_values(p: Planted) -> dict[str, tuple[type, dict[str, tuple[str, ...
         "reports.changes": (None, {"ids": (",".join([f"post:{i}" for i in p.ids["post_id"]]
                                                     + [f"comment:{i}" for i in p.ids["comment_id"]]),),
                                    "status": tuple(s.value for s in ReportStatus)}),
-        "search.index": (None, {"q": (t["q"], "cnry", p.markers.tag, t["post"], t["college"], "in_")}),
-        "search.suggest": (None, {"q": (t["q"], "cnry", p.markers.tag, t["post"], t["college"], "in_")}),
+        "search.index": (None, {"q": (t["q"], "cnry", p.markers.tag, t["post"], t["post"][:8], t["college"], "in_")}),
+        "search.suggest": (None, {"q": (t["q"], "cnry", p.markers.tag, t["post"], t["post"][:8], t["college"],
+                                        "in_")}),
     }
 
 
