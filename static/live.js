@@ -39,6 +39,7 @@
     var span = document.createElement("span");
     span.className = "live-status live-" + kind;
     span.textContent = text;
+    span.title = text;
     cell.textContent = "";
     cell.appendChild(span);
   }
