@@ -86,6 +86,8 @@ def test_one_statement_with_the_session_and_no_activity(app, client, dbs, login_
         response = client.get(url)
     assert response.status_code == 200
     assert counted.n == 1, counted.statements
+    # No badges: neither the proposals waiting nor the saved views are looked at.
+    assert "admin_proposals" not in counted.statements[0] and "admin_saved_views" not in counted.statements[0]
     assert len(response.get_json()["rows"]) == 4
     # The poll is not activity: the session's last use stays where it was.
     dbs.expire_all()

@@ -136,3 +136,17 @@ def test_the_palette_says_first_n_when_more_match_and_an_id_prefix_finds_the_pos
     found = client.get("/search/suggest", query_string={"q": str(comment.id)[:8]}).get_json()
     assert any(h["url"] == f"/comments/{comment.id}" for h in found)
     assert not any(h["kind"] == "post" for h in client.get("/search/suggest?q=0123456").get_json())
+
+
+def test_a_refused_new_staff_account_keeps_what_was_typed(client, dbs, login_as):
+    login_as("superadmin")
+    client.post("/account/confirm", data={"code": factories.STAFF_PASSWORD})
+    taken = factories.StaffFactory(role="moderator")
+    for email, status in (("not an email", 400), (taken.email, 409)):
+        response = client.post("/staff/new", data={"email": email, "name": "Dana Cruz", "role": "auditor",
+                                                   "handover": "password"})
+        assert response.status_code == status, email
+        page = response.get_data(as_text=True)
+        assert 'data-testid="create-error"' in page and 'value="Dana Cruz"' in page
+        assert '<option value="auditor" selected>' in page and '<option value="password" selected>' in page
+    assert not audit_rows(dbs, action="admin:created:admin:account")
