@@ -131,8 +131,8 @@
     }
     if (panel && panel.id === "decide" && button.form === panel && !chosen().length && active()) {
       var box = active().querySelector("[data-select]");
-      if (box && !box.disabled) { box.checked = true; refreshCount(); }
-      else { return; }
+      if (box && box.disabled) { if (counter) { counter.textContent = box.title || "This row cannot be selected now."; } return; }
+      if (box) { box.checked = true; refreshCount(); }
     }
     if (typeof button.form.requestSubmit === "function") { button.form.requestSubmit(button); }
     else { button.click(); }

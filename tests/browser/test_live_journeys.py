@@ -183,3 +183,24 @@ def test_the_palette_says_first_n_and_finds_a_post_by_its_id_prefix(browser, ser
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(rf".*/posts/{post_id}.*"))
     ctx.close()
+
+
+def test_the_queue_stops_asking_while_its_tab_is_hidden(browser, server):
+    app, base = server
+    ctx, page = _as(browser, app, base, "auditor@flick.demo")
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url) if "/reports/changes" in r.url else None)
+    page.goto(base + "/reports/")
+    page.wait_for_timeout(3500)
+    assert asked, "the open queue asks"
+    page.evaluate("""() => { Object.defineProperty(document, 'hidden', {configurable: true, get: () => true});
+                             document.dispatchEvent(new Event('visibilitychange')); }""")
+    page.wait_for_timeout(500)
+    before = len(asked)
+    page.wait_for_timeout(7000)
+    assert len(asked) == before, "a hidden tab does not ask"
+    page.evaluate("""() => { Object.defineProperty(document, 'hidden', {configurable: true, get: () => false});
+                             document.dispatchEvent(new Event('visibilitychange')); }""")
+    page.wait_for_timeout(1000)
+    assert len(asked) > before, "shown again, it asks at once"
+    ctx.close()
