@@ -1,6 +1,7 @@
 /* The live queue: every few seconds (paused while the tab is hidden) the page asks what
    became of its rows since it was drawn. A row someone else now holds shows them and
-   leaves the selection; a decided row is marked done and cannot be selected. One small
+   leaves the selection; a decided row is marked done and cannot be selected. On the posts
+   and comments lists a row says what was done to it since, and who holds it. One small
    GET, read with the session in one statement (see flick_admin/moderation/live.py). */
 (function () {
   "use strict";
@@ -16,7 +17,7 @@
     var cell = row.querySelector(".cell-held");
     original[row.dataset.liveId] = cell ? cell.innerHTML : "";
   });
-  var url = table.dataset.liveUrl + "&ids=" + encodeURIComponent(rows.map(function (r) { return r.dataset.liveId; }).join(","));
+  var url = table.dataset.liveUrl + (table.dataset.liveUrl.indexOf("?") < 0 ? "?" : "&") + "ids=" + encodeURIComponent(rows.map(function (r) { return r.dataset.liveId; }).join(","));
 
   function box(row) { return row.querySelector("[data-select]"); }
 
@@ -44,7 +45,27 @@
     cell.appendChild(span);
   }
 
+  // A list (posts, comments): a note in the row's state cell says what was done to it
+  // since the page was drawn, and who holds it now.
+  function note(row, state) {
+    var cell = row.querySelector("[data-live-cell]");
+    if (!cell) { return; }
+    var said = cell.querySelector(".live-status");
+    var text = [state.now ? "Now " + state.now : "", state.holder && !state.mine ? state.holder : ""]
+      .filter(function (part) { return part; }).join("; ");
+    row.classList.toggle("live-done", !!state.now);
+    if (!text) { if (said) { said.remove(); } return; }
+    if (!said) {
+      said = document.createElement("span");
+      said.className = "live-status d-block small";
+      cell.appendChild(said);
+    }
+    said.textContent = text;
+    said.title = text;
+  }
+
   function apply(row, state) {
+    if (table.dataset.liveMode === "list") { note(row, state); return; }
     var key = row.dataset.liveId;
     var cell = row.querySelector(".cell-held");
     if (!cell) { return; }

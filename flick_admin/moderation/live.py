@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from flask import g, request
@@ -41,6 +41,7 @@ STATUSES = tuple(s.value for s in ReportStatus)
 class Asked:
     status: str
     targets: tuple[tuple[str, uuid.UUID], ...]
+    since: datetime | None = None  # a list (posts, comments): what was decided since it was drawn
 
 
 def parse(args: MultiDict) -> Asked:
@@ -61,10 +62,33 @@ def parse(args: MultiDict) -> Asked:
             raise InvalidInput("The rows are asked as post:ID or comment:ID, separated by commas.") from None
     if len(targets) > MAX_ROWS:
         raise InvalidInput(f"Ask for at most {MAX_ROWS} rows at once.")
-    return Asked(status, tuple(dict.fromkeys(targets)))
+    since = None
+    if args.get("since"):
+        try:
+            since = datetime.fromisoformat(args["since"][:40]).replace(tzinfo=None)
+        except ValueError:
+            raise InvalidInput("'since' is the time the page was drawn, as YYYY-MM-DDTHH:MM:SS.") from None
+    return Asked(status, tuple(dict.fromkeys(targets)), since)
 
 
-def _rows(me, kind: str, dialect: str) -> sa.Select:
+# A list's rows say what was done to them since the page was drawn (their latest decision).
+CHANGES = {"admin:blocked:content": "banned", "admin:unblocked:content": "unbanned",
+           "admin:shadow:banned:content": "shadow-banned", "admin:shadow:unbanned:content": "shadow-ban lifted"}
+
+
+def _changed(kind: str, model, dialect: str):
+    """The latest ban, unban, shadow-ban or lift of the item since ``live_since``, as
+    "action name" (one probe of the audit log's entity index)."""
+    actor = sa.orm.aliased(Auth)
+    name = sa.func.coalesce(sa.func.nullif(sa.func.trim(actor.name), ""), actor.email, "")
+    return (sa.select(Log.action + " " + name).select_from(Log).outerjoin(actor, actor.id == Log.actor_id)
+            .where(Log.entity_type == kind, Log.entity_id == uuid_text(model.id, dialect),
+                   Log.occured_at > sa.bindparam("live_since", type_=Log.occured_at.type),
+                   Log.action.in_(list(CHANGES)))
+            .order_by(Log.occured_at.desc()).limit(1).correlate(model).scalar_subquery())
+
+
+def _rows(me, kind: str, dialect: str, listing: bool) -> sa.Select:
     """One select per kind: each asked item within the member's scope, with its holder,
     whether reports of the queue's status remain, and where its latest report went and who
     moved it there (its latest audit row): two index probes per row."""
@@ -89,20 +113,21 @@ def _rows(me, kind: str, dialect: str) -> sa.Select:
     shadow = model.is_shadow_banned if kind == "post" else sa.false()
     return (sa.select(sa.literal(kind).label("kind"), model.id.label("id"), model.is_banned.label("banned"),
                       shadow.label("shadow"), left.label("left"), moved.label("moved"),
+                      (_changed(kind, model, dialect) if listing else sa.null()).label("changed"),
                       PlatformUser.college_id.label("college_id"))
             .select_from(model)
             .outerjoin(PlatformUser, PlatformUser.id == author)
             .where(model.id.in_(sa.bindparam(f"live_{kind}s", expanding=True))))
 
 
-FIELDS = ("kind", "id", "banned", "shadow", "left", "moved", "holder_id", "holder_name",
+FIELDS = ("kind", "id", "banned", "shadow", "left", "moved", "changed", "holder_id", "holder_name",
           "holder_email", "claimed_at", "expires_at")
 
 
-def _column(me, kinds: tuple[str, ...], dialect: str):
+def _column(me, kinds: tuple[str, ...], dialect: str, listing: bool = False):
     """The asked rows' state as one JSON text (an array of arrays in FIELDS order), with
     bind parameters only: built once per shape, so a poll costs no statement building."""
-    selects = [_rows(me, kind, dialect) for kind in kinds]
+    selects = [_rows(me, kind, dialect, listing) for kind in kinds]
     items = (selects[0] if len(selects) == 1 else sa.union_all(*selects)).subquery()
     holder = sa.orm.aliased(Auth)
     limited = sa.exists().where(StaffScope.user_id == me)
@@ -127,6 +152,8 @@ _BUILT: dict = {}
 def _params(asked: Asked) -> tuple[tuple[str, ...], dict]:
     kinds = tuple(kind for kind in ("post", "comment") if any(k == kind for k, _ in asked.targets))
     params = {"live_status": asked.status, "live_now": utcnow()}
+    if asked.since is not None:
+        params["live_since"] = asked.since.replace(tzinfo=UTC)
     for kind in kinds:
         params[f"live_{kind}s"] = [i for k, i in asked.targets if k == kind]
     return kinds, params
@@ -142,11 +169,12 @@ def column(token_digest: str):
     if not kinds:
         return sa.literal("[]"), {}
     dialect = db.session.get_bind().dialect.name
-    key = (dialect, kinds)
+    listing = asked.since is not None
+    key = (dialect, kinds, listing)
     if key not in _BUILT:
         viewer = sa.orm.aliased(StaffSession)
         me = sa.select(viewer.user_id).where(viewer.token == sa.bindparam("live_token")).scalar_subquery()
-        _BUILT[key] = _column(me, kinds, dialect)
+        _BUILT[key] = _column(me, kinds, dialect, listing)
     return _BUILT[key], {**params, "live_token": token_digest}
 
 
@@ -191,10 +219,14 @@ def answer(me_id: str, raw: str | None, asked: Asked) -> dict:
             "mine": bool(holder and holder.id == me_id),
             "done": None if row["left"] else _done(row),
         }
+        if asked.since is not None:
+            action, _, by = (row["changed"] or "").partition(" ")
+            found[key]["now"] = (f"{CHANGES[action]} by {by}" if by else CHANGES[action]) if action else None
     rows = {}
     for kind, ident in asked.targets:
         key = f"{kind}:{ident}"
-        rows[key] = found.get(key, {"holder": None, "mine": False, "done": "no longer exists"})
+        gone = {"holder": None, "mine": False, "done": "no longer exists"}
+        rows[key] = found.get(key, gone | ({"now": "no longer exists"} if asked.since is not None else {}))
     return {"rows": rows, "every": POLL_SECONDS}
 
 
@@ -209,6 +241,7 @@ def changes(me_id: str) -> dict:
         raw = g.ride_along
     else:
         kinds, params = _params(asked)
-        raw = (db.session.scalar(sa.select(_column(sa.literal(me_id), kinds, db.session.get_bind().dialect.name)),
+        dialect = db.session.get_bind().dialect.name
+        raw = (db.session.scalar(sa.select(_column(sa.literal(me_id), kinds, dialect, asked.since is not None)),
                                  params) if kinds else "[]")
     return answer(me_id, raw, asked)

@@ -204,3 +204,19 @@ def test_the_queue_stops_asking_while_its_tab_is_hidden(browser, server):
     page.wait_for_timeout(1000)
     assert len(asked) > before, "shown again, it asks at once"
     ctx.close()
+
+
+def test_the_posts_list_hears_a_ban_made_since_it_was_drawn(browser, server):
+    app, base = server
+    a_ctx, a = _as(browser, app, base, "moderator@flick.demo")
+    b_ctx, b = _as(browser, app, base, "auditor@flick.demo")
+    b.goto(base + "/posts/?state=visible")
+    live_id = b.locator("tr[data-live-id]").first.get_attribute("data-live-id")
+    a.goto(base + "/posts/" + live_id.split(":")[1])
+    _ban_on_item_page(a)
+    a.wait_for_selector(".alert:has-text('Post banned')", timeout=20_000)
+    cell = f'tr[data-live-id="{live_id}"] [data-live-cell]'
+    b.wait_for_selector(f"{cell} .live-status:has-text('Now banned by Demo moderator')", timeout=LIVE_SECONDS * 1000)
+    shot(b, "live-8-posts-list-hears-a-ban")
+    a_ctx.close()
+    b_ctx.close()

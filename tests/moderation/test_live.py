@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import timedelta
 
@@ -123,3 +124,38 @@ def test_the_queue_page_carries_what_the_script_polls(client, dbs, login_as):
     page = client.get("/reports/").get_data(as_text=True)
     assert 'data-live-url="/reports/changes?status=pending"' in page
     assert f'data-live-id="post:{post.id}"' in page and "live.js" in page
+
+
+def test_a_list_hears_what_was_done_to_its_rows_since_it_was_drawn(client, dbs, login_as):
+    post, other = factories.PostFactory(), factories.PostFactory()
+    comment = factories.CommentFactory()
+    factories.ReportFactory(post=post)
+    login_as("moderator", name="Asha Rao")
+    page = client.get("/posts/").get_data(as_text=True)
+    since = re.search(r'data-live-url="/reports/changes\?since=([^"]+)"', page).group(1)
+    assert f'data-live-id="post:{post.id}"' in page and "live.js" in page
+    assert 'data-live-mode="list"' in client.get("/comments/").get_data(as_text=True)
+    client.post(f"/posts/{post.id}/act", data=BAN)
+    client.post(f"/comments/{comment.id}/act", data=BAN)
+    client.post(f"/reports/post/{other.id}/claim")
+    login_as("moderator", name="Ben Ito")
+    response = client.get(f"/reports/changes?since={since}&ids={_ids(post, other, comment)}")
+    rows = response.get_json()["rows"]
+    assert rows[f"post:{post.id}"]["now"] == "banned by Asha Rao"
+    assert rows[f"comment:{comment.id}"]["now"] == "banned by Asha Rao"
+    assert rows[f"post:{other.id}"]["now"] is None and rows[f"post:{other.id}"]["holder"].startswith("claimed by Asha")
+    # Decisions before the page was drawn are not news.
+    later = (utcnow() + timedelta(minutes=1)).isoformat(timespec="seconds")
+    assert client.get(f"/reports/changes?since={later}&ids={_ids(post)}").get_json()["rows"][
+        f"post:{post.id}"]["now"] is None
+    assert client.get(f"/reports/changes?since=yesterday&ids={_ids(post)}").status_code == 400
+
+
+def test_a_list_poll_is_one_statement_too(client, dbs, login_as, count_queries):
+    posts = [factories.PostFactory() for _ in range(3)]
+    login_as("moderator")
+    since = utcnow().isoformat(timespec="seconds")
+    url = f"/reports/changes?since={since}&ids={_ids(*posts)}"
+    with count_queries() as counted:
+        assert client.get(url).status_code == 200
+    assert counted.n == 1, counted.statements
