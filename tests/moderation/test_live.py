@@ -107,6 +107,7 @@ def test_a_scoped_moderator_gets_nothing_outside_their_colleges(client, dbs, log
         factories.ReportFactory(post=p)
     login_as("moderator", name="Control Mod")
     client.post(f"/reports/post/{theirs.id}/claim")
+    client.post(f"/posts/{theirs.id}/act", data=BAN)
     scoped = login_as("moderator", name="Scoped Mod")
     dbs.add(StaffScope(user_id=scoped.id, college_id=inside.id))
     dbs.flush()
@@ -115,6 +116,10 @@ def test_a_scoped_moderator_gets_nothing_outside_their_colleges(client, dbs, log
     assert rows[f"post:{mine.id}"]["done"] is None
     assert rows[f"post:{theirs.id}"] == {"holder": None, "mine": False, "done": "no longer exists"}
     assert "Control Mod" not in response.get_data(as_text=True)
+    # A list's poll too: nothing of the outside post, not even who banned it.
+    listed = client.get(f"/reports/changes?since=2000-01-01T00:00:00&ids={_ids(mine, theirs)}")
+    assert listed.get_json()["rows"][f"post:{theirs.id}"]["now"] == "no longer exists"
+    assert "Control Mod" not in listed.get_data(as_text=True)
 
 
 def test_the_queue_page_carries_what_the_script_polls(client, dbs, login_as):
