@@ -92,35 +92,63 @@ def has_saved_views():
             .correlate(Session))
 
 
-def find_live_session(raw_token: str | None) -> tuple | None:
+# Quiet requests (a page's background poll) read one more column with the session, so the
+# poll is one statement in all: endpoint -> builder(the session token's digest) -> (a
+# column, its bind parameters). They draw no badges and do not count as activity for the idle timeout.
+RIDERS: dict = {}
+
+
+def ride_along(endpoint: str, builder) -> None:
+    """Register ``builder`` for ``endpoint``: its column is read with the session and left
+    in ``g.ride_along`` for the view."""
+    RIDERS[endpoint] = builder
+
+
+def find_live_session(raw_token: str | None, rider=None) -> tuple | None:
     """The unexpired dashboard session for a cookie token, with its user loaded, the
     navigation's count of waiting reports and the member's display preferences — one
-    statement for everything a page needs to know about who is looking."""
+    statement for everything a page needs to know about who is looking. With ``rider``
+    (a quiet request) the badges are not counted and the rider's column comes last."""
     if not raw_token or len(raw_token) > 200:
         return None
     now = utcnow()
     idle = timedelta(minutes=int(current_app.config["SESSION_IDLE_MINUTES"]))
+    digest = token_digest(raw_token)
     session = db.session()
     # A list page's reads run under a time limit, set here at no statement of its own.
     limit = read_limit.lookup_column(session)
+    if rider is None:
+        badges = [pending_reports_capped().label("pending"), StaffPreferences,
+                  proposals_waiting_for(now).label("proposals"), has_saved_views().label("views")]
+        offered = catalogue.column_of_session()
+    else:
+        badges = [sa.null().label("pending"), StaffPreferences, sa.null().label("proposals"),
+                  sa.false().label("views")]
+        offered = sa.null()
+    columns = [Session, *badges, scope.column_of_session(Session.user_id).label("scope"),
+               offered.label("removal_reasons")]
+    params: dict = {}
+    if rider is not None:
+        column, params = rider(digest)
+        columns.append(column.label("rider"))
+    if limit is not None:
+        columns.append(limit)
     stmt = (
-        sa.select(Session, pending_reports_capped().label("pending"), StaffPreferences,
-                  proposals_waiting_for(now).label("proposals"), has_saved_views().label("views"),
-                  scope.column_of_session(Session.user_id).label("scope"),
-                  catalogue.column_of_session().label("removal_reasons"),
-                  *([limit] if limit is not None else []))
+        sa.select(*columns)
         .outerjoin(StaffPreferences, StaffPreferences.user_id == Session.user_id)
-        .where(Session.token == token_digest(raw_token))
+        .where(Session.token == digest)
         .where(Session.id.startswith(SESSION_ID_PREFIX))
         .where(Session.expires_at > now)        # absolute lifetime
         .where(Session.updated_at > now - idle)  # idle timeout
         .options(sa.orm.joinedload(Session.user))
     )
-    found = session.execute(stmt).first()
+    found = session.execute(stmt, params).first()
     if limit is not None:
         read_limit.mark(session)
-    return None if found is None else (found[0], int(found[1] or 0), found[2], int(found[3] or 0),
-                                       bool(found[4]), scope.parse(found[5]), catalogue.parse(found[6]))
+    if found is None:
+        return None
+    return (found[0], int(found[1] or 0), found[2], int(found[3] or 0), bool(found[4]),
+            scope.parse(found[5]), catalogue.parse(found[6]), found[7] if rider is not None else None)
 
 
 TOUCH_EVERY = timedelta(seconds=60)

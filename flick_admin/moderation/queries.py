@@ -15,6 +15,7 @@ from flick_admin.audit.actions import AuditAction
 from flick_admin.permissions import STAFF_ROLES
 from flick_admin.db import Auth, College, Comment, ContentReport, Log, PlatformUser, Post, Session
 from flick_admin.db.base import utcnow
+from flick_admin.db.audit import revert_of
 from flick_admin.db.enums import EntityType, ReportStatus
 from flick_admin.db.reports import about_post
 from flick_admin.db.tallies import REPORTS, CommentCollege, PostCollege
@@ -262,12 +263,16 @@ def _holder_name(side) -> sa.ScalarSelect:
 
 
 def entity_history(entity_type: EntityType, entity_id: str, limit: int = HISTORY_LIMIT) -> list[Any]:
-    """An item's audit rows, newest first, with the names their wording needs (one statement)."""
+    """An item's audit rows, newest first, with the names their wording needs and the row
+    that reverted each, if any (so a reverted row links to its revert instead of offering
+    "Revert" again) — one statement."""
+    dialect = db.session.get_bind().dialect.name
     return db.session.execute(
         sa.select(Log.id, Log.occured_at, Log.action, Log.actor_id, Log.actor_type, Log.reason,
                   Log.before, Log.after, Log.metadata_, Auth.email.label("actor_email"),
                   _holder_name(Log.before).label("before_holder"),
-                  _holder_name(Log.after).label("after_holder"))
+                  _holder_name(Log.after).label("after_holder"),
+                  revert_of(Log.id, dialect).label("reverted_by"))
         .outerjoin(Auth, Auth.id == Log.actor_id)
         .where(Log.entity_type == entity_type.value, Log.entity_id == entity_id)
         .order_by(Log.occured_at.desc(), Log.id.desc())

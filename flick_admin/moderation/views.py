@@ -11,12 +11,13 @@ import uuid
 
 from flask import abort, flash, jsonify, request, url_for
 from flask_admin import expose
+from flask_login import current_user
 
 from flick_admin import four_eyes, reliability, scope
 from flick_admin.extensions import db
 from flick_admin.permissions import Permission, has_permission, requires
 from flick_admin.db.enums import TOPICS
-from flick_admin.moderation import claims, priority, queries, report_queue, sanctions, services, unlinked
+from flick_admin.moderation import claims, live, priority, queries, report_queue, sanctions, services, unlinked
 from flick_admin.moderation.filters import (
     COMMENT_STATES,
     POST_SORTS,
@@ -131,6 +132,13 @@ class ReportsView(SecureView):
         return self.render("moderation/reporters.html", rows=priority.low_reliability(),
                            cap=priority.LOW_SHOWN, min_decided=reliability.LOW_MIN_DECIDED,
                            share=round(reliability.LOW_SHARE * 100))
+
+    @expose("/changes")
+    @requires(Permission.CONTENT_READ)
+    def changes(self):
+        """What became of a queue page's rows since it was drawn (its script asks every
+        few seconds): one statement, read with the session."""
+        return jsonify(live.changes(current_user.id))
 
     @expose("/unlinked/ignore", methods=["POST"])
     @requires(Permission.CONTENT_MODERATE)

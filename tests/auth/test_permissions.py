@@ -31,6 +31,7 @@ MATRIX: dict[str, tuple[str, str, int]] = {
     # Moderation. Allowed POSTs without a form answer 400 (no reason given); detail pages
     # of a random id answer 404 — anything but 403 proves the role got through.
     "reports.index": (Permission.CONTENT_READ, "GET", 200),
+    "reports.changes": (Permission.CONTENT_READ, "GET", 200),
     "reports.act": (Permission.CONTENT_MODERATE, "POST", 400),
     "reports.bulk": (Permission.CONTENT_MODERATE, "POST", 400),
     "reports.ignore_unlinked": (Permission.CONTENT_MODERATE, "POST", 400),

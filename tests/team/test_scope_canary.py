@@ -211,8 +211,13 @@ def _filter_values(p: Planted) -> dict[str, tuple[type, dict[str, tuple[str, ...
         "college_requests.index": (RequestFilters, {"status": REQUEST_STATUSES}),
         "banned_words.index": (WordFilters, {"q": ("canary",), "severity": ("mild", "moderate", "severe"),
                                              "mode": ("strict", "plain")}),
-        "search.index": (None, {"q": (t["q"], "cnry", p.markers.tag, t["post"], t["college"], "in_")}),
-        "search.suggest": (None, {"q": (t["q"], "cnry", p.markers.tag, t["post"], t["college"], "in_")}),
+        # The live queue's poll, asked about every post and comment (inside and outside).
+        "reports.changes": (None, {"ids": (",".join([f"post:{i}" for i in p.ids["post_id"]]
+                                                    + [f"comment:{i}" for i in p.ids["comment_id"]]),),
+                                   "status": tuple(s.value for s in ReportStatus)}),
+        "search.index": (None, {"q": (t["q"], "cnry", p.markers.tag, t["post"], t["post"][:8], t["college"], "in_")}),
+        "search.suggest": (None, {"q": (t["q"], "cnry", p.markers.tag, t["post"], t["post"][:8], t["college"],
+                                        "in_")}),
     }
 
 
