@@ -18,8 +18,8 @@ from flick_admin.audit.context import client_ip, user_agent
 from flick_admin import four_eyes, scope
 from flick_admin.db.auth import Auth, Session, StaffPreferences
 from flick_admin.db.reports import ContentReport
-from flick_admin.db.team import Proposal, SavedView, StaffScope
-from flick_admin.permissions import ROLE_PERMISSIONS
+from flick_admin.db.team import Escalation, Proposal, SavedView, StaffScope
+from flick_admin.permissions import ROLE_PERMISSIONS, Permission
 from flick_admin.db.base import utcnow
 from flick_admin.db.transaction import require_unit
 from flick_admin.extensions import db
@@ -67,6 +67,25 @@ def pending_reports_capped():
     return sa.case((limited, sa.null()), else_=everything)
 
 
+def _roles_with(permission: Permission) -> list[str]:
+    return [r.value for r, held in ROLE_PERMISSIONS.items() if permission in held]
+
+
+def escalations_capped():
+    """How many items wait in the Escalated view, to PENDING_CAP at most, for those who
+    work it (a role that does, or a moderator who opted in): the navigation's badge, in the
+    session's statement (``admin_staff_preferences`` is joined there). NULL for everyone
+    else, and for a college-scoped member (the number covers every college)."""
+    waiting = sa.select(sa.literal(1)).select_from(Escalation).limit(PENDING_CAP).subquery()
+    everything = sa.select(sa.func.count()).select_from(waiting).scalar_subquery()
+    role = (sa.select(Auth.role).where(Auth.id == Session.user_id).correlate(Session).scalar_subquery())
+    works = sa.or_(role.in_(_roles_with(Permission.ESCALATIONS_WORK)),
+                   sa.and_(StaffPreferences.escalations.is_(True),
+                           role.in_(_roles_with(Permission.CONTENT_MODERATE))))
+    limited = sa.exists().where(StaffScope.user_id == Session.user_id).correlate(Session)
+    return sa.case((limited, sa.null()), (works, everything), else_=sa.null())
+
+
 def proposals_waiting_for(now):
     """Proposals the session's staff member could approve: waiting, unexpired, someone
     else's, needing a permission their role has (the navigation's badge; the same
@@ -101,7 +120,8 @@ def find_live_session(raw_token: str | None) -> tuple | None:
     stmt = (
         sa.select(Session, pending_reports_capped().label("pending"), StaffPreferences,
                   proposals_waiting_for(now).label("proposals"), has_saved_views().label("views"),
-                  scope.column_of_session(Session.user_id).label("scope"))
+                  scope.column_of_session(Session.user_id).label("scope"),
+                  escalations_capped().label("escalated"))
         .outerjoin(StaffPreferences, StaffPreferences.user_id == Session.user_id)
         .where(Session.token == token_digest(raw_token))
         .where(Session.id.startswith(SESSION_ID_PREFIX))
@@ -111,7 +131,7 @@ def find_live_session(raw_token: str | None) -> tuple | None:
     )
     found = db.session.execute(stmt).first()
     return None if found is None else (found[0], int(found[1] or 0), found[2], int(found[3] or 0),
-                                       bool(found[4]), scope.parse(found[5]))
+                                       bool(found[4]), scope.parse(found[5]), int(found[6] or 0))
 
 
 TOUCH_EVERY = timedelta(seconds=60)

@@ -18,7 +18,7 @@ from flick_admin.db.reports import about_comment, about_post, subject_id, subjec
 from flick_admin.db.enums import EntityType
 from flick_admin.db.replica import reader
 from flick_admin.db.team import Claim
-from flick_admin.moderation import claims
+from flick_admin.moderation import claims, escalations, notes
 from flick_admin.moderation.filters import ReportFilters
 from flick_admin.moderation.queries import EXCERPT, SANCTION_ACTIONS, college_match
 from flick_admin.pagination import Page, paginate
@@ -52,7 +52,9 @@ def _narrowed(stmt: sa.Select, report, f: ReportFilters) -> sa.Select:
         stmt = stmt.where(report.id.in_(tallies.reports_of_colleges(scope.college_ids(), f.status)))
     if f.claim:
         stmt = stmt.where(_claim_condition(report, f))
-    return stmt
+    # Escalated items wait in their own view, not in the ordinary queue.
+    waiting = escalations.escalated(subject_id(report))
+    return stmt.where(waiting if f.escalated else ~waiting)
 
 
 def _claim_condition(report, f: ReportFilters):
@@ -135,6 +137,11 @@ def _past_sanctions():
             .correlate(PlatformUser).scalar_subquery())
 
 
+def _team_columns(stmt: sa.Select, kind: str, target) -> sa.Select:
+    """The item's newest internal note and its escalation, in the targets' statement."""
+    return escalations.with_escalation(stmt.add_columns(*notes.latest_columns(kind, target)), kind, target)
+
+
 def report_targets(post_ids: list[uuid.UUID], comment_ids: list[uuid.UUID]) -> dict[uuid.UUID, Any]:
     """The page's posts and comments, with author, college, the author's ban and past
     sanctions: one statement for both kinds."""
@@ -152,7 +159,7 @@ def report_targets(post_ids: list[uuid.UUID], comment_ids: list[uuid.UUID]) -> d
             .outerjoin(Auth, Auth.id == PlatformUser.auth_id)
             .outerjoin(College, College.id == PlatformUser.college_id)
             .where(Post.id.in_(post_ids)))
-        selects[-1] = claims.with_holder(selects[-1], "post", Post.id)
+        selects[-1] = _team_columns(claims.with_holder(selects[-1], "post", Post.id), "post", Post.id)
     if comment_ids:
         # A comment's row is titled by its post, unless that post is outside the scope.
         post_author = sa.orm.aliased(PlatformUser)
@@ -169,7 +176,7 @@ def report_targets(post_ids: list[uuid.UUID], comment_ids: list[uuid.UUID]) -> d
             .where(Comment.id.in_(comment_ids)))
         if scope.limited():
             selects[-1] = selects[-1].outerjoin(post_author, post_author.id == Post.posted_by_id)
-        selects[-1] = claims.with_holder(selects[-1], "comment", Comment.id)
+        selects[-1] = _team_columns(claims.with_holder(selects[-1], "comment", Comment.id), "comment", Comment.id)
     if not selects:
         return {}
     stmt = selects[0] if len(selects) == 1 else sa.union_all(*selects)
