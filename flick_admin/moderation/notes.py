@@ -157,13 +157,18 @@ def delete(note_id: uuid.UUID) -> Outcome:
 def latest_columns(kind: str, target) -> list[Any]:
     """The newest note on each row's item and who wrote it, as two columns of a statement
     over posts or comments (the report queue's targets: no extra statement)."""
-    mine = sa.orm.aliased(Note)  # not correlated to the outer statements' notes
-    newest = (sa.select(mine.id).where(mine.target_type == kind, mine.target_id == target)
-              .order_by(mine.created_at.desc(), mine.id.desc()).limit(1).scalar_subquery())
-    body = sa.select(Note.body).where(Note.id == newest).scalar_subquery()
-    by = (sa.select(sa.func.coalesce(sa.func.nullif(sa.func.trim(Auth.name), ""), Auth.email))
-          .select_from(Note).join(Auth, Auth.id == Note.author_id)
-          .where(Note.id == newest).scalar_subquery())
+    # Each a scalar subquery directly inside the statement, so that it correlates to the
+    # row's post or comment.
+    def newest(column, *joins):
+        stmt = sa.select(column).select_from(Note)
+        for table, on in joins:
+            stmt = stmt.join(table, on)
+        return (stmt.where(Note.target_type == kind, Note.target_id == target)
+                .order_by(Note.created_at.desc(), Note.id.desc()).limit(1).scalar_subquery())
+
+    body = newest(Note.body)
+    by = newest(sa.func.coalesce(sa.func.nullif(sa.func.trim(Auth.name), ""), Auth.email),
+                (Auth, Auth.id == Note.author_id))
     return [body.label("latest_note"), by.label("latest_note_by")]
 
 

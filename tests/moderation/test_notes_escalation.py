@@ -268,6 +268,11 @@ def test_the_queue_keeps_its_statement_budget_with_notes_and_escalations(client,
         with count_queries() as counted:
             assert client.get(url).status_code == 200
         assert counted.n <= 5, (url, counted.statements)
+    # Each row shows its own item's newest note.
+    queue = client.get("/reports/").get_data(as_text=True)
+    rows = [row for row in queue.split('<tr class="kb-row"')[1:]]
+    assert sorted(row.split("Staff note by ")[1].split(": ")[1].split('"')[0] for row in rows) == [
+        "note 0", "note 2", "note 4"]
 
 
 # --- the triage role -------------------------------------------------------------------------------
