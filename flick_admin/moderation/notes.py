@@ -104,14 +104,13 @@ def add(kind: str, ident: str, body: str | None) -> Outcome:
     me = _me()
     with transaction() as session:
         target_id, entity, entity_id, label = _item(session, kind, ident)
-        note = Note(id=uuid.uuid4(), target_type=kind, target_id=target_id, author_id=me, body=body,
-                    created_at=utcnow())
-        session.add(note)
-        session.flush()
+        note_id = uuid.uuid4()
         log = record(AuditAction.NOTE_ADDED, entity_type=entity, entity_id=entity_id,
                      after={"note_characters": len(body)},
-                     metadata={"label": label, "note_id": str(note.id)})
-        note.log_id = log.id
+                     metadata={"label": label, "note_id": str(note_id)})
+        session.add(Note(id=note_id, target_type=kind, target_id=target_id, author_id=me, body=body,
+                         created_at=utcnow(), log_id=log.id))
+        session.flush()
     return Outcome(True, "Your note is saved. Only staff can read it.")
 
 
