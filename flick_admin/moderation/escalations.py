@@ -57,10 +57,10 @@ def _comment(text: str | None, what: str) -> str:
 
 def escalate(kind: str, target_id: uuid.UUID, comment: str | None) -> Outcome:
     """Hand the item to senior staff with a comment (acting twice: "already escalated")."""
-    comment = _comment(comment, "an escalation")
     me = current_actor().id
     with transaction() as session:
-        entity, label = _item(session, kind, target_id)
+        entity, label = _item(session, kind, target_id)  # outside the scope: 404 first
+        comment = _comment(comment, "an escalation")
         dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
         added = session.execute(
             dialect.insert(Escalation).values(target_type=kind, target_id=target_id, escalated_by_id=me,

@@ -99,11 +99,12 @@ def _note_item(session: Session, note: Note) -> tuple[EntityType, str, str]:
 
 
 def add(kind: str, ident: str, body: str | None) -> Outcome:
-    """Leave a note on a post, comment or student (one unit with its audit row)."""
-    body = clean_body(body)
+    """Leave a note on a post, comment or student (one unit with its audit row). An item
+    outside the member's colleges is a 404 before anything else is checked."""
     me = _me()
     with transaction() as session:
         target_id, entity, entity_id, label = _item(session, kind, ident)
+        body = clean_body(body)
         note_id = uuid.uuid4()
         log = record(AuditAction.NOTE_ADDED, entity_type=entity, entity_id=entity_id,
                      after={"note_characters": len(body)},
@@ -126,10 +127,10 @@ def _own(session: Session, note_id: uuid.UUID, me: str) -> tuple[Note, EntityTyp
 
 
 def edit(note_id: uuid.UUID, body: str | None) -> Outcome:
-    body = clean_body(body)
     me = _me()
     with transaction() as session:
         note, entity, entity_id, label = _own(session, note_id, me)
+        body = clean_body(body)
         if note.body == body:
             return Outcome(False, "The note is unchanged.")
         before = len(note.body)

@@ -39,10 +39,10 @@ MATRIX: dict[str, tuple[str, str, int]] = {
     "reports.hold_own": (Permission.CONTENT_TRIAGE, "POST", 404),
     # Internal notes and escalation: triage writes and escalates; only deciders de-escalate.
     "team.index": (Permission.CONTENT_READ, "GET", 303),
-    "team.add_note": (Permission.CONTENT_TRIAGE, "POST", 400),
-    "team.edit_note": (Permission.CONTENT_TRIAGE, "POST", 400),
+    "team.add_note": (Permission.CONTENT_TRIAGE, "POST", 404),
+    "team.edit_note": (Permission.CONTENT_TRIAGE, "POST", 404),
     "team.delete_note": (Permission.CONTENT_TRIAGE, "POST", 404),
-    "team.escalate": (Permission.CONTENT_TRIAGE, "POST", 400),
+    "team.escalate": (Permission.CONTENT_TRIAGE, "POST", 404),
     "team.de_escalate": (Permission.CONTENT_MODERATE, "POST", 404),
     "reports.assign_form": (Permission.CONTENT_MODERATE, "GET", 404),
     "posts.index": (Permission.CONTENT_READ, "GET", 200),
