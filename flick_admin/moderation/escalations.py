@@ -2,7 +2,8 @@
 
 An escalated item leaves the ordinary report queue for the "Escalated" view
 (``/reports/?escalated=1``), which admins work, and moderators who opt in on their
-account page. Staff who sort the queue (triage, moderators, admins) escalate; staff who
+account page. Escalating ends the escalator's own claim on the item (senior staff can act
+at once); a colleague's claim stays. Staff who sort the queue (triage, moderators, admins) escalate; staff who
 decide (``content:moderate``) end it — by "De-escalate" (back to the ordinary queue), or
 by any decision on the item (ban, shadow-ban, ignore, …), which ends it in the
 decision's transaction with its own audit row. A revert of that decision does not
@@ -25,7 +26,7 @@ from flick_admin.audit.recorder import current_actor, record
 from flick_admin.db import Auth, Comment, Post
 from flick_admin.db.base import utcnow
 from flick_admin.db.enums import EntityType
-from flick_admin.db.team import Escalation
+from flick_admin.db.team import Claim, Escalation
 from flick_admin.db.transaction import transaction
 from flick_admin.outcomes import Outcome
 from flick_admin.refusals import InvalidInput, NotFound
@@ -68,9 +69,15 @@ def escalate(kind: str, target_id: uuid.UUID, comment: str | None) -> Outcome:
             .on_conflict_do_nothing().returning(Escalation.target_id)).first()
         if added is None:
             return Outcome(False, f"This {kind} is already escalated; nothing was changed.")
+        # Handing it on: one's own claim ends, so senior staff can act on it at once.
+        released = session.execute(sa.delete(Claim).where(Claim.target_type == kind, Claim.target_id == target_id,
+                                                          Claim.holder_id == me)
+                                   .returning(Claim.holder_id)).first() is not None
         record(AuditAction.CONTENT_ESCALATED, entity_type=entity, entity_id=target_id,
-               after={"escalated": True}, reason=comment, metadata={"label": label})
-    return Outcome(True, f"Escalated: the {kind} now waits in the Escalated view.")
+               after={"escalated": True}, reason=comment,
+               metadata={"label": label, **({"released_claim": True} if released else {})})
+    return Outcome(True, f"Escalated: the {kind} now waits in the Escalated view"
+                         + (", and your claim on it is released." if released else "."))
 
 
 def de_escalate(kind: str, target_id: uuid.UUID, comment: str | None) -> Outcome:

@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from flick_admin.db import Auth, Post
-from flick_admin.db.team import Escalation, Note, StaffScope
+from flick_admin.db.team import Claim, Escalation, Note, StaffScope
 from tests import factories
 from tests.conftest import audit_rows
 
@@ -209,7 +209,8 @@ def test_a_refused_decision_keeps_the_escalation(client, dbs, login_as):
     post = factories.PostFactory()
     factories.ReportFactory(post=post)
     _escalate(client, "post", post.id)
-    client.post(f"/reports/post/{post.id}/claim")
+    login_as("moderator", name="Other")
+    client.post(f"/reports/post/{post.id}/claim")  # a colleague holds it: acting is refused
     login_as("admin")
     assert client.post(f"/posts/{post.id}/act", data={**BAN, "state": "b0s0"}).status_code == 409
     assert len(_escalations(dbs)) == 1
@@ -300,14 +301,17 @@ def test_triage_sorts_but_never_decides(client, dbs, login_as):
     ]
     assert [r.status_code for r in refused] == [403] * len(refused)
     assert audit_rows(dbs) == []
-    # Claim, note and escalate are theirs.
+    # Claim, release, note and escalate are theirs (escalating ends their own claim).
+    assert client.post(f"/reports/post/{post.id}/claim").status_code == 303
+    assert client.post(f"/reports/post/{post.id}/release").status_code == 303
     assert client.post(f"/reports/post/{post.id}/claim").status_code == 303
     assert _note(client, "post", post.id, "Looks like spam, escalating").status_code == 303
     assert _escalate(client, "post", post.id).status_code == 303
-    assert client.post(f"/reports/post/{post.id}/release").status_code == 303
     actions = [r.action for r in audit_rows(dbs)]
-    assert actions == ["admin:claimed:content", "admin:added:note", "admin:escalated:content",
-                       "admin:released:content"]
+    assert actions == ["admin:claimed:content", "admin:released:content", "admin:claimed:content",
+                       "admin:added:note", "admin:escalated:content"]
+    assert audit_rows(dbs)[-1].metadata_["released_claim"] is True
+    assert dbs.scalars(sa.select(Claim)).all() == []
     assert {r.actor_type for r in audit_rows(dbs)} == {"triage"}
     dbs.expire_all()
     assert dbs.get(Post, post.id).is_banned is False
