@@ -312,7 +312,7 @@ class UsersView(SecureView):
 
 def register(admin) -> None:
     admin.add_view(ReportsView(name="Reports", endpoint="reports", url="/reports"))
-    team_views.register(admin)  # "Escalated" right after the queue in the navigation
+    team_views.register(admin)  # "Escalated" first in the Moderation menu
     admin.add_view(PostsView(name="Posts", endpoint="posts", url="/posts", category="Moderation"))
     admin.add_view(CommentsView(name="Comments", endpoint="comments", url="/comments",
                                 category="Moderation"))

@@ -29,6 +29,7 @@ DEMO_STAFF = (
     ("admin", "admin@flick.demo"),
     ("superadmin", "superadmin@flick.demo"),
     ("auditor", "auditor@flick.demo"),
+    ("triage", "triage@flick.demo"),
 )
 CHUNK = 5000
 
