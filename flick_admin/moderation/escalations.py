@@ -5,7 +5,7 @@ An escalated item leaves the ordinary report queue for the "Escalated" view
 account page. Escalating ends the escalator's own claim on the item (senior staff can act
 at once); a colleague's claim stays. Staff who sort the queue (triage, moderators, admins) escalate; staff who
 decide (``content:moderate``) end it — by "De-escalate" (back to the ordinary queue), or
-by any decision on the item (ban, shadow-ban, ignore, …), which ends it in the
+by any decision on the item (ban, shadow-ban, ignore, a revert …), which ends it in the
 decision's transaction with its own audit row. A revert of that decision does not
 escalate the item again: the revert puts the content and its reports back, and the item
 returns to the ordinary queue (escalate it again if it still needs senior eyes).

@@ -330,3 +330,16 @@ def test_staff_management_assigns_the_triage_role(client, dbs, login_as):
     assert client.post("/staff/new", data={"email": "sorter@flick.test", "role": "triage",
                                            "handover": "invite"}).status_code == 303
     assert dbs.scalar(sa.select(Auth.role).where(Auth.email == "sorter@flick.test")) == "triage"
+
+
+def test_a_revert_is_a_decision_too_and_ends_a_later_escalation(client, dbs, login_as):
+    login_as("moderator")
+    post = factories.PostFactory()
+    factories.ReportFactory(post=post)
+    client.post(f"/reports/post/{post.id}/act", data={**BAN, "action": "ignore", "state": "b0s0"})
+    [ignored] = audit_rows(dbs, action="admin:updated:report:status")
+    _escalate(client, "post", post.id)  # escalated after the decision: it does not block the revert
+    assert client.post(f"/revert/{ignored.id}", data={"reason_choice": "Spam or scam"}).status_code == 303
+    assert _escalations(dbs) == []
+    [ended] = audit_rows(dbs, action="admin:de-escalated:content")
+    assert ended.metadata_["ended_by"] == "reports moved"
