@@ -14,8 +14,6 @@ returns to the ordinary queue (escalate it again if it still needs senior eyes).
 from __future__ import annotations
 
 import uuid
-from typing import Any
-
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -132,9 +130,3 @@ def escalated(target_id_column) -> sa.ColumnElement:
     """Whether the report's item is escalated (by the target id, like the claims)."""
     return sa.exists().where(Escalation.target_id == target_id_column)
 
-
-def describe(row: Any) -> str | None:
-    """ "escalated by Lee, 3 h ago: …" for a row read with ``with_escalation``."""
-    if row is None or getattr(row, "escalated_at", None) is None:
-        return None
-    return f"escalated by {row.escalated_by or 'a former staff member'}"
