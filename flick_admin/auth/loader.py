@@ -16,7 +16,7 @@ def load_staff_from_cookie(_request):
     found = find_live_session(request.cookies.get(current_app.config["AUTH_COOKIE_NAME"]), rider)
     if found is None:
         return None
-    row, pending, preferences, proposals, views, colleges, removal_reasons, riding = found
+    row, pending, preferences, proposals, views, colleges, removal_reasons, escalated, riding = found
     user = row.user
     # Role and ban are read from the database on every request: a demotion or a ban
     # takes effect at once.
@@ -25,6 +25,7 @@ def load_staff_from_cookie(_request):
     g.staff_session = row
     g.pending_reports = pending
     g.waiting_proposals = proposals
+    g.escalated_items = escalated
     g.has_saved_views = views
     g.staff_scope = colleges
     g.removal_reasons = removal_reasons

@@ -19,8 +19,8 @@ from flick_admin import four_eyes, scope
 from flick_admin.db import read_limit
 from flick_admin.db.auth import Auth, Session, StaffPreferences
 from flick_admin.db.reports import ContentReport
-from flick_admin.db.team import Proposal, SavedView, StaffScope
-from flick_admin.permissions import ROLE_PERMISSIONS
+from flick_admin.db.team import Escalation, Proposal, SavedView, StaffScope
+from flick_admin.permissions import ROLE_PERMISSIONS, Permission
 from flick_admin.reasons import catalogue
 from flick_admin.db.base import utcnow
 from flick_admin.db.transaction import require_unit
@@ -67,6 +67,25 @@ def pending_reports_capped():
     everything = sa.select(sa.func.count()).select_from(waiting).scalar_subquery()
     limited = sa.exists().where(StaffScope.user_id == Session.user_id).correlate(Session)
     return sa.case((limited, sa.null()), else_=everything)
+
+
+def _roles_with(permission: Permission) -> list[str]:
+    return [r.value for r, held in ROLE_PERMISSIONS.items() if permission in held]
+
+
+def escalations_capped():
+    """How many items wait in the Escalated view, to PENDING_CAP at most, for those who
+    work it (a role that does, or a moderator who opted in): the navigation's badge, in the
+    session's statement (``admin_staff_preferences`` is joined there). NULL for everyone
+    else, and for a college-scoped member (the number covers every college)."""
+    waiting = sa.select(sa.literal(1)).select_from(Escalation).limit(PENDING_CAP).subquery()
+    everything = sa.select(sa.func.count()).select_from(waiting).scalar_subquery()
+    role = (sa.select(Auth.role).where(Auth.id == Session.user_id).correlate(Session).scalar_subquery())
+    works = sa.or_(role.in_(_roles_with(Permission.ESCALATIONS_WORK)),
+                   sa.and_(StaffPreferences.escalations.is_(True),
+                           role.in_(_roles_with(Permission.CONTENT_MODERATE))))
+    limited = sa.exists().where(StaffScope.user_id == Session.user_id).correlate(Session)
+    return sa.case((limited, sa.null()), (works, everything), else_=sa.null())
 
 
 def proposals_waiting_for(now):
@@ -121,12 +140,14 @@ def find_live_session(raw_token: str | None, rider=None) -> tuple | None:
         badges = [pending_reports_capped().label("pending"), StaffPreferences,
                   proposals_waiting_for(now).label("proposals"), has_saved_views().label("views")]
         offered = catalogue.column_of_session()
+        escalated = escalations_capped()
     else:
         badges = [sa.null().label("pending"), StaffPreferences, sa.null().label("proposals"),
                   sa.false().label("views")]
         offered = sa.null()
+        escalated = sa.null()
     columns = [Session, *badges, scope.column_of_session(Session.user_id).label("scope"),
-               offered.label("removal_reasons")]
+               offered.label("removal_reasons"), escalated.label("escalated")]
     params: dict = {}
     if rider is not None:
         column, params = rider(digest)
@@ -148,7 +169,8 @@ def find_live_session(raw_token: str | None, rider=None) -> tuple | None:
     if found is None:
         return None
     return (found[0], int(found[1] or 0), found[2], int(found[3] or 0), bool(found[4]),
-            scope.parse(found[5]), catalogue.parse(found[6]), found[7] if rider is not None else None)
+            scope.parse(found[5]), catalogue.parse(found[6]), int(found[7] or 0),
+            found[8] if rider is not None else None)
 
 
 TOUCH_EVERY = timedelta(seconds=60)

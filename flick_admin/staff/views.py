@@ -44,13 +44,15 @@ class AccountView(SecureView):
         return self.render("account/index.html", sessions=account.own_sessions(_me()),
                            current_id=g.staff_session.id, enrolled=two_factor.enrolled(_me()),
                            zones=preferences.zones(), themes=preferences.THEMES,
-                           time_zone=g.preferences.time_zone, theme=g.preferences.theme)
+                           time_zone=g.preferences.time_zone, theme=g.preferences.theme,
+                           escalations=g.preferences.escalations)
 
     @expose("/preferences", methods=["POST"])
     @requires(SIGNED_IN)
     def preferences(self):
         validated(FlaskForm())
-        outcome = preferences.update(_me(), request.form.get("time_zone"), request.form.get("theme"))
+        outcome = preferences.update(_me(), request.form.get("time_zone"), request.form.get("theme"),
+                                     escalations=request.form.get("escalations") == "y")
         flash(outcome.message, "success" if outcome.changed else "info")
         return redirect(url_for(".index"), code=303)
 
