@@ -17,7 +17,7 @@ from flick_admin.db.base import UUID
 from flick_admin.db.migration_helpers import is_postgres
 
 revision = "0018"
-down_revision = "0016_college_delete_function"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 
