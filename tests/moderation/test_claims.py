@@ -207,12 +207,12 @@ def committed_item(app):
         engine = db.engine
     tag = uuid.uuid4().hex
     ids = {"college": uuid.uuid4(), "post": uuid.uuid4(), "user": uuid.uuid4(), "auth": f"claim-{tag}",
-           "mods": [f"mod-a-{tag}", f"mod-b-{tag}"]}
+           "mods": [f"mod-a-{tag}", f"mod-b-{tag}"], "assignees": [f"mod-c-{tag}", f"mod-d-{tag}"]}
     with orm.Session(engine) as s:
         s.add(College(id=ids["college"], name="Claim College", email_domain=f"{tag}.edu",
                       city="Pune", state="MH"))
         s.add(Auth(id=ids["auth"], name="author", email=f"{tag}@claim.edu", role="user"))
-        for mod in ids["mods"]:
+        for mod in [*ids["mods"], *ids["assignees"]]:
             s.add(Auth(id=mod, name=mod, email=f"{mod}@flick.test", role="moderator"))
         s.flush()
         s.add(PlatformUser(id=ids["user"], auth_id=ids["auth"], username=tag[:20], college_id=ids["college"]))
@@ -228,7 +228,7 @@ def committed_item(app):
             s.execute(sa.delete(Notification).where(Notification.receiver_id == str(ids["user"])))
             s.execute(sa.delete(Post).where(Post.id == ids["post"]))
             s.execute(sa.delete(PlatformUser).where(PlatformUser.id == ids["user"]))
-            s.execute(sa.delete(Auth).where(Auth.id.in_([ids["auth"], *ids["mods"]])))
+            s.execute(sa.delete(Auth).where(Auth.id.in_([ids["auth"], *ids["mods"], *ids["assignees"]])))
             s.execute(sa.delete(College).where(College.id == ids["college"]))
             s.commit()
 
@@ -303,8 +303,10 @@ def test_two_concurrent_assignments_of_an_unclaimed_item_one_wins_the_other_gets
                 login_user(mods[index])
                 try:
                     barrier.wait(timeout=10)
-                    # Each assigns it to the other moderator.
-                    results[index] = claims.assign("post", ids["post"], mods[1 - index].id, f"round {round_}")
+                    # Each gives it to a different third colleague: whichever runs first (at
+                    # the same instant, or one after the other on a busy machine), the other
+                    # finds it held by someone else — never two assignments.
+                    results[index] = claims.assign("post", ids["post"], ids["assignees"][index], f"round {round_}")
                 except Exception as exc:  # the test inspects what each side got
                     results[index] = exc
                 finally:
