@@ -23,6 +23,7 @@ LABELS: dict[str, dict[str, str]] = {
     # What a permission lets one do, for "needs the right to …" (the values of permissions.Permission).
     "permission": {"content:read": "read content", "content:moderate": "moderate content",
                    "content:triage": "claim, note and escalate",
+                   "escalations:work": "work the escalated items",
                    "colleges:manage": "manage colleges", "feedback:manage": "manage feedback",
                    "audit:read": "read the audit log",
                    "audit:read-private": "read sign-ins and staff management",
