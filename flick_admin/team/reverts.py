@@ -125,6 +125,13 @@ def revertible(log: Any) -> bool:
     return getattr(log, "action", None) in REVERSIBLE and not _meta(log).get("reverts")
 
 
+def changes_item(log: Any) -> bool:
+    """Whether an audit row changed its item (a staff or system action other than holding
+    or a note): an earlier decision on the item can no longer be reverted safely."""
+    action = getattr(log, "action", None) or ""
+    return action.startswith(("admin:", "system:")) and action not in HOLDING
+
+
 def _check_scope(session: Session, rows: list[Log]) -> None:
     """A college-scoped moderator reverts only what is about their colleges' students."""
     if not scope.limited():

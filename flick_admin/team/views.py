@@ -172,5 +172,6 @@ def register(admin) -> None:
     admin.add_view(ProposalsView(name="Approvals", endpoint="proposals", url="/proposals",
                                  category="Moderation"))
     admin.app.jinja_env.globals["revertible"] = reverts.revertible
+    admin.app.jinja_env.globals["changes_item"] = reverts.changes_item
     admin.app.jinja_env.globals["has_permission"] = has_permission
     admin.app.jinja_env.globals["four_eyes"] = four_eyes.required

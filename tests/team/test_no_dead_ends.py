@@ -150,3 +150,20 @@ def test_a_refused_new_staff_account_keeps_what_was_typed(client, dbs, login_as)
         assert 'data-testid="create-error"' in page and 'value="Dana Cruz"' in page
         assert '<option value="auditor" selected>' in page and '<option value="password" selected>' in page
     assert not audit_rows(dbs, action="admin:created:admin:account")
+
+
+def test_a_decision_changed_since_offers_no_revert_in_the_history_but_its_newest_change_does(client, dbs, login_as):
+    """A revert of a decision the item has changed since is refused (it would undo the later
+    change too), so the history offers "Revert" only from the newest change down to the
+    first earlier change — holding and notes do not count."""
+    login_as("moderator")
+    post = factories.PostFactory()
+    client.post(f"/posts/{post.id}/act", data=BAN)
+    client.post(f"/posts/{post.id}/act", data={**BAN, "action": "unban"})
+    [ban] = audit_rows(dbs, action="admin:blocked:content")
+    [unban] = audit_rows(dbs, action="admin:unblocked:content")
+    history = client.get(f"/posts/{post.id}").get_data(as_text=True)
+    assert f"/revert/{unban.id}" in history
+    assert f"/revert/{ban.id}" not in history
+    # The refusal the link would have led to is still there for anyone who types the address.
+    assert client.post(f"/revert/{ban.id}", data=REASON).status_code == 409
