@@ -25,7 +25,7 @@ INSERT_ON = ("logs", "admin_audit_chain", "session", "auth", "account", "college
              "admin_staff_preferences", "admin_session_state", "notifications", "admin_post_pending", "admin_report_colleges",
              "admin_college_students", "admin_claims", "admin_proposals", "admin_saved_views",
              "admin_staff_scopes", "admin_post_colleges", "admin_comment_colleges", "admin_removal_reasons",
-             "admin_reporter_reliability")
+             "admin_reporter_reliability", "admin_item_priority")
 UPDATE_COLUMNS = {
     "posts": ("isBanned", "isShadowBanned", "updatedAt"),
     "comments": ("isBanned", "updatedAt"),
@@ -59,13 +59,14 @@ DELETE_ON = ("session", "branches", "college_branches", "banned_words", "feedbac
              "two_factor", "admin_totp_steps", "verification", "admin_session_state", "admin_post_pending",
              "admin_report_colleges", "admin_college_students", "admin_claims", "admin_saved_views", "admin_staff_scopes",
              "admin_post_colleges", "admin_comment_colleges", "admin_reporter_reliability",
+             "admin_item_priority",
              # A revert withdraws the "we decided" notification a reporter has not seen yet.
              "notifications")
 ADMIN_TABLES = ("admin_audit_chain", "admin_audit_checkpoints", "admin_totp_steps",
                 "admin_staff_preferences", "admin_session_state", "admin_tally_watermarks", "admin_post_pending",
                 "admin_report_colleges", "admin_college_students", "admin_claims", "admin_proposals",
                 "admin_saved_views", "admin_staff_scopes", "admin_post_colleges", "admin_comment_colleges",
-                "admin_removal_reasons", "admin_reporter_reliability", "alembic_version")
+                "admin_removal_reasons", "admin_reporter_reliability", "admin_item_priority", "alembic_version")
 TRAIL = ("logs", "admin_audit_chain", "admin_audit_checkpoints")
 COLLEGE_DELETE = "admin_delete_college(uuid)"
 NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
