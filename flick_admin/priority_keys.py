@@ -32,6 +32,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import FunctionElement
@@ -150,7 +151,13 @@ def refresh(session: Session, mark: datetime | None, high: datetime, items: Iter
     if not items:
         return
     session.execute(sa.delete(ItemPriority).where(ItemPriority.target_id.in_(items)))
-    session.execute(sa.insert(ItemPriority).from_select(COLUMNS, item_keys(mark, high, items)))
+    # Upserted: a concurrent decision may have written the same item meanwhile (its DELETE
+    # waited for ours, then this statement's snapshot sees what it committed).
+    dialect = session.get_bind().dialect.name
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(ItemPriority)
+    stmt = insert.from_select(COLUMNS, item_keys(mark, high, items))
+    session.execute(stmt.on_conflict_do_update(
+        index_elements=["target_id"], set_={c: getattr(stmt.excluded, c) for c in COLUMNS[1:]}))
 
 
 def added(session: Session, mark: datetime | None, low: datetime, high: datetime) -> None:

@@ -2,7 +2,8 @@
 kept like the other tallies (``flick_admin.priority_keys``), walked through an index so
 the priority queue's first page does not rank every pending item.
 
-It has its own watermark ('priority', NULL until the first ``tallies catch-up`` fills
+With two optional PostgreSQL indexes for the page (``QUEUE_INDEXES``): the authors'
+past sanctions, and the reports about nothing. It has its own watermark ('priority', NULL until the first ``tallies catch-up`` fills
 the table from a full count; until then every item is scored live, as before).
 
 Revision ID: 0022
@@ -13,6 +14,8 @@ import sqlalchemy as sa
 from alembic import op
 
 from flick_admin.db.base import UUID
+from flick_admin.db.migration_helpers import QUEUE_INDEXES, is_postgres
+from flick_admin.db.quoting import ident
 
 revision = "0022"
 down_revision = "0021"
@@ -34,8 +37,17 @@ def upgrade() -> None:
     op.create_index("ix_admin_item_priority_author", "admin_item_priority", ["author_id"])
     op.execute("INSERT INTO admin_tally_watermarks (name, through, updated_at) VALUES "
                "('priority', NULL, CURRENT_TIMESTAMP)")
+    # Optional, PostgreSQL only, built without locking Flick's tables (as 0021's).
+    if is_postgres():
+        with op.get_context().autocommit_block():
+            for name, table, keys, where in QUEUE_INDEXES:
+                op.execute(f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {ident(name)} ON {ident(table)} ({keys}) "
+                           f"WHERE {where}")
 
 
 def downgrade() -> None:
+    if is_postgres():
+        for name, *_rest in QUEUE_INDEXES:
+            op.execute(f"DROP INDEX IF EXISTS {ident(name)}")
     op.execute("DELETE FROM admin_tally_watermarks WHERE name = 'priority'")
     op.drop_table("admin_item_priority")

@@ -87,7 +87,8 @@ def test_kept_keys_follow_decisions_reverts_new_reports_and_sanctions(app, clien
     catch_up(app)
     keys = kept(dbs)
     assert set(keys) == {p.id for p in b["posts"]}
-    assert reconcile(app).exact
+    found = reconcile(app)
+    assert found.exact, found.lines()
     groups = queue(app, me)
     assert [g.target_id for g in groups if g.target_id in keys] and len(groups) == 6
     assert_explained_order(groups)
