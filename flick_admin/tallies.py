@@ -218,7 +218,10 @@ def reports_moved(session: Session, moved: Iterable[MovedReport], *, into_pendin
         return
     reliability.moved(session, mark, [(m.reporter_id, m.created_at, m.old, m.new)
                                       for m in moved if m.old is not None])
-    keys_mark = through(session, PRIORITY, lock="share")
+    # Exclusive: decisions rewrite the keys one after the other, each from a snapshot that
+    # holds every decision committed before it (concurrent ones touch the same items
+    # through shared reporters, and a key read before another's commit would be stale).
+    keys_mark = through(session, PRIORITY, lock="update")
     if keys_mark is not None:
         priority_keys.reports_moved(session, mark, keys_mark, [m.item for m in moved],
                                     [m.reporter_id for m in moved if m.old != m.new])
@@ -244,7 +247,7 @@ def reports_moved(session: Session, moved: Iterable[MovedReport], *, into_pendin
 def author_sanctioned(session: Session, author_id: uuid.UUID | None) -> None:
     """A student was banned or suspended (in this unit): their items' priority keys move."""
     mark = through(session, REPORTS, lock="share")
-    keys_mark = through(session, PRIORITY, lock="share")
+    keys_mark = through(session, PRIORITY, lock="update")  # as reports_moved
     priority_keys.author_sanctioned(session, mark, keys_mark, author_id)
 
 

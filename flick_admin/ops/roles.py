@@ -47,6 +47,7 @@ UPDATE_COLUMNS = {
     "admin_post_pending": ("pending",),
     "admin_college_students": ("students",),
     "admin_reporter_reliability": ("decided", "acted"),
+    "admin_item_priority": ("type", "key", "author_id", "college_id"),
     "admin_claims": ("holder_id", "claimed_at", "expires_at", "assigned_by_id", "note"),
     "admin_proposals": ("status", "decided_by_id", "decided_at", "decision_note"),
     "admin_saved_views": ("name", "query", "shared"),
