@@ -14,8 +14,11 @@ An item's priority adds up what predicts that it truly warrants action:
 The weights were fitted on the benchmark's planted ground truth (``bench/priority.py``;
 ``bench/README.md`` has the table). The age term is linear, so the order does not change
 while time passes: the page is sorted by the priority less the age term's growth since
-1970 (a fixed number per item), which a keyset cursor can page through. Items that
-another staff member holds sort after the free ones: they are not next for you.
+1970 (a fixed number per item), which a keyset cursor can page through. That number is
+kept per pending item (``flick_admin.priority_keys``), so the pending queue walks an index
+(``report_queue``); ``sort_key`` scores live what is not kept (reports since the keys'
+watermark, other statuses, the reason filter). Items that another staff member holds
+sort after the free ones: they are not next for you.
 """
 
 from __future__ import annotations
