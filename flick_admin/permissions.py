@@ -16,6 +16,10 @@ from flick_admin.db.enums import StaffRole
 class Permission(StrEnum):
     CONTENT_READ = "content:read"
     CONTENT_MODERATE = "content:moderate"
+    # Sorting the queue without deciding: claim and release, internal notes, escalate.
+    CONTENT_TRIAGE = "content:triage"
+    # Working the "Escalated" view by role (moderators opt in: a staff preference).
+    ESCALATIONS_WORK = "escalations:work"
     COLLEGES_MANAGE = "colleges:manage"
     FEEDBACK_MANAGE = "feedback:manage"
     AUDIT_READ = "audit:read"
@@ -30,11 +34,13 @@ class Permission(StrEnum):
 
 ROLE_PERMISSIONS: dict[StaffRole, frozenset[Permission]] = {
     StaffRole.MODERATOR: frozenset(
-        {Permission.CONTENT_READ, Permission.CONTENT_MODERATE, Permission.AUDIT_READ}
+        {Permission.CONTENT_READ, Permission.CONTENT_MODERATE, Permission.CONTENT_TRIAGE,
+         Permission.AUDIT_READ}
     ),
     StaffRole.ADMIN: frozenset(
         {
-            Permission.CONTENT_READ, Permission.CONTENT_MODERATE, Permission.COLLEGES_MANAGE,
+            Permission.CONTENT_READ, Permission.CONTENT_MODERATE, Permission.CONTENT_TRIAGE,
+            Permission.ESCALATIONS_WORK, Permission.COLLEGES_MANAGE,
             Permission.FEEDBACK_MANAGE, Permission.AUDIT_READ, Permission.AUDIT_EXPORT,
             Permission.OPERATIONS_READ, Permission.SHARED_VIEWS_MANAGE,
         }
@@ -44,12 +50,18 @@ ROLE_PERMISSIONS: dict[StaffRole, frozenset[Permission]] = {
         {Permission.CONTENT_READ, Permission.AUDIT_READ, Permission.AUDIT_READ_PRIVATE,
          Permission.AUDIT_EXPORT}
     ),
+    # Reads the queues and sorts them (claim, note, escalate); never bans, shadow-bans,
+    # ignores or sanctions.
+    StaffRole.TRIAGE: frozenset(
+        {Permission.CONTENT_READ, Permission.CONTENT_TRIAGE, Permission.AUDIT_READ}
+    ),
 }
 
 # Rank for "who may act on whom": higher may sanction lower, never the reverse.
 ROLE_RANK: dict[str, int] = {
     StaffRole.AUDITOR: 1,
     StaffRole.MODERATOR: 1,
+    StaffRole.TRIAGE: 1,
     StaffRole.ADMIN: 2,
     StaffRole.SUPERADMIN: 3,
 }

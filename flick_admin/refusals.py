@@ -16,6 +16,9 @@ class ActionRefused(Exception):
         # The form field the refusal is about, when it is about one: the page shows the
         # message next to that field and ties them together (aria-describedby).
         self.field = field
+        # An item another moderator holds, as (kind, id): the 409 page offers to take it
+        # over and leads back to it.
+        self.held: tuple | None = None
 
 
 class InvalidInput(ActionRefused):
@@ -57,3 +60,4 @@ class BatchItemFailed(ActionRefused):
         self.status = cause.status
         self.title = cause.title
         self.cause = cause
+        self.held = cause.held

@@ -15,6 +15,8 @@
   var pending = null;
 
   function boxes() { return Array.prototype.slice.call(document.querySelectorAll("[data-select]")); }
+  // A row someone else holds, or one already decided (live.js), leaves the selection.
+  function selectable() { return boxes().filter(function (box) { return !box.disabled; }); }
   function chosen() { return boxes().filter(function (box) { return box.checked; }); }
 
   function refreshCount() {
@@ -68,6 +70,8 @@
     form.submit();
   }
 
+  function nothingChosen(form) { return form.id === "decide" && !chosen().length; }
+
   function decide(form, button) {
     if (!toast || !button.dataset.verb) { send(form, button); return; }
     var n = form.id ? chosen().length : 1;
@@ -80,7 +84,8 @@
     toast.hidden = false;
     pending = { form: form, button: button, timer: window.setInterval(function () {
       left -= 1;
-      if (left <= 0) { var go = pending; window.clearInterval(go.timer); pending = null; text.textContent = button.dataset.verb + " " + what + "…"; send(go.form, go.button); }
+      if (left <= 0 && nothingChosen(form)) { cancelPending("Someone else took or decided every selected row: nothing was sent."); }
+      else if (left <= 0) { var go = pending; window.clearInterval(go.timer); pending = null; text.textContent = button.dataset.verb + " " + what + "…"; send(go.form, go.button); }
       else { show(); }
     }, 1000) };
   }
@@ -105,7 +110,7 @@
   boxes().forEach(function (box) { box.addEventListener("change", refreshCount); });
   if (selectAll) {
     selectAll.addEventListener("change", function () {
-      boxes().forEach(function (box) { box.checked = selectAll.checked; });
+      selectable().forEach(function (box) { box.checked = selectAll.checked; });
       refreshCount();
     });
   }
@@ -126,6 +131,7 @@
     }
     if (panel && panel.id === "decide" && button.form === panel && !chosen().length && active()) {
       var box = active().querySelector("[data-select]");
+      if (box && box.disabled) { if (counter) { counter.textContent = box.title || "This row cannot be selected now."; } return; }
       if (box) { box.checked = true; refreshCount(); }
     }
     if (typeof button.form.requestSubmit === "function") { button.form.requestSubmit(button); }
@@ -145,7 +151,7 @@
     else if ((key === "u" || key === "Escape") && pending) { cancelPending(); }
     else if (key === "Enter" && active() && active().dataset.open) { window.location = active().dataset.open; }
     else if (key === "r") { var r = (panel || active() || document).querySelector("[data-reason]"); if (r) { r.focus(); } }
-    else if (key === "x" && active()) { var box = active().querySelector("[data-select]"); if (box) { box.checked = !box.checked; refreshCount(); } }
+    else if (key === "x" && active()) { var box = active().querySelector("[data-select]"); if (box && !box.disabled) { box.checked = !box.checked; refreshCount(); } }
     else if (key === "n" || key === "p" || key === "b" || key === "s" || key === "i" || key === "o" || key === "c") { press(key); }
     else { return; }
     event.preventDefault();

@@ -59,7 +59,10 @@
       .then(function (found) {
         if (mine !== serial) { return; }
         render(found);
-        status.textContent = found.length ? found.length + " found; Enter opens the first." : "Nothing matches.";
+        var more = found.some(function (hit) { return hit.more; });
+        status.textContent = !found.length ? "Nothing matches."
+          : more ? "First " + found.length + " shown; more match (type more to narrow). Enter opens the first."
+          : found.length + " found; Enter opens the first.";
       })
       .catch(function () { status.textContent = "The search did not answer; try again."; });
   }

@@ -56,7 +56,7 @@ def test_demo_loads_data_and_one_login_per_role(app, client, dbs):
     finally:
         app.config["FOUR_EYES"] = saved
     assert result.exit_code == 0, result.output
-    for role in ("moderator", "admin", "superadmin", "auditor"):
+    for role in ("moderator", "admin", "superadmin", "auditor", "triage"):
         assert f"{role}@flick.demo" in result.output
     dbs.expire_all()
     assert dbs.scalar(sa.select(sa.func.count()).select_from(Post)) == 40 + 5  # 4N, and the reported ones

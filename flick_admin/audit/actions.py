@@ -26,6 +26,13 @@ class AuditAction(StrEnum):
     CONTENT_RELEASED = "admin:released:content"
     CONTENT_TAKEN_OVER = "admin:took-over:content"
     CONTENT_ASSIGNED = "admin:assigned:content"
+    # Handing an item to senior staff ("Escalated" view), and ending that.
+    CONTENT_ESCALATED = "admin:escalated:content"
+    CONTENT_DEESCALATED = "admin:de-escalated:content"
+    # Internal staff notes on a post, comment or user (the text stays in admin_notes).
+    NOTE_ADDED = "admin:added:note"
+    NOTE_EDITED = "admin:edited:note"
+    NOTE_DELETED = "admin:deleted:note"
     # Four-eyes: a severe action proposed, then approved (and run) or rejected by another.
     PROPOSAL_CREATED = "admin:proposed:action"
     PROPOSAL_APPROVED = "admin:approved:proposal"

@@ -56,7 +56,7 @@ other:action user:session:terminated:all user:logged:in:new:device user:session:
 """.split())
 OWN_ACTIONS = tuple(sorted(a.value for a in AuditAction if a.value not in FLICK_SERVER_ACTIONS))
 # Roles only Flick Admin's staff have; Flick's server never writes them as an actor type.
-OWN_ACTOR_TYPES = ("auditor", "moderator")
+OWN_ACTOR_TYPES = ("auditor", "moderator", "triage")
 PENDING_KEY = "flick_admin.audit_pending"
 CHAIN_LOCK = "flick_admin:audit-chain"
 VERIFY_BATCH = 5000

@@ -15,7 +15,7 @@ from flick_admin import scope
 from flick_admin.audit.actions import AuditAction
 from flick_admin.audit.recorder import current_actor
 from flick_admin.db import Auth, College, Comment, ContentReport, Log, PlatformUser, Post
-from flick_admin.db.audit import AuditChainLink
+from flick_admin.db.audit import AuditChainLink, revert_of
 from flick_admin.db.enums import ActorType, EntityType
 from flick_admin.permissions import STAFF_ROLES, Permission, has_permission
 from flick_admin.extensions import db
@@ -176,7 +176,7 @@ def filtered(f: AuditFilters) -> sa.Select:
     if f.mine:
         stmt = stmt.where(Log.actor_id == current_actor().id)
     if f.actor:
-        stmt = stmt.where(Log.actor_id == f.actor)
+        stmt = stmt.where(Log.actor_id.in_(actor_ids(f.actor)))
     if f.actor_type:
         stmt = stmt.where(Log.actor_type == f.actor_type)
     if f.action:
@@ -274,8 +274,26 @@ def log_list(f: AuditFilters, size: int) -> Page:
 
 def staff_for_picker() -> list[Any]:
     return db.session.execute(
-        sa.select(Auth.id, Auth.email, Auth.role).where(Auth.role.in_(STAFF_ROLES))
+        sa.select(Auth.id, Auth.email, Auth.name, Auth.role).where(Auth.role.in_(STAFF_ROLES))
         .order_by(Auth.email).limit(500)).all()
+
+
+def actor_ids(actor: str) -> sa.CompoundSelect:
+    """Who the Actor filter means: the account with that id (a staff member's or a
+    student's), and every staff member with that email or name (any case; the role index
+    finds the few staff among the students)."""
+    wanted = actor.strip().lower()
+    staff = (sa.select(Auth.id).where(Auth.role.in_(STAFF_ROLES),
+                                      sa.or_(sa.func.lower(Auth.email) == wanted,
+                                             sa.func.lower(sa.func.trim(Auth.name)) == wanted)))
+    return sa.union(sa.select(sa.literal(actor, sa.Text).label("id")), staff)
+
+
+def actor_known(actor: str, staff: list[Any]) -> bool:
+    """Whether the Actor filter names a staff member of the picker (by id, email or name)."""
+    wanted = actor.strip().lower()
+    return any(s.id == actor or (s.email or "").lower() == wanted or (s.name or "").strip().lower() == wanted
+               for s in staff)
 
 
 def batch_expression(dialect: str):
@@ -292,11 +310,13 @@ class Entry:
     link: Any
     siblings: list[Any]
     batch: list[Any]
+    reverted_by: uuid.UUID | None = None  # the row that reverted this one, if any
 
 
 def entry(log_id: uuid.UUID) -> Entry | None:
+    dialect = db.session.get_bind().dialect.name
     found = db.session.execute(
-        sa.select(Log, Auth.email, AuditChainLink)
+        sa.select(Log, Auth.email, AuditChainLink, revert_of(Log.id, dialect).label("reverted_by"))
         .outerjoin(Auth, Auth.id == Log.actor_id)
         .outerjoin(AuditChainLink, AuditChainLink.log_id == Log.id)
         .where(Log.id == log_id, readable())).first()
@@ -319,7 +339,7 @@ def entry(log_id: uuid.UUID) -> Entry | None:
             sa.select(*columns).outerjoin(Auth, Auth.id == Log.actor_id)
             .where(batch_expression(dialect) == str(batch_id), Log.id != log.id, readable())
             .order_by(Log.occured_at, Log.id).limit(500)).all()
-    return Entry(log, found.email, found.AuditChainLink, siblings, batch)
+    return Entry(log, found.email, found.AuditChainLink, siblings, batch, found.reverted_by)
 
 
 EXPORT_COLUMNS = ("id", "occured_at", "actor_id", "actor_type", "actor_email", "action",

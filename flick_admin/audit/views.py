@@ -54,9 +54,12 @@ class AuditView(SecureView):
     def index(self):
         filters = AuditFilters.parse(request.args)
         page = queries.log_list(filters, page_size())
+        staff = queries.staff_for_picker()
+        # An actor nobody is (no staff email, name or id, and no row by that id) is said so.
+        unknown_actor = bool(filters.actor and not page.rows and not queries.actor_known(filters.actor, staff))
         return self.render(
             "audit/list.html", filters=filters, page=page, labels=queries.labels_for(page.rows),
-            describe=describe, staff=queries.staff_for_picker(), groups=action_groups(),
+            describe=describe, staff=staff, groups=action_groups(), unknown_actor=unknown_actor,
             actor_types=[a.value for a in ActorType], entity_types=[e.value for e in EntityType],
             can_export=has_permission(Permission.AUDIT_EXPORT),
         )

@@ -5,17 +5,18 @@ from __future__ import annotations
 from flask import current_app, g, request
 
 from flick_admin.permissions import STAFF_ROLES
-from flick_admin.auth.sessions import find_live_session, touch
+from flick_admin.auth.sessions import RIDERS, find_live_session, touch
 from flick_admin.db.auth import DEFAULT_PREFERENCES
 from flick_admin.extensions import login_manager
 
 
 @login_manager.request_loader
 def load_staff_from_cookie(_request):
-    found = find_live_session(request.cookies.get(current_app.config["AUTH_COOKIE_NAME"]))
+    rider = RIDERS.get(request.endpoint or "")
+    found = find_live_session(request.cookies.get(current_app.config["AUTH_COOKIE_NAME"]), rider)
     if found is None:
         return None
-    row, pending, preferences, proposals, views, colleges, removal_reasons = found
+    row, pending, preferences, proposals, views, colleges, removal_reasons, escalated, riding = found
     user = row.user
     # Role and ban are read from the database on every request: a demotion or a ban
     # takes effect at once.
@@ -24,9 +25,13 @@ def load_staff_from_cookie(_request):
     g.staff_session = row
     g.pending_reports = pending
     g.waiting_proposals = proposals
+    g.escalated_items = escalated
     g.has_saved_views = views
     g.staff_scope = colleges
     g.removal_reasons = removal_reasons
     g.preferences = preferences.display() if preferences is not None else DEFAULT_PREFERENCES
-    touch(row)
+    if rider is None:
+        touch(row)
+    else:  # a background poll: no activity for the idle timeout, no badges
+        g.ride_along = riding
     return user

@@ -25,7 +25,8 @@ def zones() -> tuple[str, ...]:
     return tuple(sorted(z for z in available_timezones() if "/" in z or z == "UTC"))
 
 
-def update(user: Auth, time_zone: str | None, theme: str | None) -> Outcome:
+def update(user: Auth, time_zone: str | None, theme: str | None, escalations: bool = False) -> Outcome:
+    """Save the display settings, and whether a moderator works the Escalated view."""
     time_zone, theme = (time_zone or "").strip(), (theme or "").strip()
     if time_zone not in zones():
         raise InvalidInput(f"Unknown time zone {time_zone[:60]!r}; pick one from the list, e.g. Asia/Kolkata.")
@@ -34,13 +35,13 @@ def update(user: Auth, time_zone: str | None, theme: str | None) -> Outcome:
     with transaction() as session:
         row = session.get(StaffPreferences, user.id, with_for_update=True)
         before = (row.display() if row is not None else DEFAULT_PREFERENCES)._asdict()
-        after = {"time_zone": time_zone, "theme": theme}
+        after = {"time_zone": time_zone, "theme": theme, "escalations": bool(escalations)}
         if before == after:
             return Outcome(False, "Your settings are unchanged.")
         if row is None:
             row = StaffPreferences(user_id=user.id)
             session.add(row)
-        row.time_zone, row.theme, row.updated_at = time_zone, theme, utcnow()
+        row.time_zone, row.theme, row.escalations, row.updated_at = time_zone, theme, bool(escalations), utcnow()
         changed = {k for k in after if before[k] != after[k]}
         record(AuditAction.PREFERENCES_UPDATED, entity_type=EntityType.AUTH, entity_id=user.id,
                before={k: before[k] for k in changed}, after={k: after[k] for k in changed},

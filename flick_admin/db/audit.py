@@ -84,3 +84,16 @@ class AuditCheckpoint(Base):
     purged_before: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
     purged_rows: Mapped[int] = mapped_column(sa.BigInteger)
     actor_id: Mapped[str | None] = mapped_column(sa.Text)
+
+
+def revert_of(log_id, dialect: str) -> sa.ScalarSelect:
+    """The id of the audit row that reverts the row ``log_id`` (a column), if any: one
+    probe of the ``ix_admin_logs_reverts`` index (its expression exactly, on PostgreSQL)."""
+    from flick_admin.db.base import uuid_text
+
+    revert = sa.orm.aliased(Log)
+    if dialect == "postgresql":
+        key = revert.metadata_.op("->>", return_type=sa.Text)(sa.literal_column("'reverts'"))
+    else:
+        key = sa.func.json_extract(revert.metadata_, "$.reverts")
+    return sa.select(revert.id).where(key == uuid_text(log_id, dialect)).limit(1).scalar_subquery()

@@ -133,6 +133,8 @@ class DisplayPreferences(NamedTuple):
 
     time_zone: str
     theme: str
+    # A moderator who opted in to work the "Escalated" view (admins always do).
+    escalations: bool = False
 
 
 # Until a staff member chooses: times in UTC, the theme the system asks for.
@@ -147,10 +149,11 @@ class StaffPreferences(Base):
     user_id: Mapped[str] = mapped_column(sa.ForeignKey("auth.id", ondelete="CASCADE"), primary_key=True)
     time_zone: Mapped[str] = mapped_column(sa.Text, server_default=DEFAULT_PREFERENCES.time_zone)
     theme: Mapped[str] = mapped_column(sa.Text, server_default=DEFAULT_PREFERENCES.theme)
+    escalations: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.false())
     updated_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
 
     def display(self) -> DisplayPreferences:
-        return DisplayPreferences(self.time_zone, self.theme)
+        return DisplayPreferences(self.time_zone, self.theme, bool(self.escalations))
 
 
 class SessionState(Base):

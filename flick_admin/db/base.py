@@ -47,3 +47,13 @@ def utcnow_tz() -> datetime:
 
 def new_uuid() -> uuid.UUID:
     return uuid.uuid4()
+
+
+def uuid_text(column, dialect: str):
+    """A uuid column as the text ``str(uuid)`` gives (how audit rows name their entity and
+    the row a revert reverts): PostgreSQL casts; SQLite stores 32 hex digits."""
+    if dialect == "postgresql":
+        return sa.cast(column, sa.Text)
+    hexed = sa.func.lower(sa.cast(column, sa.Text))
+    return (sa.func.substr(hexed, 1, 8) + "-" + sa.func.substr(hexed, 9, 4) + "-" + sa.func.substr(hexed, 13, 4)
+            + "-" + sa.func.substr(hexed, 17, 4) + "-" + sa.func.substr(hexed, 21, 12))

@@ -53,7 +53,7 @@ FLICK_ENUMS: dict[str, tuple[str, ...]] = {
 
 # Values Flick Admin's own migrations append (never removes or renames Flick's).
 ADMIN_ADDED: dict[str, tuple[str, ...]] = {
-    "log_role": ("moderator", "auditor"),
+    "log_role": ("moderator", "auditor", "triage"),
     "log_entity_type": ("branch", "banned-word", "college-request", "session", "audit-log",
                         "backup", "tally", "proposal", "saved-view", "removal-reason"),
 }
@@ -69,6 +69,8 @@ class StaffRole(StrEnum):
     ADMIN = "admin"
     SUPERADMIN = "superadmin"
     AUDITOR = "auditor"
+    # Sorts the queue: reads, claims, notes and escalates, but decides nothing.
+    TRIAGE = "triage"
 
 
 class ActorType(StrEnum):
@@ -80,6 +82,7 @@ class ActorType(StrEnum):
     SYSTEM = "system"
     MODERATOR = "moderator"
     AUDITOR = "auditor"
+    TRIAGE = "triage"
 
 
 class EntityType(StrEnum):

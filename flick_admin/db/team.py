@@ -80,3 +80,38 @@ class StaffScope(Base):
 
     user_id: Mapped[str] = mapped_column(sa.ForeignKey("auth.id", ondelete="CASCADE"), primary_key=True)
     college_id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True)
+
+
+class Note(Base):
+    """An internal note a staff member left on a post, a comment or a student (by their
+    profile id): staff only — Flick never reads Flick Admin's tables. ``log_id`` is the
+    audit row that recorded it, so an item's history shows the note where it was added."""
+
+    __tablename__ = "admin_notes"
+    __table_args__ = (
+        sa.Index("ix_admin_notes_target", "target_type", "target_id", "created_at"),
+        sa.Index("ix_admin_notes_log", "log_id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, default=new_uuid)
+    target_type: Mapped[str] = mapped_column(sa.Text)  # "post" | "comment" | "user"
+    target_id: Mapped[uuid.UUID] = mapped_column(UUID)
+    author_id: Mapped[str | None] = mapped_column(sa.ForeignKey("auth.id", ondelete="SET NULL"))
+    body: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
+    edited_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    log_id: Mapped[uuid.UUID | None] = mapped_column(UUID)
+
+
+class Escalation(Base):
+    """A reported post or comment handed to senior staff with a comment: while the row
+    exists the item waits in the "Escalated" view instead of the ordinary queue. Ended
+    by a de-escalation or by a decision on the item (in the decision's transaction)."""
+
+    __tablename__ = "admin_escalations"
+
+    target_type: Mapped[str] = mapped_column(sa.Text, primary_key=True)  # "post" | "comment"
+    target_id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True)
+    escalated_by_id: Mapped[str | None] = mapped_column(sa.ForeignKey("auth.id", ondelete="SET NULL"))
+    escalated_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
+    comment: Mapped[str] = mapped_column(sa.Text)

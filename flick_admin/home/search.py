@@ -27,11 +27,13 @@ class Hit:
     label: str
     detail: str
     url: str
+    more: bool = False  # more of its kind match than are shown (the palette says "first N")
 
 
 def _capped(stmt: sa.Select) -> sa.Select:
-    """A branch of the union with its own LIMIT (wrapped, as SQLite requires)."""
-    sub = stmt.limit(PER_KIND).subquery()
+    """A branch of the union with its own LIMIT (wrapped, as SQLite requires): one row
+    more than is shown, to know that more match."""
+    sub = stmt.limit(PER_KIND + 1).subquery()
     return sa.select(*sub.c)
 
 
@@ -89,6 +91,15 @@ def search(q: str) -> list[Hit]:
         branches.append(_capped(sa.select(*_row("college", College.id, College.name, College.email_domain))
                                 .where(College.id == ident)))
     else:
+        prefix = id_prefix(q)
+        if prefix is not None:  # the start of a post's or comment's id, as lists show them
+            low, high = prefix
+            branches.append(_capped(_by_scope(
+                sa.select(*_row("post", Post.id, Post.title, sa.literal("post"))).where(Post.id.between(low, high))
+                .order_by(Post.id), Post.posted_by_id)))
+            branches.append(_capped(_by_scope(
+                sa.select(*_row("comment", Comment.id, sa.func.substr(Comment.content, 1, 80), sa.literal("comment")))
+                .where(Comment.id.between(low, high)).order_by(Comment.id), Comment.commented_by_id)))
         pattern = prefix_pattern(q.lower())
         if "@" in q:
             branches.append(_capped(_emails(pattern)))
@@ -103,17 +114,31 @@ def search(q: str) -> list[Hit]:
             .where(sa.or_(College.name.ilike(prefix_pattern(q), escape="\\"),
                           College.email_domain.ilike(pattern, escape="\\")))
             .order_by(College.name)))
-    stmt = branches[0] if len(branches) == 1 else sa.union_all(*branches)
-    hits, seen = [], set()
+    numbered = [sa.select(*b.subquery().c, sa.literal(n).label("branch")) for n, b in enumerate(branches)]
+    stmt = numbered[0] if len(numbered) == 1 else sa.union_all(*numbered)
+    hits, seen, per_branch = [], set(), {}
     session = reader()
     with read_limit.bounded(session):
         rows = session.execute(stmt).all()
-    for kind, key, label, detail in rows:
+    for kind, key, label, detail, branch in rows:
+        per_branch[branch] = per_branch.get(branch, 0) + 1
+        if per_branch[branch] > PER_KIND:  # the row past the cap: say that more match
+            hits = [Hit(h.kind, h.label, h.detail, h.url, True) if h.kind == kind else h for h in hits]
+            continue
         if (kind, key) in seen or key is None:
             continue
         seen.add((kind, key))
         hits.append(Hit(kind, label or "(untitled)", detail or "", _url(kind, key)))
     return hits
+
+
+def id_prefix(q: str) -> tuple[uuid.UUID, uuid.UUID] | None:
+    """The lowest and highest ids starting with ``q`` when it is the start of an id (8 to
+    31 hex digits, dashes allowed): a range walk of the primary key."""
+    digits = q.lower().replace("-", "")
+    if not 8 <= len(digits) < 32 or any(c not in "0123456789abcdef" for c in digits):
+        return None
+    return uuid.UUID(digits.ljust(32, "0")), uuid.UUID(digits.ljust(32, "f"))
 
 
 def _url(kind: str, key: str) -> str:

@@ -62,4 +62,5 @@ class SearchView(SecureView):
     @requires(Permission.CONTENT_READ)
     def suggest(self):
         _, hits = self._hits()
-        return jsonify([{"kind": h.kind, "label": h.label, "detail": h.detail, "url": h.url} for h in hits])
+        return jsonify([{"kind": h.kind, "label": h.label, "detail": h.detail, "url": h.url, "more": h.more}
+                        for h in hits])

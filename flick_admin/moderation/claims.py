@@ -113,9 +113,11 @@ def holder_of(kind: str, target_id: uuid.UUID) -> Holder | None:
     return holders(db.session(), kind, [target_id]).get(target_id)
 
 
-def _held_refusal(kind: str, holder: Holder) -> Conflict:
-    return Conflict(f"This {kind} is {holder.describe()}. Nothing was written; take it over "
-                    "if you need to act on it now.")
+def _held_refusal(kind: str, target_id: uuid.UUID, holder: Holder) -> Conflict:
+    refusal = Conflict(f"This {kind} is {holder.describe()}. Nothing was written; take it over "
+                       "if you need to act on it now.")
+    refusal.held = (kind, target_id)  # the 409 page offers "Take over" and a way back to it
+    return refusal
 
 
 def check_free(session: Session, targets: list[tuple[str, uuid.UUID]]) -> None:
@@ -125,9 +127,9 @@ def check_free(session: Session, targets: list[tuple[str, uuid.UUID]]) -> None:
         return
     for kind in KINDS:
         ids = [i for k, i in targets if k == kind]
-        for holder in holders(session, kind, ids).values():
+        for target_id, holder in holders(session, kind, ids).items():
             if holder.id != me:
-                raise _held_refusal(kind, holder)
+                raise _held_refusal(kind, target_id, holder)
 
 
 def end_claims(session: Session, targets: list[tuple[str, uuid.UUID]]) -> None:
@@ -183,7 +185,7 @@ def _claim(session: Session, kind: str, target_id: uuid.UUID, me: str, row, enti
     claimed_at = _upsert(session, kind, target_id, me, now)
     if claimed_at is None:
         holder = holders(session, kind, [target_id]).get(target_id)
-        raise _held_refusal(kind, holder) if holder else Conflict(
+        raise _held_refusal(kind, target_id, holder) if holder else Conflict(
             f"This {kind} was just claimed by someone else; try again.")
     if claimed_at != now:
         return Outcome(False, f"You hold this {kind}; your claim was renewed "
@@ -292,13 +294,13 @@ def assign(kind: str, target_id: uuid.UUID, assignee_id: str, note: str | None) 
         before = None
         if held is not None:
             if held.holder_id not in (me, assignee.id):
-                raise _held_refusal(kind, holders(session, kind, [target_id])[target_id])
+                raise _held_refusal(kind, target_id, holders(session, kind, [target_id])[target_id])
             before = {"holder": held.holder_id}
             session.delete(held)
             session.flush()
         if not _insert_assignment(session, kind, target_id, assignee.id, me, note or None):
             holder = holders(session, kind, [target_id]).get(target_id)
-            raise _held_refusal(kind, holder) if holder else Conflict(
+            raise _held_refusal(kind, target_id, holder) if holder else Conflict(
                 f"This {kind} was just claimed by someone else; try again.")
         name = display_name(assignee.name, assignee.email)
         record(AuditAction.CONTENT_ASSIGNED, entity_type=entity, entity_id=target_id,

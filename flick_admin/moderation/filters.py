@@ -120,10 +120,15 @@ class ReportFilters(Filters):
     college: str = ""
     claim: str = ""
     sort: str = "priority"
+    # The "Escalated" view: items handed to senior staff (not in the ordinary queue).
+    escalated: bool = False
+
+    CHIPLESS = Filters.CHIPLESS | {"escalated"}
 
     @classmethod
     def parse(cls, args: MultiDict) -> ReportFilters:
         return cls(
+            escalated=choice_arg(args, "escalated", ("", "1")) == "1",
             status=choice_arg(args, "status", tuple(s.value for s in ReportStatus), "pending"),
             claim=choice_arg(args, "claim", REPORT_CLAIMS),
             type=choice_arg(args, "type", REPORT_TYPES),
@@ -132,6 +137,12 @@ class ReportFilters(Filters):
             sort=choice_arg(args, "sort", REPORT_SORTS, default_report_order()),
             **cursor_args(args),
         )
+
+    def query(self, **changes: Any) -> dict[str, str]:
+        out = super().query(**changes)
+        if out.get("escalated") == "True":
+            out["escalated"] = "1"
+        return out
 
 
 USER_BAN_STATES = ("", "banned", "suspended", "expired", "free")

@@ -15,12 +15,13 @@ from flick_admin.audit.actions import AuditAction
 from flick_admin.permissions import STAFF_ROLES
 from flick_admin.db import Auth, College, Comment, ContentReport, Log, PlatformUser, Post, Session
 from flick_admin.db.base import utcnow
+from flick_admin.db.audit import revert_of
 from flick_admin.db.enums import EntityType, ReportStatus
 from flick_admin.db.reports import about_post
 from flick_admin.db.tallies import REPORTS, CommentCollege, PostCollege
 from flick_admin.extensions import db
 from flick_admin.listing import contains_pattern, end_of, prefix_pattern, search_words, start_of
-from flick_admin.moderation import claims
+from flick_admin.moderation import claims, escalations, notes
 from flick_admin.moderation.filters import (
     CommentFilters,
     PostFilters,
@@ -160,15 +161,16 @@ class PostDetail:
     reports: list[Any]
     history: list[Any]
     holder: claims.Holder | None = None
+    escalation: Any = None  # the head row, with its escalation columns
 
 
 def post_detail(post_id: uuid.UUID) -> PostDetail | None:
-    head = db.session.execute(claims.with_holder(
+    head = db.session.execute(escalations.with_escalation(claims.with_holder(
         sa.select(Post, PlatformUser, Auth, College.name.label("college"), *_author_stats())
         .outerjoin(PlatformUser, PlatformUser.id == Post.posted_by_id)
         .outerjoin(Auth, Auth.id == PlatformUser.auth_id)
         .outerjoin(College, College.id == PlatformUser.college_id)
-        .where(Post.id == post_id, scope.students(PlatformUser.college_id)), "post", Post.id)
+        .where(Post.id == post_id, scope.students(PlatformUser.college_id)), "post", Post.id), "post", Post.id)
     ).first()
     if head is None:
         return None
@@ -210,7 +212,7 @@ def post_detail(post_id: uuid.UUID) -> PostDetail | None:
         .limit(HISTORY_LIMIT)
     ).all()
     return PostDetail(head.Post, author, comments, truncated, reports,
-                      entity_history(EntityType.POST, str(post_id)), claims.holder_from(head))
+                      entity_history(EntityType.POST, str(post_id)), claims.holder_from(head), head)
 
 
 def _reporter() -> list:
@@ -262,12 +264,16 @@ def _holder_name(side) -> sa.ScalarSelect:
 
 
 def entity_history(entity_type: EntityType, entity_id: str, limit: int = HISTORY_LIMIT) -> list[Any]:
-    """An item's audit rows, newest first, with the names their wording needs (one statement)."""
+    """An item's audit rows, newest first, with the names their wording needs and the row
+    that reverted each, if any (so a reverted row links to its revert instead of offering
+    "Revert" again) — one statement."""
+    dialect = db.session.get_bind().dialect.name
     return db.session.execute(
-        sa.select(Log.id, Log.occured_at, Log.action, Log.actor_id, Log.actor_type, Log.reason,
-                  Log.before, Log.after, Log.metadata_, Auth.email.label("actor_email"),
-                  _holder_name(Log.before).label("before_holder"),
-                  _holder_name(Log.after).label("after_holder"))
+        notes.with_notes(sa.select(Log.id, Log.occured_at, Log.action, Log.actor_id, Log.actor_type, Log.reason,
+                                   Log.before, Log.after, Log.metadata_, Auth.email.label("actor_email"),
+                                   _holder_name(Log.before).label("before_holder"),
+                                   _holder_name(Log.after).label("after_holder"),
+                                   revert_of(Log.id, dialect).label("reverted_by")), Log.id)
         .outerjoin(Auth, Auth.id == Log.actor_id)
         .where(Log.entity_type == entity_type.value, Log.entity_id == entity_id)
         .order_by(Log.occured_at.desc(), Log.id.desc())
@@ -283,6 +289,7 @@ class CommentDetail:
     reports: list[Any]
     history: list[Any]
     holder: claims.Holder | None = None
+    escalation: Any = None  # the head row, with its escalation columns
 
 
 def comment_detail(comment_id: uuid.UUID) -> CommentDetail | None:
@@ -290,7 +297,7 @@ def comment_detail(comment_id: uuid.UUID) -> CommentDetail | None:
     # scoped member's colleges: then the page names neither.
     parent, post_author, parent_author = (sa.orm.aliased(Comment), sa.orm.aliased(PlatformUser),
                                           sa.orm.aliased(PlatformUser))
-    row = db.session.execute(claims.with_holder(
+    row = db.session.execute(escalations.with_escalation(claims.with_holder(
         sa.select(Comment.id, Comment.content, Comment.is_banned, Comment.created_at,
                   Comment.post_id,
                   scope.shown(Post.title, post_author.college_id, scope.OUTSIDE_POST).label("post_title"),
@@ -302,7 +309,8 @@ def comment_detail(comment_id: uuid.UUID) -> CommentDetail | None:
         .outerjoin(PlatformUser, PlatformUser.id == Comment.commented_by_id)
         .outerjoin(parent, parent.id == Comment.parent_comment_id)
         .outerjoin(parent_author, parent_author.id == parent.commented_by_id)
-        .where(Comment.id == comment_id, scope.students(PlatformUser.college_id)), "comment", Comment.id)).first()
+        .where(Comment.id == comment_id, scope.students(PlatformUser.college_id)), "comment", Comment.id),
+        "comment", Comment.id)).first()
     if row is None:
         return None
     reports = db.session.execute(
@@ -312,7 +320,7 @@ def comment_detail(comment_id: uuid.UUID) -> CommentDetail | None:
         .where(ContentReport.comment_id == comment_id)
         .order_by(ContentReport.created_at.desc()).limit(HISTORY_LIMIT)).all()
     return CommentDetail(row, reports, entity_history(EntityType.COMMENT, str(comment_id)),
-                         claims.holder_from(row))
+                         claims.holder_from(row), row)
 
 
 def _comment_rows(f: CommentFilters, source, *, by_scope: bool = True) -> sa.Select:

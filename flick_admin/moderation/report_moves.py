@@ -21,7 +21,7 @@ from flick_admin.db import ContentReport
 from flick_admin.db.base import utcnow
 from flick_admin.db.enums import EntityType, ReportStatus
 from flick_admin.db.transaction import transaction
-from flick_admin.moderation import claims, reporters
+from flick_admin.moderation import claims, escalations, reporters
 from flick_admin.moderation.services import TargetKind, _last_change
 from flick_admin.outcomes import clean_reason
 from flick_admin.refusals import NotFound, StaleState
@@ -61,6 +61,7 @@ def move_reports(moves: list[ReportMove], reason: str | None) -> int:
         held = list(dict.fromkeys((kind.value, ident) for kind, ident in items.values()))
         scope.check_targets(session, held)
         claims.check_free(session, held)
+        escalations.end_by_decision(session, held, "reports moved")  # a decision, like any other
         for move in moves:
             row = found[move.report_id]
             if row.status != move.expected:

@@ -20,7 +20,7 @@ from flick_admin.db.enums import ReportStatus
 from flick_admin.db.tallies import PRIORITY, REPORTS, ItemPriority
 from flick_admin.db.replica import reader
 from flick_admin.db.team import Claim
-from flick_admin.moderation import claims, priority
+from flick_admin.moderation import claims, escalations, notes, priority
 from flick_admin.moderation.filters import ReportFilters
 from flick_admin.moderation.queries import EXCERPT, SANCTION_ACTIONS, college_match
 from flick_admin.pagination import Page, capturing, paginate, paginate_merged
@@ -59,7 +59,9 @@ def _narrowed(stmt: sa.Select, report, f: ReportFilters) -> sa.Select:
         stmt = stmt.where(report.id.in_(tallies.reports_of_colleges(scope.college_ids(), f.status)))
     if f.claim:
         stmt = stmt.where(_claim_condition(subject_id(report), f))
-    return stmt
+    # Escalated items wait in their own view, not in the ordinary queue.
+    waiting = escalations.escalated(subject_id(report))
+    return stmt.where(waiting if f.escalated else ~waiting)
 
 
 def _claim_condition(target, f: ReportFilters):
@@ -153,6 +155,8 @@ def _report_queue_by_kept_key(f: ReportFilters, size: int) -> tuple[Page, list[R
         kept.append(t.c.college_id.in_(scope.college_ids()))
     if f.claim:
         kept.append(_claim_condition(t.c.target_id, f))
+    waiting = escalations.escalated(t.c.target_id)  # in their own view, as ``_narrowed``
+    kept.append(waiting if f.escalated else ~waiting)
     held = sa.exists().where(Claim.target_id == t.c.target_id, claims.active(),
                              Claim.holder_id != current_actor().id)
     held_key = (t.c.key - priority.HELD).label("held_key")
@@ -203,6 +207,11 @@ def past_sanctions():
             .correlate(PlatformUser).scalar_subquery())
 
 
+def _team_columns(stmt: sa.Select, kind: str, target) -> sa.Select:
+    """The item's newest internal note and its escalation, in the targets' statement."""
+    return escalations.with_escalation(stmt.add_columns(*notes.latest_columns(kind, target)), kind, target)
+
+
 def report_targets(post_ids: list[uuid.UUID], comment_ids: list[uuid.UUID]) -> dict[uuid.UUID, Any]:
     """The page's posts and comments, with author, college, the author's ban and past
     sanctions: one statement for both kinds."""
@@ -220,7 +229,7 @@ def report_targets(post_ids: list[uuid.UUID], comment_ids: list[uuid.UUID]) -> d
             .outerjoin(Auth, Auth.id == PlatformUser.auth_id)
             .outerjoin(College, College.id == PlatformUser.college_id)
             .where(Post.id.in_(post_ids)))
-        selects[-1] = claims.with_holder(selects[-1], "post", Post.id)
+        selects[-1] = _team_columns(claims.with_holder(selects[-1], "post", Post.id), "post", Post.id)
     if comment_ids:
         # A comment's row is titled by its post, unless that post is outside the scope.
         post_author = sa.orm.aliased(PlatformUser)
@@ -237,7 +246,7 @@ def report_targets(post_ids: list[uuid.UUID], comment_ids: list[uuid.UUID]) -> d
             .where(Comment.id.in_(comment_ids)))
         if scope.limited():
             selects[-1] = selects[-1].outerjoin(post_author, post_author.id == Post.posted_by_id)
-        selects[-1] = claims.with_holder(selects[-1], "comment", Comment.id)
+        selects[-1] = _team_columns(claims.with_holder(selects[-1], "comment", Comment.id), "comment", Comment.id)
     if not selects:
         return {}
     stmt = selects[0] if len(selects) == 1 else sa.union_all(*selects)

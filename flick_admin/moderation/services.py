@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from flick_admin import scope, tallies
 from flick_admin.audit.actions import AuditAction
 from flick_admin.audit.recorder import changed_fields, record
-from flick_admin.moderation import authors, claims, reporters
+from flick_admin.moderation import authors, claims, escalations, reporters
 from flick_admin.db import Auth, Comment, ContentReport, Log, PlatformUser, Post
 from flick_admin.db.base import utcnow
 from flick_admin.db.enums import EntityType, ReportStatus
@@ -460,6 +460,7 @@ def _apply(session: Session, targets: list[Target], action: str, reason: str,
         if comments:
             outcomes.update(_moderate_comments(session, comments, content_action, reason, batch_id, refuse, told))
     claims.end_claims(session, held)
+    escalations.end_by_decision(session, held, action)
     return [outcomes[i] for i, _ in items]
 
 

@@ -11,12 +11,13 @@ import uuid
 
 from flask import abort, flash, jsonify, request, url_for
 from flask_admin import expose
+from flask_login import current_user
 
 from flick_admin import four_eyes, reliability, scope
 from flick_admin.extensions import db
 from flick_admin.permissions import Permission, has_permission, requires
 from flick_admin.db.enums import TOPICS
-from flick_admin.moderation import claims, priority, queries, report_queue, sanctions, services, unlinked
+from flick_admin.moderation import claims, live, priority, queries, report_queue, sanctions, services, team_views, unlinked
 from flick_admin.moderation.filters import (
     COMMENT_STATES,
     POST_SORTS,
@@ -102,7 +103,7 @@ def _chosen(form) -> dict:
 def _holding(found) -> dict:
     """The item page's claim panel: who holds it, and whether to claim it on opening (it
     was opened from the queue)."""
-    if not _can_moderate():
+    if not has_permission(Permission.CONTENT_TRIAGE):
         return {}
     return {"holder": found.holder, "claim_form": ClaimForm(),
             "auto_claim": request.args.get("claim") == "1"}
@@ -119,7 +120,8 @@ class ReportsView(SecureView):
         return self.render(
             "moderation/reports.html", filters=filters, page=page, groups=groups,
             reasons=REPORT_REASONS, sorts=REPORT_SORTS, claim_filters=REPORT_CLAIMS,
-            can_moderate=_can_moderate(), action_form=ActionForm(), bulk_form=BulkForm(),
+            can_moderate=_can_moderate(), can_triage=has_permission(Permission.CONTENT_TRIAGE),
+            action_form=ActionForm(), bulk_form=BulkForm(),
             claim_form=ClaimForm(), unlinked=report_queue.unlinked_reports(filters),
             unlinked_cap=report_queue.UNLINKED_SHOWN,
         )
@@ -131,6 +133,13 @@ class ReportsView(SecureView):
         return self.render("moderation/reporters.html", rows=priority.low_reliability(),
                            cap=priority.LOW_SHOWN, min_decided=reliability.LOW_MIN_DECIDED,
                            share=round(reliability.LOW_SHARE * 100))
+
+    @expose("/changes")
+    @requires(Permission.CONTENT_READ)
+    def changes(self):
+        """What became of a queue page's rows since it was drawn (its script asks every
+        few seconds): one statement, read with the session."""
+        return jsonify(live.changes(current_user.id))
 
     @expose("/unlinked/ignore", methods=["POST"])
     @requires(Permission.CONTENT_MODERATE)
@@ -155,10 +164,19 @@ class ReportsView(SecureView):
                            holder=claims.holder_from(target), moderators=claims.moderators(kind, target_id),
                            form=ClaimForm(), back=back)
 
-    @expose("/<any(post,comment):kind>/<uuid:target_id>/<any(claim,release,'take-over',assign):step>",
-            methods=["POST"])
+    @expose("/<any(post,comment):kind>/<uuid:target_id>/<any(claim,release):step>", methods=["POST"])
+    @requires(Permission.CONTENT_TRIAGE)
+    def hold_own(self, kind: str, target_id: uuid.UUID, step: str):
+        """Claim or release one item: sorting the queue (triage may), not deciding."""
+        return self._hold(kind, target_id, step)
+
+    @expose("/<any(post,comment):kind>/<uuid:target_id>/<any('take-over',assign):step>", methods=["POST"])
     @requires(Permission.CONTENT_MODERATE)
     def hold(self, kind: str, target_id: uuid.UUID, step: str):
+        """Take over or assign one item."""
+        return self._hold(kind, target_id, step)
+
+    def _hold(self, kind: str, target_id: uuid.UUID, step: str):
         """Claim, release, take over or assign one item (JSON for the item page's script)."""
         form = validated(ClaimForm())
         if step == "claim":
@@ -319,6 +337,7 @@ class UsersView(SecureView):
 
 def register(admin) -> None:
     admin.add_view(ReportsView(name="Reports", endpoint="reports", url="/reports"))
+    team_views.register(admin)  # "Escalated" first in the Moderation menu
     admin.add_view(PostsView(name="Posts", endpoint="posts", url="/posts", category="Moderation"))
     admin.add_view(CommentsView(name="Comments", endpoint="comments", url="/comments",
                                 category="Moderation"))

@@ -32,11 +32,13 @@ DEMO_STAFF = (
     ("auditor", "auditor@flick.demo"),
     ("moderator", "chen@flick.demo"),
     ("moderator", "asha@flick.demo"),
+    ("triage", "triage@flick.demo"),
 )
 # Display names, and the one moderator limited to a college (the first college's domain).
 DEMO_NAMES = {"moderator@flick.demo": "Mo Moderator", "admin@flick.demo": "Ada Admin",
               "superadmin@flick.demo": "Sam Superadmin", "auditor@flick.demo": "Avi Auditor",
-              "chen@flick.demo": "Chen", "asha@flick.demo": "Asha"}
+              "chen@flick.demo": "Chen", "asha@flick.demo": "Asha",
+              "triage@flick.demo": "Tia Triage"}
 SCOPED = "asha@flick.demo"
 CHUNK = 5000
 

@@ -25,7 +25,7 @@ INSERT_ON = ("logs", "admin_audit_chain", "session", "auth", "account", "college
              "admin_staff_preferences", "admin_session_state", "notifications", "admin_post_pending", "admin_report_colleges",
              "admin_college_students", "admin_claims", "admin_proposals", "admin_saved_views",
              "admin_staff_scopes", "admin_post_colleges", "admin_comment_colleges", "admin_removal_reasons",
-             "admin_reporter_reliability", "admin_item_priority")
+             "admin_reporter_reliability", "admin_notes", "admin_escalations", "admin_item_priority")
 UPDATE_COLUMNS = {
     "posts": ("isBanned", "isShadowBanned", "updatedAt"),
     "comments": ("isBanned", "updatedAt"),
@@ -40,7 +40,7 @@ UPDATE_COLUMNS = {
     "account": ("password", "updated_at"),
     "two_factor": ("secret", "backup_codes"),
     "admin_totp_steps": ("last_step",),
-    "admin_staff_preferences": ("time_zone", "theme", "updated_at"),
+    "admin_staff_preferences": ("time_zone", "theme", "escalations", "updated_at"),
     "admin_session_state": ("confirmed_at", "enrolment", "handover", "updated_at"),
     # The running tallies (``tallies catch-up`` and decisions; a repair rebuilds them).
     "admin_tally_watermarks": ("through", "updated_at"),
@@ -52,6 +52,7 @@ UPDATE_COLUMNS = {
     "admin_proposals": ("status", "decided_by_id", "decided_at", "decision_note"),
     "admin_saved_views": ("name", "query", "shared"),
     "admin_removal_reasons": ("title", "student_text", "fits", "updated_at", "retired_at"),
+    "admin_notes": ("body", "edited_at"),
 }
 # Not colleges: Flick's schema cascades a college's deletion to its students and all they
 # wrote (as the table owner, whatever the deleting role may do). The application role
@@ -59,15 +60,16 @@ UPDATE_COLUMNS = {
 DELETE_ON = ("session", "branches", "college_branches", "banned_words", "feedbacks",
              "two_factor", "admin_totp_steps", "verification", "admin_session_state", "admin_post_pending",
              "admin_report_colleges", "admin_college_students", "admin_claims", "admin_saved_views", "admin_staff_scopes",
-             "admin_post_colleges", "admin_comment_colleges", "admin_reporter_reliability",
-             "admin_item_priority",
+             "admin_post_colleges", "admin_comment_colleges", "admin_reporter_reliability", "admin_notes",
+             "admin_escalations", "admin_item_priority",
              # A revert withdraws the "we decided" notification a reporter has not seen yet.
              "notifications")
 ADMIN_TABLES = ("admin_audit_chain", "admin_audit_checkpoints", "admin_totp_steps",
                 "admin_staff_preferences", "admin_session_state", "admin_tally_watermarks", "admin_post_pending",
                 "admin_report_colleges", "admin_college_students", "admin_claims", "admin_proposals",
                 "admin_saved_views", "admin_staff_scopes", "admin_post_colleges", "admin_comment_colleges",
-                "admin_removal_reasons", "admin_reporter_reliability", "admin_item_priority", "alembic_version")
+                "admin_removal_reasons", "admin_reporter_reliability", "admin_notes", "admin_escalations",
+                "admin_item_priority", "alembic_version")
 TRAIL = ("logs", "admin_audit_chain", "admin_audit_checkpoints")
 COLLEGE_DELETE = "admin_delete_college(uuid)"
 NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")

@@ -16,7 +16,7 @@ from flick_admin.permissions import SIGNED_IN, Permission, requires
 from flick_admin.db.enums import StaffRole
 from flick_admin.forms import validated
 from flick_admin.moderation.forms import LiftForm
-from flick_admin.refusals import ActionRefused
+from flick_admin.refusals import ActionRefused, Conflict, InvalidInput
 from flick_admin.ui.shell import SecureView
 from flick_admin.staff import services
 from flick_admin.ui.web import safe_next
@@ -44,13 +44,15 @@ class AccountView(SecureView):
         return self.render("account/index.html", sessions=account.own_sessions(_me()),
                            current_id=g.staff_session.id, enrolled=two_factor.enrolled(_me()),
                            zones=preferences.zones(), themes=preferences.THEMES,
-                           time_zone=g.preferences.time_zone, theme=g.preferences.theme)
+                           time_zone=g.preferences.time_zone, theme=g.preferences.theme,
+                           escalations=g.preferences.escalations)
 
     @expose("/preferences", methods=["POST"])
     @requires(SIGNED_IN)
     def preferences(self):
         validated(FlaskForm())
-        outcome = preferences.update(_me(), request.form.get("time_zone"), request.form.get("theme"))
+        outcome = preferences.update(_me(), request.form.get("time_zone"), request.form.get("theme"),
+                                     escalations=request.form.get("escalations") == "y")
         flash(outcome.message, "success" if outcome.changed else "info")
         return redirect(url_for(".index"), code=303)
 
@@ -155,8 +157,12 @@ class StaffView(SecureView):
     @requires(Permission.STAFF_MANAGE)
     def create(self):
         validated(FlaskForm())
-        user, credential = services.create(request.form.get("email", ""), request.form.get("role", ""),
-                                           request.form.get("name"), request.form.get("handover", "invite"))
+        try:
+            user, credential = services.create(request.form.get("email", ""), request.form.get("role", ""),
+                                               request.form.get("name"), request.form.get("handover", "invite"))
+        except (InvalidInput, Conflict) as refused:
+            typed = {k: request.form.get(k, "")[:320] for k in ("email", "name", "role", "handover")}
+            return self._again(create_error={"typed": typed, "message": refused.message}), refused.status
         flash(f"Staff account {user.email} created.", "success")
         return redirect(url_for(".index"), code=303)
 
@@ -170,7 +176,18 @@ class StaffView(SecureView):
     @requires(Permission.STAFF_MANAGE)
     def scope(self, user_id: str):
         validated(FlaskForm())
-        return self._done(services.set_scope(user_id[:200], request.form.get("colleges", "")[:4000]))
+        typed = request.form.get("colleges", "")[:4000]
+        try:
+            return self._done(services.set_scope(user_id[:200], typed))
+        except InvalidInput as refused:
+            return self._again(scope_error={"user_id": user_id[:200], "value": typed,
+                                            "message": refused.message}), 400
+
+    def _again(self, **refused):
+        """The list again after a refused form, with what was typed kept in its fields and
+        the message beside them (no handover is taken)."""
+        return self.render("staff/list.html", rows=services.staff_list(), roles=[r.value for r in StaffRole],
+                           me=_me().id, handover=None, reason_form=LiftForm(), **refused)
 
     @expose("/<user_id>/deactivate", methods=["POST"])
     @requires(Permission.STAFF_MANAGE)

@@ -56,11 +56,12 @@ USERS = {A.USER_BANNED.value, A.USER_SUSPENDED.value, A.USER_UNBANNED.value}
 WORDS = {A.WORD_CREATED.value, A.WORD_UPDATED.value, A.WORD_DELETED.value}
 REVERSIBLE = frozenset(CONTENT | USERS | WORDS | {A.REPORT_STATUS_CHANGED.value, A.COLLEGE_UPDATED.value,
                                                   A.BRANCH_UPDATED.value})
-# Rows about who holds an item, not about the item: they never make a revert unsafe. Nor
+# Rows about who holds an item (or notes on it, its escalation), not about the item: they never make a revert unsafe. Nor
 # do a student's own rows (Flick's "user:…" and "auth:…": a sign-in, an edit of their
 # post): only staff decisions ("admin:…", "system:…") change what a revert puts back.
 HOLDING = (A.CONTENT_CLAIMED.value, A.CONTENT_RELEASED.value, A.CONTENT_TAKEN_OVER.value,
-           A.CONTENT_ASSIGNED.value)
+           A.CONTENT_ASSIGNED.value, A.CONTENT_ESCALATED.value, A.CONTENT_DEESCALATED.value,
+           A.NOTE_ADDED.value, A.NOTE_EDITED.value, A.NOTE_DELETED.value)
 
 
 def reverts_expression(dialect: str):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from flask import Flask, Response, current_app, g, jsonify, request
+from flask import Flask, Response, current_app, g, jsonify, request, url_for
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
@@ -47,7 +47,7 @@ def register(app: Flask) -> None:
         if wants_json():
             return jsonify(title=exc.title, message=exc.message), exc.status
         return _safe_page("errors/generic.html", status=exc.status, title=exc.title,
-                           message=exc.message)
+                           message=exc.message, held=_held_item(exc))
 
     @app.errorhandler(BadCursor)
     def bad_cursor(exc: BadCursor):
@@ -78,6 +78,17 @@ def register(app: Flask) -> None:
         _rollback_quietly()
         log.exception("unexpected error; the request's changes were rolled back")
         return _server_error()
+
+
+def _held_item(exc: ActionRefused) -> dict | None:
+    """For a 409 about an item someone else holds: where it is, and how to take it over."""
+    if not exc.held:
+        return None
+    kind, target_id = exc.held
+    item = (url_for("posts.detail", post_id=target_id) if kind == "post"
+            else url_for("comments.detail", comment_id=target_id))
+    return {"kind": kind, "item": item,
+            "take_over": url_for("reports.hold", kind=kind, target_id=target_id, step="take-over")}
 
 
 def wants_json() -> bool:

@@ -31,11 +31,21 @@ MATRIX: dict[str, tuple[str, str, int]] = {
     # Moderation. Allowed POSTs without a form answer 400 (no reason given); detail pages
     # of a random id answer 404 — anything but 403 proves the role got through.
     "reports.index": (Permission.CONTENT_READ, "GET", 200),
+    "reports.changes": (Permission.CONTENT_READ, "GET", 200),
     "reports.act": (Permission.CONTENT_MODERATE, "POST", 400),
     "reports.bulk": (Permission.CONTENT_MODERATE, "POST", 400),
     "reports.ignore_unlinked": (Permission.CONTENT_MODERATE, "POST", 400),
     "reports.reporters": (Permission.CONTENT_MODERATE, "GET", 200),
     "reports.hold": (Permission.CONTENT_MODERATE, "POST", 404),
+    # Claim and release sort the queue: triage may (an unknown item is a 404).
+    "reports.hold_own": (Permission.CONTENT_TRIAGE, "POST", 404),
+    # Internal notes and escalation: triage writes and escalates; only deciders de-escalate.
+    "team.index": (Permission.CONTENT_READ, "GET", 303),
+    "team.add_note": (Permission.CONTENT_TRIAGE, "POST", 404),
+    "team.edit_note": (Permission.CONTENT_TRIAGE, "POST", 404),
+    "team.delete_note": (Permission.CONTENT_TRIAGE, "POST", 404),
+    "team.escalate": (Permission.CONTENT_TRIAGE, "POST", 404),
+    "team.de_escalate": (Permission.CONTENT_MODERATE, "POST", 404),
     "reports.assign_form": (Permission.CONTENT_MODERATE, "GET", 404),
     "posts.index": (Permission.CONTENT_READ, "GET", 200),
     "posts.detail": (Permission.CONTENT_READ, "GET", 404),
@@ -129,7 +139,9 @@ MATRIX: dict[str, tuple[str, str, int]] = {
     "staff.reset_two_factor": (Permission.STAFF_MANAGE, "POST", 303),
 }
 # URL arguments that are not plain ids.
-ARGS = {"reports.act": {"kind": "post"}, "reports.hold": {"kind": "post", "step": "claim"},
+ARGS = {"reports.act": {"kind": "post"}, "reports.hold": {"kind": "post", "step": "take-over"},
+        "reports.hold_own": {"kind": "post", "step": "claim"}, "team.add_note": {"kind": "post"},
+        "team.escalate": {"kind": "post"}, "team.de_escalate": {"kind": "post"},
         "reports.assign_form": {"kind": "post"},
         "proposals.decide": {"decision": "approve"}, "audit.export": {"fmt": "csv"}}
 ROLES = [r.value for r in StaffRole]
@@ -191,9 +203,12 @@ def test_each_role(app, client, dbs, login_as, endpoint, role):
 
 def test_role_table_matches_the_design():
     p = Permission
-    assert ROLE_PERMISSIONS[StaffRole.MODERATOR] == {p.CONTENT_READ, p.CONTENT_MODERATE, p.AUDIT_READ}
+    assert ROLE_PERMISSIONS[StaffRole.MODERATOR] == {p.CONTENT_READ, p.CONTENT_MODERATE, p.CONTENT_TRIAGE,
+                                                     p.AUDIT_READ}
+    # Triage sorts (claim, note, escalate) and decides nothing.
+    assert ROLE_PERMISSIONS[StaffRole.TRIAGE] == {p.CONTENT_READ, p.CONTENT_TRIAGE, p.AUDIT_READ}
     assert ROLE_PERMISSIONS[StaffRole.ADMIN] == {
-        p.CONTENT_READ, p.CONTENT_MODERATE, p.COLLEGES_MANAGE, p.FEEDBACK_MANAGE,
+        p.CONTENT_READ, p.CONTENT_MODERATE, p.CONTENT_TRIAGE, p.ESCALATIONS_WORK, p.COLLEGES_MANAGE, p.FEEDBACK_MANAGE,
         p.AUDIT_READ, p.AUDIT_EXPORT, p.OPERATIONS_READ, p.SHARED_VIEWS_MANAGE}
     assert ROLE_PERMISSIONS[StaffRole.SUPERADMIN] == set(Permission)
     assert ROLE_PERMISSIONS[StaffRole.AUDITOR] == {p.CONTENT_READ, p.AUDIT_READ, p.AUDIT_READ_PRIVATE,

@@ -19,15 +19,17 @@ from tests.browser.conftest import ARTIFACTS, open_session_cookie, shot
 pytestmark = pytest.mark.postgres_only
 
 ROLES = {"moderator": "moderator@flick.demo", "admin": "admin@flick.demo",
-         "superadmin": "superadmin@flick.demo", "auditor": "auditor@flick.demo"}
+         "superadmin": "superadmin@flick.demo", "auditor": "auditor@flick.demo",
+         "triage": "triage@flick.demo"}
 BLOCKING = {"serious", "critical"}
 
 
 @pytest.fixture(scope="module")
 def ids(server):
     app, _ = server
+    escalated = _escalate_one(app)
     with app.app_context():
-        return {
+        return {"escalated": escalated,
             "post": db.session.scalar(sa.select(Post.id).limit(1)),
             "comment": db.session.scalar(sa.select(Comment.id).limit(1)),
             "college": db.session.scalar(sa.select(College.id).limit(1)),
@@ -35,6 +37,27 @@ def ids(server):
             "user": db.session.scalar(sa.text("SELECT auth_id FROM platform_user LIMIT 1")),
             "reason": db.session.scalar(sa.text("SELECT id FROM admin_removal_reasons LIMIT 1")),
         }
+
+
+def _escalate_one(app):
+    """One reported post escalated with a note (the Escalated view and its row flags), and
+    a note on another (the ordinary queue's note flag)."""
+    from flick_admin.db.base import utcnow
+    from flick_admin.db.team import Escalation, Note
+
+    with app.app_context():
+        session = db.session()
+        posts = session.scalars(sa.text(
+            "SELECT DISTINCT post_id FROM content_reports WHERE status = 'pending' AND comment_id IS NULL "
+            "AND post_id IS NOT NULL LIMIT 3 OFFSET 1")).all()
+        staff = session.scalar(sa.text("SELECT id FROM auth WHERE email = 'moderator@flick.demo'"))
+        for post_id in posts[:2]:
+            session.add(Note(target_type="post", target_id=post_id, author_id=staff, body="Seen this before",
+                             created_at=utcnow()))
+        session.add(Escalation(target_type="post", target_id=posts[0], escalated_by_id=staff,
+                               escalated_at=utcnow(), comment="Needs a senior call"))
+        session.commit()
+        return posts[0]
 
 
 def pages_for(ids) -> list[str]:
@@ -50,6 +73,8 @@ def pages_for(ids) -> list[str]:
         f"/revert/{ids['log']}",
         # The catalogue of removal reasons.
         "/removal-reasons/", f"/removal-reasons/{ids['reason']}",
+        # Notes and escalation.
+        "/reports/?escalated=1", "/reports/?escalated=1&status=resolved", f"/posts/{ids['escalated']}",
     ]
 
 
@@ -204,7 +229,7 @@ def test_the_command_palette_by_keyboard(browser, server):
     context.close()
 
 
-def test_the_dark_theme_follows_the_system(browser, server):
+def test_the_dark_theme_follows_the_system(browser, server, ids):
     app, base = server
     context = browser.new_context(viewport={"width": 1280, "height": 900}, color_scheme="dark")
     context.add_cookies([open_session_cookie(app, base, ROLES["moderator"])])
@@ -216,6 +241,16 @@ def test_the_dark_theme_follows_the_system(browser, server):
     found = _violations(_axe(), page, "/reports/ (dark)")
     page.goto(base + "/audit/")
     found += _violations(_axe(), page, "/audit/ (dark)")
+    # Notes and escalation in the dark: the Escalated view's flags, the Escalate button.
+    page.goto(base + "/reports/?escalated=1")
+    assert page.locator("[data-testid=escalated-flag]").count() >= 1
+    found += _violations(_axe(), page, "/reports/?escalated=1 (dark)")
+    page.goto(base + "/reports/")
+    assert page.locator("[data-testid=note-flag]").count() >= 1
+    found += _violations(_axe(), page, "/reports/ with a note (dark)")
+    page.locator("tr.kb-row:not([data-decided]) td.cell-text a").first.click()
+    assert page.locator("[data-testid=escalate-form] button").count() == 1
+    found += _violations(_axe(), page, "a post with the Escalate button (dark)")
     context.close()
     light = browser.new_context(color_scheme="light")
     light.add_cookies([open_session_cookie(app, base, ROLES["moderator"])])

@@ -114,3 +114,49 @@ def test_save_a_view_and_see_its_live_count_in_the_navigation(browser, server):
     page.wait_for_selector("[data-testid=views-menu] [data-view-count]:text-matches('^(\\\\d+|50\\\\+)$')")
     shot(page, "team-6-saved-view-in-navigation")
     context.close()
+
+
+def test_note_then_escalate_and_an_admin_works_it_in_the_escalated_view(browser, server):
+    app, base = server
+    mod_ctx, mod = _as(browser, app, base, "moderator@flick.demo")
+    admin_ctx, admin = _as(browser, app, base, "admin@flick.demo")
+    mod.goto(base + "/reports/?type=post&sort=newest")
+    mod.locator("tr.kb-row:not([data-decided]) td.cell-text a").first.click()
+    mod.wait_for_selector("[data-claim-status]:has-text('You hold')")
+    item = mod.url.split("?")[0]
+    path = item.replace(base, "")
+    mod.fill("[data-testid=note-form] textarea[name=body]", "Same text posted in three colleges")
+    mod.click("[data-testid=note-form] button")
+    mod.wait_for_selector(".alert")
+    assert "Only staff can read it" in flash(mod)
+    assert "Same text posted in three colleges" in mod.inner_text("[data-testid=note]")
+    mod.fill("[data-testid=escalate-form] textarea[name=comment]", "Possible coordinated spam: a senior call")
+    mod.click("[data-testid=escalate-form] button")
+    mod.wait_for_selector(".alert")
+    assert "Escalated" in flash(mod) and "your claim on it is released" in flash(mod)
+    assert "Possible coordinated spam" in mod.inner_text("[data-testid=escalation-status]")
+    shot(mod, "team-6-noted-and-escalated")
+    # It left the ordinary queue.
+    mod.goto(base + "/reports/?type=post&sort=newest")
+    assert mod.locator(f"tr.kb-row a[href^='{path}']").count() == 0
+
+    admin.goto(base + "/")
+    badge = admin.locator("[data-testid=category-escalated-badge]")  # on "Moderation"
+    assert badge.count() == 1 and int(badge.inner_text()) >= 1
+    admin.click("#admin-navbar-collapse a.dropdown-toggle:has-text('Moderation')")
+    admin.click("#admin-navbar-collapse a.dropdown-item:has-text('Escalated')")
+    admin.wait_for_url(re.compile(r".*escalated=1.*"))
+    row = admin.locator(f"tr.kb-row:has(a[href^='{path}'])")
+    assert "Possible coordinated spam" in row.locator("[data-testid=escalated-flag]").get_attribute("title")
+    assert "Same text posted" in row.locator("[data-testid=note-flag]").get_attribute("title")
+    shot(admin, "team-7-escalated-view")
+    # The admin decides it: the decision ends the escalation.
+    admin.goto(item)
+    admin.select_option("[data-testid=post-actions] select[name=reason_choice]", "Spam or scam")
+    admin.click("[data-testid=post-actions] button[value=ban]")
+    admin.wait_for_selector(".alert:has-text('Post banned')", timeout=20_000)
+    assert admin.locator("[data-testid=escalation-status]").count() == 0
+    assert "ended an escalation" in admin.inner_text("main")  # in the item's history
+    shot(admin, "team-8-decided-escalation-ended")
+    mod_ctx.close()
+    admin_ctx.close()

@@ -71,7 +71,7 @@ def test_models_map_all_twenty_flick_tables():
 def test_enum_lists_are_flicks_plus_admin_values():
     reference = schema_facts.expected_facts()["enums"]
     assert {k: list(v) for k, v in enums.FLICK_ENUMS.items()} == reference
-    assert enums.values("log_role") == tuple(reference["log_role"]) + ("moderator", "auditor")
+    assert enums.values("log_role") == tuple(reference["log_role"]) + ("moderator", "auditor", "triage")
 
 
 def test_every_model_column_maps_to_the_reference_column_name():

@@ -66,15 +66,18 @@ ARG_GUESS = {"post_id": "post", "comment_id": "comment", "target_id": "post", "u
 
 # Path arguments that take one of a few words (``any(...)`` converters).
 FIXED = {"kind": "post", "fmt": "csv", "step": "claim", "decision": "approve"}
+# Where an endpoint's word differs (claim and release, take-over and assign are two routes).
+FIXED_FOR = {"reports.hold": {"step": "take-over"}}
 
 
 def _url(app, rule, args_seed, world, use_real):
     from flask import url_for
 
     values = {}
+    fixed = {**FIXED, **FIXED_FOR.get(rule.endpoint, {})}
     for arg in rule.arguments:
-        if arg in FIXED:
-            values[arg] = FIXED[arg]
+        if arg in fixed:
+            values[arg] = fixed[arg]
         elif use_real and arg in ARG_GUESS:
             values[arg] = str(world[ARG_GUESS[arg]])
         else:
@@ -83,7 +86,7 @@ def _url(app, rule, args_seed, world, use_real):
         try:
             return url_for(rule.endpoint, **values)
         except Exception:  # a seed the converter rejects: use a well-formed random id
-            values = {k: (str(uuid.uuid4()) if k not in FIXED else v) for k, v in values.items()}
+            values = {k: (str(uuid.uuid4()) if k not in fixed else v) for k, v in values.items()}
             return url_for(rule.endpoint, **values)
 
 

@@ -15,6 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 from flick_admin.db import College, Log, PlatformUser, Post
+from flick_admin.db.team import Note
 from flick_admin.db.quoting import ident
 from flick_admin.ops import roles
 from tests import factories
@@ -60,6 +61,10 @@ def test_main_flows_run_under_the_application_role(app, client, dbs, connection,
     signed = client.post("/login", data={"email": moderator.email, "password": factories.STAFF_PASSWORD})
     assert signed.status_code == 303
     steps = [
+        # Notes and escalation (the ban below ends the escalation: a DELETE).
+        client.post(f"/team/notes/post/{post.id}/add", data={"body": "role note"}),
+        client.post(f"/team/escalations/post/{post.id}/escalate", data={"comment": "role escalation"}),
+        client.post("/account/preferences", data={"time_zone": "UTC", "theme": "dark", "escalations": "y"}),
         client.post(f"/posts/{post.id}/act", data={"action": "ban", "state": "b0s0", **REASON}),
         client.post(f"/users/{student.auth_id}/sanction", data={"kind": "suspend", "days": "2", **REASON}),
         client.post("/colleges/new", data={"name": "Role College", "email_domain": "role.edu",
@@ -71,6 +76,9 @@ def test_main_flows_run_under_the_application_role(app, client, dbs, connection,
         client.post("/branches/new", data={"name": "Role Branch", "code": "RB"}),
     ]
     assert [r.status_code for r in steps] == [303] * len(steps)
+    note_id = dbs.scalar(sa.select(Note.id))
+    assert client.post(f"/team/notes/{note_id}/edit", data={"body": "role note, edited"}).status_code == 303
+    assert client.post(f"/team/notes/{note_id}/delete").status_code == 303
     # Staff work and the second factor run under the role too.
     assert client.post("/staff/new", data={"email": "rolecheck@flick.test", "role": "auditor",
                                            "handover": "invite"}).status_code == 303
@@ -85,6 +93,8 @@ def test_main_flows_run_under_the_application_role(app, client, dbs, connection,
     dbs.expire_all()
     assert dbs.get(Post, post.id).is_banned is True
     assert len(audit_rows(dbs, action="admin:exported:audit-log")) == 1
+    assert [len(audit_rows(dbs, action=a)) for a in ("admin:added:note", "admin:edited:note", "admin:deleted:note",
+                                                      "admin:escalated:content", "admin:de-escalated:content")] == [1] * 5
 
 
 @pytest.mark.parametrize("statement", [

@@ -123,6 +123,12 @@ def planted(app, client, dbs) -> Planted:
     _act(client, f"/reports/comment/{cb2.id}/act", action="ignore", reason_text=mk("ignore_reason"))
     _act(client, f"/users/{b.auth_id}/sanction", kind="suspend", days="3", reason_text=mk("suspend_reason"))
     _act(client, f"/reports/post/{pb.id}/claim")
+    # Internal notes on outside items and an outside student, and an outside item escalated
+    # (its comment is the row's reason too).
+    _act(client, f"/team/notes/post/{pb.id}/add", body=mk("note_on_outside_post"))
+    _act(client, f"/team/notes/comment/{cb2.id}/add", body=mk("note_on_outside_comment"))
+    _act(client, f"/team/notes/user/{b.auth_id}/add", body=mk("note_on_outside_student"))
+    _act(client, f"/team/escalations/post/{pb.id}/escalate", comment=mk("escalation_comment"))
     # One decision over an inside and an outside item (its reason is shared by both).
     _act(client, "/reports/bulk", action="ignore", reason_text="weekly sweep",
          target=[f"post:{pa.id}:b0s0", f"comment:{ca.id}:b0"])
@@ -186,7 +192,7 @@ def _filter_values(p: Planted) -> dict[str, tuple[type, dict[str, tuple[str, ...
         "reports.index": (ReportFilters, {
             "status": tuple(s.value for s in ReportStatus), "type": REPORT_TYPES[1:],
             "reason": REPORT_REASONS, "college": (t["college"], "Outside Canary"), "claim": REPORT_CLAIMS[1:],
-            "sort": REPORT_SORTS}),
+            "sort": REPORT_SORTS, "escalated": ("1",)}),
         "posts.index": (PostFilters, {
             "state": POST_STATES[1:], "reported": ("1",), "topic": TOPICS, "college": (t["college"],),
             "author": (t["author"], "cnry"), "q": (p.markers.tag, t["author"]),
@@ -211,8 +217,13 @@ def _filter_values(p: Planted) -> dict[str, tuple[type, dict[str, tuple[str, ...
         "college_requests.index": (RequestFilters, {"status": REQUEST_STATUSES}),
         "banned_words.index": (WordFilters, {"q": ("canary",), "severity": ("mild", "moderate", "severe"),
                                              "mode": ("strict", "plain")}),
-        "search.index": (None, {"q": (t["q"], "cnry", p.markers.tag, t["post"], t["college"], "in_")}),
-        "search.suggest": (None, {"q": (t["q"], "cnry", p.markers.tag, t["post"], t["college"], "in_")}),
+        # The live queue's poll, asked about every post and comment (inside and outside).
+        "reports.changes": (None, {"ids": (",".join([f"post:{i}" for i in p.ids["post_id"]]
+                                                    + [f"comment:{i}" for i in p.ids["comment_id"]]),),
+                                   "status": tuple(s.value for s in ReportStatus)}),
+        "search.index": (None, {"q": (t["q"], "cnry", p.markers.tag, t["post"], t["post"][:8], t["college"], "in_")}),
+        "search.suggest": (None, {"q": (t["q"], "cnry", p.markers.tag, t["post"], t["post"][:8], t["college"],
+                                        "in_")}),
     }
 
 

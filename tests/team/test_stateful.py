@@ -40,6 +40,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from flask import g
 from flask_login import login_user
 from hypothesis import HealthCheck, settings
@@ -55,9 +56,9 @@ from flick_admin.colleges import words
 from flick_admin.db import Auth
 from flick_admin.db.base import utcnow
 from flick_admin.db.colleges import DEFAULT_COLLEGE_PROFILE
-from flick_admin.db.team import Proposal
+from flick_admin.db.team import Escalation, Proposal
 from flick_admin.extensions import db
-from flick_admin.moderation import claims, sanctions, services
+from flick_admin.moderation import claims, escalations, notes, sanctions, services
 from flick_admin.moderation.forms import parse_targets
 from flick_admin.refusals import ActionRefused
 from flick_admin.team import proposals, reverts, saved_views
@@ -96,6 +97,11 @@ items = st.sampled_from(ITEMS)
 batches = st.lists(items, min_size=1, max_size=4, unique=True)
 students = st.sampled_from(STUDENTS)
 picks = st.integers(min_value=0, max_value=63)
+
+
+# Rows that change no content: a note or an escalation may be left on an item someone holds.
+NOT_DECISIONS = {AuditAction.NOTE_ADDED.value, AuditAction.NOTE_EDITED.value, AuditAction.NOTE_DELETED.value,
+                 AuditAction.CONTENT_ESCALATED.value, AuditAction.CONTENT_DEESCALATED.value}
 
 
 @dataclass
@@ -251,6 +257,21 @@ def make_machine(app, conn, world: model.World) -> type[RuleBasedStateMachine]:
             """The service itself, past any view: a batch over the limit must be refused."""
             targets = [services.Target(services.TargetKind(world.kind(i)), ids[i]) for i in chosen]
             self.act("batch_directly", actor, lambda: services.moderate_batch(targets, action, REASON))
+
+        # --- notes and escalation (they decide nothing; a decision ends an escalation) ---
+
+        @rule(actor=staff, item=items)
+        def note(self, actor, item):
+            kind, ident = world.item(item)
+            self.act("note", actor, lambda: notes.add(kind, str(ident), "seen this before"))
+
+        @rule(actor=staff, item=items)
+        def escalate(self, actor, item):
+            self.act("escalate", actor, lambda: escalations.escalate(*world.item(item), "a senior call"))
+
+        @rule(actor=staff, item=items)
+        def de_escalate(self, actor, item):
+            self.act("de_escalate", actor, lambda: escalations.de_escalate(*world.item(item), None))
 
         # --- users ----------------------------------------------------------------------
 
@@ -479,11 +500,25 @@ def make_machine(app, conn, world: model.World) -> type[RuleBasedStateMachine]:
                     continue
                 if row.action == AuditAction.CONTENT_TAKEN_OVER.value and step.rule == "take_over":
                     continue
+                if row.action in NOT_DECISIONS:
+                    continue  # a note or an escalation may be left on an item someone holds
                 if step.rule == "assign" and holder == step.allowed_holder:
                     continue
                 raise AssertionError(
                     f"{step.rule} by {step.actor} succeeded ({row.action}) on {names.get(item[1])}, "
                     f"held by {names.get(holder, holder)}")
+
+        @invariant()
+        def a_decided_item_is_no_longer_escalated(self):
+            step = self.last
+            if step is None or not step.rows:
+                return
+            decided = {r.item() for r in step.rows if r.decides or r.action == AuditAction.REPORT_STATUS_CHANGED.value}
+            decided.discard(None)
+            if not decided or step.rule in ("escalate", "note"):
+                return
+            left = {(k, str(i)) for k, i in conn.execute(sa.select(Escalation.target_type, Escalation.target_id))}
+            assert not decided & left, f"{step.rule} by {step.actor} decided {decided & left} but left it escalated"
 
         @invariant()
         def the_scoped_moderator_changed_nothing_outside_their_colleges(self):
