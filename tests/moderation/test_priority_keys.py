@@ -170,6 +170,15 @@ def test_scope_filters_and_holders_on_the_kept_keys(app, dbs, login_as):
     assert groups[-1].target_id == top.id
     assert_explained_order(groups)
     assert top.id not in ids(queue(app, me, claim="unclaimed"))
+    # An escalated item waits in its own view, not in the queue.
+    from flick_admin.db.team import Escalation
+    lower = posts[("in", 0)]
+    dbs.add(Escalation(target_type="post", target_id=lower.id, escalated_by_id=me.id, comment="senior"))
+    dbs.flush()
+    assert lower.id not in ids(queue(app, me))
+    assert ids(queue(app, me, escalated=True)) == {lower.id}
+    dbs.execute(sa.delete(Escalation).where(Escalation.target_id == lower.id))
+    dbs.flush()
     # A college-scoped moderator sees only their colleges' items.
     scoped = login_as("moderator", name="Scoped Keys")
     dbs.add(StaffScope(user_id=scoped.id, college_id=inside.id))
