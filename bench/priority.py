@@ -163,16 +163,27 @@ def dashboard_check(url: str, weights, runs: int = 20) -> dict:
     from bench.run import Probe, sign_in
     from flick_admin import create_app
     from flick_admin.extensions import db
+    from flick_admin import priority_keys, tallies
     from flick_admin.moderation import priority
+    from flick_admin.db.tallies import PRIORITY, REPORTS
+    from flick_admin.db.transaction import transaction
 
-    priority.REPORTER_OFFSET, priority.SANCTION_WEIGHT, priority.AGE_PER_HOUR = weights
-    priority.SANCTION_UNIT = round(priority.SANCTION_WEIGHT * priority.SCALE)
-    priority.SANCTION_RANGE = priority.SANCTION_UNIT * priority.SANCTION_CAP
+    kept = (priority_keys.REPORTER_OFFSET, priority_keys.SANCTION_WEIGHT, priority_keys.AGE_PER_HOUR)
+    for module in (priority, priority_keys):  # the page reads the kept keys' module
+        module.REPORTER_OFFSET, module.SANCTION_WEIGHT, module.AGE_PER_HOUR = weights
+        module.SANCTION_UNIT = round(module.SANCTION_WEIGHT * module.SCALE)
+        module.SANCTION_RANGE = module.SANCTION_UNIT * module.SANCTION_CAP
     app = create_app({"DATABASE_URL": url, "FLICK_ADMIN_ENV": "testing", "SECRET_KEY": "bench",
                       "WTF_CSRF_ENABLED": False, "PAGE_SIZE": FIRST})
     with app.app_context():
         engine = db.engine
         engines = list(db.engines.values())
+    with app.test_request_context("/"):
+        tallies.catch_up()
+        if tuple(weights) != kept:  # the kept keys with these weights (not needlessly: a rebuild leaves dead rows)
+            with transaction() as session:
+                priority_keys.rebuild(session, tallies.through(session, REPORTS),
+                                      tallies.through(session, PRIORITY))
     client = app.test_client()
     client.set_cookie(app.config["AUTH_COOKIE_NAME"], sign_in(app, engine, "staff1"))
     probe = Probe(engines)

@@ -7,7 +7,8 @@ triggers on Flick's:
 - the college behind each report (the report queue's college filter),
 - students per college (the colleges list's student counts and its "by students" order),
 - each reporter's decided and acted-on reports (``flick_admin.reliability``: the report
-  queue's priority order), kept under the reports' watermark.
+  queue's priority order), kept under the reports' watermark,
+- each pending item's priority key (``flick_admin.priority_keys``), under its own.
 
 Each covers Flick's rows *created* up to its watermark. The pages add what was created
 after it, counted live through an index (a few minutes of rows), so every number shown is
@@ -39,15 +40,15 @@ from flask import current_app, has_app_context
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from flick_admin import reliability
+from flick_admin import priority_keys, reliability
 from flick_admin.audit.actions import AuditAction
 from flick_admin.audit.recorder import record
 from flick_admin.db import Comment, ContentReport, PlatformUser, Post
 from flick_admin.db.base import utcnow
 from flick_admin.db.enums import EntityType, ReportStatus
 from flick_admin.db.tallies import (
-    CONTENT, REPORTS, STUDENTS, CollegeStudentTally, CommentCollege, PostCollege, PostPendingTally,
-    ReportCollege, ReporterReliability, TallyWatermark,
+    CONTENT, PRIORITY, REPORTS, STUDENTS, CollegeStudentTally, CommentCollege, ItemPriority, PostCollege,
+    PostPendingTally, ReportCollege, ReporterReliability, TallyWatermark,
 )
 from flick_admin.db.transaction import transaction
 
@@ -180,6 +181,14 @@ def catch_up(now: datetime | None = None) -> CatchUp:
                                 .values(through=high, updated_at=utcnow()))
                 low = high
             marks[name] = low
+        low = through(session, PRIORITY, lock="update")
+        if low is None or high > low:
+            if low is None:
+                priority_keys.rebuild(session, marks[REPORTS], high)
+            else:
+                priority_keys.added(session, marks[REPORTS], low, high)
+            session.execute(sa.update(TallyWatermark).where(TallyWatermark.name == PRIORITY)
+                            .values(through=high, updated_at=utcnow()))
     return CatchUp(marks[REPORTS], marks[STUDENTS], marks[CONTENT])
 
 
@@ -190,6 +199,7 @@ class MovedReport:
     reporter_id: uuid.UUID | None = None  # with old and new: the reporter's reliability moves too
     old: str | None = None
     new: str | None = None
+    item: uuid.UUID | None = None  # the post or comment it is about (its priority key moves)
 
     @property
     def pending_moved(self) -> bool:
@@ -208,6 +218,13 @@ def reports_moved(session: Session, moved: Iterable[MovedReport], *, into_pendin
         return
     reliability.moved(session, mark, [(m.reporter_id, m.created_at, m.old, m.new)
                                       for m in moved if m.old is not None])
+    # Exclusive: decisions rewrite the keys one after the other, each from a snapshot that
+    # holds every decision committed before it (concurrent ones touch the same items
+    # through shared reporters, and a key read before another's commit would be stale).
+    keys_mark = through(session, PRIORITY, lock="update")
+    if keys_mark is not None:
+        priority_keys.reports_moved(session, mark, keys_mark, [m.item for m in moved],
+                                    [m.reporter_id for m in moved if m.old != m.new])
     per_post = Counter(m.post_id for m in moved
                        if m.post_id is not None and m.pending_moved and m.created_at <= mark)
     if not per_post:
@@ -227,6 +244,13 @@ def reports_moved(session: Session, moved: Iterable[MovedReport], *, into_pendin
             [{"pid": pid, "n": n} for pid, n in per_post.items()])
 
 
+def author_sanctioned(session: Session, author_id: uuid.UUID | None) -> None:
+    """A student was banned or suspended (in this unit): their items' priority keys move."""
+    mark = through(session, REPORTS, lock="share")
+    keys_mark = through(session, PRIORITY, lock="update")  # as reports_moved
+    priority_keys.author_sanctioned(session, mark, keys_mark, author_id)
+
+
 # --- reconciling ----------------------------------------------------------------------------
 
 @dataclass
@@ -239,10 +263,12 @@ class Reconciliation:
     content: list[tuple[uuid.UUID, uuid.UUID | None, uuid.UUID | None]] = field(default_factory=list)
     # reporter, counted decided, counted acted, tallied decided, tallied acted
     reporters: list[tuple] = field(default_factory=list)
+    keys: list[tuple] = field(default_factory=list)  # item, counted key, tallied key
 
     @property
     def exact(self) -> bool:
-        return not (self.posts or self.reports or self.colleges or self.content or self.reporters)
+        return not (self.posts or self.reports or self.colleges or self.content or self.reporters
+                    or self.keys)
 
     def lines(self, limit: int = 20) -> list[str]:
         out = [f"reports tallied through {self.reports_through or 'nothing yet'}, "
@@ -252,7 +278,8 @@ class Reconciliation:
                              ("college students (college, counted, tallied)", self.colleges),
                              ("content colleges (post or comment, counted, tallied)", self.content),
                              ("reporter reliability (reporter, counted decided, acted, tallied decided, acted)",
-                              self.reporters)):
+                              self.reporters),
+                             ("priority keys (item, counted, tallied)", self.keys)):
             out.append(f"{label}: {len(items)} difference(s)")
             out.extend(f"  {' '.join(str(v) for v in item)}" for item in items[:limit])
         out.append("exact: every tally equals a full count" if self.exact else
@@ -295,6 +322,9 @@ def _reconcile(session: Session) -> Reconciliation:
         truth = sa.union_all(*_report_colleges(None, reports_mark)).subquery()
         result.reports = _college_differences(session, truth, ReportCollege, "report_id")
         result.reporters = reliability.differences(session, reports_mark)
+    keys_mark = through(session, PRIORITY, lock="update")
+    if keys_mark is not None:
+        result.keys = priority_keys.differences(session, reports_mark, keys_mark)
     content_mark = through(session, CONTENT, lock="update")
     if content_mark is not None:
         for model, select, columns in _content_colleges(None, content_mark):
@@ -319,10 +349,11 @@ def repair(reason: str) -> Reconciliation:
     with transaction() as session:
         found = _reconcile(session)
         for model in (PostPendingTally, ReportCollege, CollegeStudentTally, PostCollege, CommentCollege,
-                      ReporterReliability):
+                      ReporterReliability, ItemPriority):
             session.execute(sa.delete(model))
         for name in (REPORTS, STUDENTS, CONTENT):
             _add_window(session, None, high, which=name)
+        priority_keys.rebuild(session, high, high)
         session.execute(sa.update(TallyWatermark).values(through=high, updated_at=utcnow()))
         record(AuditAction.TALLIES_REPAIRED, entity_type=EntityType.TALLY, entity_id="all",
                reason=reason,
@@ -332,6 +363,7 @@ def repair(reason: str) -> Reconciliation:
                metadata={"post_differences": len(found.posts), "content_differences": len(found.content),
                          "report_differences": len(found.reports),
                          "reporter_differences": len(found.reporters),
+                         "priority_key_differences": len(found.keys),
                          "college_differences": len(found.colleges)})
     return found
 

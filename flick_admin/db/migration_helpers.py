@@ -60,6 +60,15 @@ EXPRESSION_INDEXES = frozenset(
 QUERY_INDEXES = (
     ("ix_admin_auth_email_lower", "auth", "lower(email)"),
 )
+# The report queue's page (0022): each author's past bans and suspensions counted from a
+# small partial index (index-only), and the reports about nothing found without walking
+# every report of their status.
+QUEUE_INDEXES = (
+    ("ix_admin_logs_user_sanctions", "logs", "entity_id",
+     "entity_type = 'user' AND action IN ('admin:banned:user', 'admin:suspended:user')"),
+    ("ix_admin_reports_unlinked", "content_reports", "status, created_at, id",
+     "post_id IS NULL AND comment_id IS NULL"),
+)
 
 
 # Trigram search indexes exist only where pg_trgm could be created (0005); not in the models.
@@ -70,6 +79,7 @@ OPTIONAL_INDEXES = frozenset({
     "ix_admin_platform_user_username_prefix", "ix_admin_auth_email_prefix",
     # Bounded plans for searches and filters (0021), PostgreSQL only.
     *(name for name, _table, _keys in QUERY_INDEXES),
+    *(name for name, *_rest in QUEUE_INDEXES),
 })
 
 

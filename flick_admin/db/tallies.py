@@ -19,6 +19,7 @@ from flick_admin.db.base import UUID, Base, utcnow
 REPORTS = "reports"
 STUDENTS = "students"
 CONTENT = "content"  # the college of each post's and comment's author
+PRIORITY = "priority"  # the report queue's priority key per pending item
 
 
 class TallyWatermark(Base):
@@ -91,3 +92,24 @@ class ReporterReliability(Base):
     reporter_id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True)
     decided: Mapped[int] = mapped_column(sa.Integer)
     acted: Mapped[int] = mapped_column(sa.Integer)
+
+
+class ItemPriority(Base):
+    """Per pending reported post or comment (its pending reports created up to the reports'
+    watermark): the report queue's priority less the age term's growth, a number that does
+    not change while time passes (``flick_admin.priority_keys``), walked through its index
+    for the queue's first page. Rewritten for the items a decision, a sanction of their
+    author or a catch-up touches; items with reports after the watermark are scored live."""
+
+    __tablename__ = "admin_item_priority"
+    __table_args__ = (
+        sa.Index("ix_admin_item_priority_key", "key", "target_id"),
+        sa.Index("ix_admin_item_priority_college", "college_id", "key", "target_id"),
+        sa.Index("ix_admin_item_priority_author", "author_id"),
+    )
+
+    target_id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True)
+    type: Mapped[str] = mapped_column(sa.Text)  # "Post" or "Comment"
+    key: Mapped[int] = mapped_column(sa.BigInteger)
+    author_id: Mapped[uuid.UUID | None] = mapped_column(UUID, nullable=True)
+    college_id: Mapped[uuid.UUID | None] = mapped_column(UUID, nullable=True)

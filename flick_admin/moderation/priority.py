@@ -14,8 +14,11 @@ An item's priority adds up what predicts that it truly warrants action:
 The weights were fitted on the benchmark's planted ground truth (``bench/priority.py``;
 ``bench/README.md`` has the table). The age term is linear, so the order does not change
 while time passes: the page is sorted by the priority less the age term's growth since
-1970 (a fixed number per item), which a keyset cursor can page through. Items that
-another staff member holds sort after the free ones: they are not next for you.
+1970 (a fixed number per item), which a keyset cursor can page through. That number is
+kept per pending item (``flick_admin.priority_keys``), so the pending queue walks an index
+(``report_queue``); ``sort_key`` scores live what is not kept (reports since the keys'
+watermark, other statuses, the reason filter). Items that another staff member holds
+sort after the free ones: they are not next for you.
 """
 
 from __future__ import annotations
@@ -24,55 +27,30 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.expression import FunctionElement
 
-from flick_admin import reliability, scope, tallies
+from flick_admin import priority_keys, reliability, scope, tallies
 from flick_admin.audit.recorder import current_actor
-from flick_admin.db import College, Comment, ContentReport, Log, PlatformUser, Post
-from flick_admin.db.enums import EntityType
+from flick_admin.db import College, Comment, ContentReport, PlatformUser, Post
 from flick_admin.db.base import utcnow
 from flick_admin.db.reports import subject_id, subject_kind
 from flick_admin.db.tallies import REPORTS, ReporterReliability
 from flick_admin.db.replica import reader
 from flick_admin.db.team import Claim
 from flick_admin.moderation import claims
-from flick_admin.moderation.queries import SANCTION_ACTIONS
 from flick_admin.pagination import BadCursor, decode
+# The weights and the key's units live with the kept keys (re-exported for the tests).
+from flick_admin.priority_keys import (  # noqa: F401
+    AGE_PER_HOUR, REPORTER_OFFSET, SANCTION_CAP, SANCTION_RANGE, SANCTION_UNIT, SANCTION_WEIGHT, SCALE,
+)
 
-# Fitted by ``python -m bench.priority`` on the benchmark's planted ground truth (scale 0.1;
-# bench/README.md). The first guess (0.25, 0.3, 0.01) let age outweigh the reporters.
-REPORTER_OFFSET = 0.25
-SANCTION_WEIGHT = 0.2
-SANCTION_CAP = 3
-AGE_PER_HOUR = 0.001  # a day's wait is worth a tenth of an average reporter
-SCALE = 1000  # the sort key is the priority in thousandths (an integer, for the cursor)
-SANCTION_UNIT = round(SANCTION_WEIGHT * SCALE)  # one past sanction, in the key's units
-SANCTION_RANGE = SANCTION_UNIT * SANCTION_CAP  # the most the sanctions add to a key
 HELD = 10 ** 12  # held by someone else: after every free item
-
-
-class _hours(FunctionElement):
-    """Hours from 1970-01-01 to a timestamp (UTC, without time zone)."""
-
-    type = sa.Float()
-    inherit_cache = True
-
-
-@compiles(_hours, "postgresql")
-def _hours_pg(element, compiler, **kw):
-    return f"(EXTRACT(EPOCH FROM {compiler.process(element.clauses, **kw)}) / 3600.0)"
-
-
-@compiles(_hours)
-def _hours_sqlite(element, compiler, **kw):
-    return f"((julianday({compiler.process(element.clauses, **kw)}) - 2440587.5) * 24.0)"
 
 
 def score(reliabilities: list[float], sanctions: int, hours: float) -> float:
     """The priority of an item, as the page explains it (the order's formula, in Python)."""
-    return (sum(r - REPORTER_OFFSET for r in reliabilities)
-            + SANCTION_WEIGHT * min(sanctions or 0, SANCTION_CAP) + AGE_PER_HOUR * max(hours, 0.0))
+    k = priority_keys
+    return (sum(r - k.REPORTER_OFFSET for r in reliabilities)
+            + k.SANCTION_WEIGHT * min(sanctions or 0, k.SANCTION_CAP) + k.AGE_PER_HOUR * max(hours, 0.0))
 
 
 def sort_key(narrowed, size: int, after: str | None = None, before: str | None = None) -> sa.Select:
@@ -93,20 +71,16 @@ def sort_key(narrowed, size: int, after: str | None = None, before: str | None =
                   ContentReport.reported_by_id.label("reporter_id"),
                   sa.func.min(ContentReport.created_at).label("first"))
     ).group_by(kind, target, ContentReport.reported_by_id).subquery("pairs")
-    live = reliability.live_since(mark)
-    t = ReporterReliability.__table__
-    decided = sa.func.coalesce(t.c.decided, 0) + sa.func.coalesce(live.c.decided, 0)
-    acted = sa.func.coalesce(t.c.acted, 0) + sa.func.coalesce(live.c.acted, 0)
-    reporters = sa.func.sum(reliability.mean_sql(decided, acted) - REPORTER_OFFSET)
+    reporters, joins = priority_keys.reporters_sum(pairs.c.reporter_id, mark)
     grouped = (sa.select(pairs.c.type, pairs.c.target_id,
                          reporters.label("reporters"), sa.func.min(pairs.c.first).label("first"))
-               .select_from(pairs)
-               .outerjoin(t, t.c.reporter_id == pairs.c.reporter_id)
-               .outerjoin(live, live.c.reporter_id == pairs.c.reporter_id)
-               .group_by(pairs.c.type, pairs.c.target_id)).subquery("grouped")
+               .select_from(pairs))
+    for table, on in joins:
+        grouped = grouped.outerjoin(table, on)
+    grouped = grouped.group_by(pairs.c.type, pairs.c.target_id).subquery("grouped")
     held = sa.exists().where(Claim.target_id == grouped.c.target_id, claims.active(),
                              Claim.holder_id != current_actor().id)
-    partial = (sa.cast((grouped.c.reporters - AGE_PER_HOUR * _hours(grouped.c.first)) * SCALE, sa.BigInteger)
+    partial = (priority_keys.partial_key(grouped.c.reporters, grouped.c.first)
                - sa.case((held, HELD), else_=0))
     items = sa.select(grouped.c.type, grouped.c.target_id, partial.label("partial")).cte("items")
     candidates = sa.select(items)
@@ -116,29 +90,19 @@ def sort_key(narrowed, size: int, after: str | None = None, before: str | None =
             raise BadCursor("malformed cursor")
         past = sa.select(items.c.partial)
         if edge is not None:
-            past = past.where(items.c.partial < edge - SANCTION_RANGE)
+            past = past.where(items.c.partial < edge - priority_keys.SANCTION_RANGE)
             candidates = candidates.where(items.c.partial <= edge)
         threshold = past.order_by(items.c.partial.desc()).offset(size).limit(1).scalar_subquery()
         candidates = candidates.where(
-            items.c.partial >= sa.func.coalesce(threshold, -10 * HELD) - SANCTION_RANGE)
+            items.c.partial >= sa.func.coalesce(threshold, -10 * HELD) - priority_keys.SANCTION_RANGE)
     c = candidates.subquery("candidates")
     author = sa.func.coalesce(Post.posted_by_id, Comment.commented_by_id)
-    key = (c.c.partial + SANCTION_UNIT * _sanctions()).label("key")
+    key = (c.c.partial + priority_keys.SANCTION_UNIT * priority_keys.sanctions()).label("key")
     return (sa.select(c.c.type, c.c.target_id, key)
             .select_from(c)
             .outerjoin(Post, sa.and_(c.c.type == "Post", Post.id == c.c.target_id))
             .outerjoin(Comment, sa.and_(c.c.type == "Comment", Comment.id == c.c.target_id))
             .outerjoin(PlatformUser, PlatformUser.id == author))
-
-
-def _sanctions():
-    """The author's past bans and suspensions (as the queue's author badge), counted only
-    up to ``SANCTION_CAP``: the index walk stops there."""
-    some = (sa.select(sa.literal(1).label("one")).select_from(Log)
-            .where(Log.entity_type == EntityType.USER.value, Log.entity_id == PlatformUser.auth_id,
-                   Log.action.in_(SANCTION_ACTIONS))
-            .correlate(PlatformUser).limit(SANCTION_CAP).subquery("sanctions"))
-    return sa.select(sa.func.count()).select_from(some).scalar_subquery()
 
 
 # --- the words ------------------------------------------------------------------------------

@@ -16,13 +16,16 @@ from flick_admin.audit.recorder import current_actor
 from flick_admin.db import Auth, College, Comment, ContentReport, Log, PlatformUser, Post
 from flick_admin.db.reports import about_comment, about_post, subject_id, subject_kind, unlinked
 from flick_admin.db.enums import EntityType
-from flick_admin.db.tallies import REPORTS
+from flick_admin.db.enums import ReportStatus
+from flick_admin.db.tallies import PRIORITY, REPORTS, ItemPriority
 from flick_admin.db.replica import reader
 from flick_admin.db.team import Claim
 from flick_admin.moderation import claims, escalations, notes, priority
 from flick_admin.moderation.filters import ReportFilters
 from flick_admin.moderation.queries import EXCERPT, SANCTION_ACTIONS, college_match
-from flick_admin.pagination import Page, capturing, paginate
+from flick_admin.pagination import Page, capturing, paginate, paginate_merged
+
+PENDING = ReportStatus.PENDING.value
 
 
 @dataclass
@@ -55,16 +58,16 @@ def _narrowed(stmt: sa.Select, report, f: ReportFilters) -> sa.Select:
     if scope.limited():
         stmt = stmt.where(report.id.in_(tallies.reports_of_colleges(scope.college_ids(), f.status)))
     if f.claim:
-        stmt = stmt.where(_claim_condition(report, f))
+        stmt = stmt.where(_claim_condition(subject_id(report), f))
     # Escalated items wait in their own view, not in the ordinary queue.
     waiting = escalations.escalated(subject_id(report))
     return stmt.where(waiting if f.escalated else ~waiting)
 
 
-def _claim_condition(report, f: ReportFilters):
+def _claim_condition(target, f: ReportFilters):
     """The queue's "unclaimed", "mine" and "assigned to me" (a claim in force on the
-    report's target, found by the claims' primary key)."""
-    held = [Claim.target_id == subject_id(report), claims.active()]
+    item ``target``, found by the claims' primary key)."""
+    held = [Claim.target_id == target, claims.active()]
     if f.claim == "unclaimed":
         return ~sa.exists().where(*held)
     me = current_actor().id
@@ -110,11 +113,62 @@ def report_queue(f: ReportFilters, size: int) -> tuple[Page, list[ReportGroup]]:
 
 
 def _report_queue_by_priority(f: ReportFilters, size: int) -> tuple[Page, list[ReportGroup]]:
+    if f.status == PENDING and not f.reason:
+        return _report_queue_by_kept_key(f, size)
     g = priority.sort_key(lambda stmt: _narrowed(stmt.where(*_report_filters(ContentReport, f)),
                                                  ContentReport, f),
                           size, f.after, f.before).subquery("ranked")
     page = paginate(sa.select(g.c.type, g.c.target_id), [g.c.key, g.c.target_id], descending=True,
                     size=size, after=f.after, before=f.before)
+    return page, _report_groups(page.rows, f)
+
+
+def _report_queue_by_kept_key(f: ReportFilters, size: int) -> tuple[Page, list[ReportGroup]]:
+    """The pending queue in priority order from the kept keys (``flick_admin.priority_keys``):
+    three disjoint sources merged by (key, item) — the kept items that nobody else holds
+    (an index walk on the key), the kept items someone else holds (few; after every free
+    one), and the items with reports since the keys' watermark (scored live, a few
+    minutes of reports). The same order as scoring every item live. Before the first
+    catch-up the keys' watermark is empty: every item counts as new, scored live.
+    The watermark is a scalar subquery (no statement of its own: the page's budget)."""
+    mark = tallies._mark(PRIORITY)
+    fresh = (sa.select(subject_id(ContentReport))
+             .where(ContentReport.status == PENDING, ContentReport.created_at > mark,
+                    sa.not_(unlinked(ContentReport))))
+    t = ItemPriority.__table__
+    # A kept item still has a pending report (Flick's own deletions and status changes
+    # reach the keys only at reconcile): one index probe per row walked.
+    # (Scalar probes, not EXISTS: the planner would make it a join and sort every item.)
+    def probe(*where):
+        return (sa.select(sa.literal(1)).select_from(ContentReport)
+                .where(ContentReport.status == PENDING, *where).limit(1).correlate(t).scalar_subquery())
+
+    still = sa.case((t.c.type == "Post", probe(ContentReport.post_id == t.c.target_id,
+                                                ContentReport.comment_id.is_(None))),
+                    else_=probe(ContentReport.comment_id == t.c.target_id)).is_not(None)
+    kept = [t.c.target_id.not_in(fresh), still]
+    if f.type:
+        kept.append(t.c.type == ("Post" if f.type == "post" else "Comment"))
+    if f.college:
+        kept.append(t.c.college_id.in_(sa.select(College.id).where(college_match(f.college))))
+    if scope.limited():
+        kept.append(t.c.college_id.in_(scope.college_ids()))
+    if f.claim:
+        kept.append(_claim_condition(t.c.target_id, f))
+    waiting = escalations.escalated(t.c.target_id)  # in their own view, as ``_narrowed``
+    kept.append(waiting if f.escalated else ~waiting)
+    held = sa.exists().where(Claim.target_id == t.c.target_id, claims.active(),
+                             Claim.holder_id != current_actor().id)
+    held_key = (t.c.key - priority.HELD).label("held_key")
+    live = priority.sort_key(
+        lambda stmt: _narrowed(stmt.where(*_report_filters(ContentReport, f),
+                                          subject_id(ContentReport).in_(fresh)), ContentReport, f),
+        size, f.after, f.before).subquery("fresh_ranked")
+    page = paginate_merged(
+        [(sa.select(t.c.type, t.c.target_id).where(*kept, ~held), [t.c.key, t.c.target_id]),
+         (sa.select(t.c.type, t.c.target_id).where(*kept, held), [held_key, t.c.target_id]),
+         (sa.select(live.c.type, live.c.target_id), [live.c.key, live.c.target_id])],
+        descending=True, size=size, after=f.after, before=f.before)
     return page, _report_groups(page.rows, f)
 
 

@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from flick_admin import scope
+from flick_admin import scope, tallies
 from flick_admin.audit.actions import AuditAction
 from flick_admin.audit.recorder import changed_fields, current_actor, record
 from flick_admin.auth.sessions import end_sessions_of
@@ -126,6 +126,7 @@ def sanction_user(auth_id: str, kind: SanctionKind, reason: str | None,
         record(AuditAction.USER_BANNED if until is None else AuditAction.USER_SUSPENDED,
                entity_type=EntityType.USER, entity_id=user.id, before=old, after=new,
                reason=reason, metadata=metadata)
+        tallies.author_sanctioned(session, metadata["platform_user_id"])
     what = "banned" if until is None else f"suspended until {until:%Y-%m-%d %H:%M} UTC"
     return Outcome(True, f"User {what}; {ended} session(s) ended. {FLICK_COOKIE_NOTE}")
 

@@ -213,3 +213,24 @@ def test_the_application_role_keeps_the_reporters_reliability_tally(connection, 
     reliability.rebuild(dbs, utcnow())
     assert dbs.execute(sa.select(ReporterReliability.decided)
                        .where(ReporterReliability.reporter_id == reporter.id)).scalar() == 1
+
+
+def test_the_application_role_keeps_the_priority_keys(connection, dbs, as_app_role):
+    """A catch-up or repair rebuilds the kept keys (DELETE, INSERT … SELECT); a decision or
+    a sanction rewrites the touched items' rows: all under the application role."""
+    from datetime import timedelta
+
+    from flick_admin import priority_keys
+    from flick_admin.db.base import utcnow
+    from flick_admin.db.tallies import ItemPriority
+
+    post = factories.PostFactory()
+    old = utcnow() - timedelta(days=1)
+    factories.ReportFactory(post=post, created_at=old)
+    connection.exec_driver_sql(f"SET LOCAL ROLE {ident(as_app_role)}")
+    priority_keys.rebuild(dbs, None, utcnow())
+    assert dbs.execute(sa.select(ItemPriority.type).where(ItemPriority.target_id == post.id)).scalar() == "Post"
+    priority_keys.refresh(dbs, None, utcnow(), [post.id])
+    priority_keys.reports_moved(dbs, None, utcnow(), [post.id], [])
+    assert dbs.execute(sa.select(sa.func.count()).select_from(ItemPriority)
+                       .where(ItemPriority.target_id == post.id)).scalar() == 1
