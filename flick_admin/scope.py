@@ -79,6 +79,16 @@ OUTSIDE_POST = "a post outside your colleges"
 OUTSIDE_STUDENT = "a student of another college"
 
 
+def actor_shown(email, profile) -> sa.ColumnElement:
+    """An audit row's actor on an in-scope item's history: a student of another college (a
+    vote, a report on the item) is not named to a college-scoped member; staff (no student
+    profile, ``profile`` outer-joined on the actor) are."""
+    if colleges() is None:
+        return email
+    return sa.case((sa.and_(profile.id.is_not(None), outside(profile.college_id)), sa.literal(OUTSIDE_STUDENT)),
+                   else_=email)
+
+
 def hidden(what: str) -> NotFound:
     return NotFound(f"That {what} does not exist (it may have been deleted).")
 

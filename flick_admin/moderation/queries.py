@@ -268,13 +268,16 @@ def entity_history(entity_type: EntityType, entity_id: str, limit: int = HISTORY
     that reverted each, if any (so a reverted row links to its revert instead of offering
     "Revert" again) — one statement."""
     dialect = db.session.get_bind().dialect.name
+    actor_profile = sa.orm.aliased(PlatformUser)  # an outside student acting stays unnamed
     return db.session.execute(
         notes.with_notes(sa.select(Log.id, Log.occured_at, Log.action, Log.actor_id, Log.actor_type, Log.reason,
-                                   Log.before, Log.after, Log.metadata_, Auth.email.label("actor_email"),
+                                   Log.before, Log.after, Log.metadata_,
+                                   scope.actor_shown(Auth.email, actor_profile).label("actor_email"),
                                    _holder_name(Log.before).label("before_holder"),
                                    _holder_name(Log.after).label("after_holder"),
                                    revert_of(Log.id, dialect).label("reverted_by")), Log.id)
         .outerjoin(Auth, Auth.id == Log.actor_id)
+        .outerjoin(actor_profile, actor_profile.auth_id == Log.actor_id)
         .where(Log.entity_type == entity_type.value, Log.entity_id == entity_id)
         .order_by(Log.occured_at.desc(), Log.id.desc())
         .limit(limit)
