@@ -65,8 +65,11 @@ def parse(args: MultiDict) -> Asked:
     since = None
     if args.get("since"):
         try:
-            since = datetime.fromisoformat(args["since"][:40]).replace(tzinfo=None)
-        except ValueError:
+            since = datetime.fromisoformat(args["since"][:40])
+            if since.tzinfo is not None:  # a time with an offset is that instant, kept in UTC
+                since = since.astimezone(UTC)
+            since = since.replace(tzinfo=None)
+        except (ValueError, OverflowError):
             raise InvalidInput("'since' is the time the page was drawn, as YYYY-MM-DDTHH:MM:SS.") from None
     return Asked(status, tuple(dict.fromkeys(targets)), since)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import timedelta
+from datetime import UTC, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
@@ -154,6 +154,18 @@ def test_a_list_hears_what_was_done_to_its_rows_since_it_was_drawn(client, dbs, 
     assert client.get(f"/reports/changes?since={later}&ids={_ids(post)}").get_json()["rows"][
         f"post:{post.id}"]["now"] is None
     assert client.get(f"/reports/changes?since=yesterday&ids={_ids(post)}").status_code == 400
+    # A time with an offset is that instant: a minute from now written in UTC+05:00 still
+    # lies after the ban; an hour ago written in UTC+05:00 lies before it.
+    zone = timezone(timedelta(hours=5))
+    ahead = (utcnow().replace(tzinfo=UTC) + timedelta(minutes=1)).astimezone(zone).isoformat(timespec="seconds")
+    before = (utcnow().replace(tzinfo=UTC) - timedelta(hours=1)).astimezone(zone).isoformat(timespec="seconds")
+    asked = {"ids": _ids(post)}
+    assert client.get("/reports/changes", query_string={**asked, "since": ahead}).get_json()["rows"][
+        f"post:{post.id}"]["now"] is None
+    assert client.get("/reports/changes", query_string={**asked, "since": before}).get_json()["rows"][
+        f"post:{post.id}"]["now"] == "banned by Asha Rao"
+    # The calendar's edge with an offset is a 400, not a 500.
+    assert client.get("/reports/changes", query_string={**asked, "since": "0001-01-01T00:00:00+05:00"}).status_code == 400
 
 
 def test_a_list_poll_is_one_statement_too(client, dbs, login_as, count_queries):
