@@ -141,9 +141,11 @@ def end_claims(session: Session, targets: list[tuple[str, uuid.UUID]]) -> None:
                             .execution_options(synchronize_session=False))
 
 
-def _target(session: Session, kind: str, target_id: uuid.UUID):
+def target(session: Session, kind: str, target_id: uuid.UUID, verb: str = "claimed"):
+    """The post or comment a team action is about, and its audit entity: 400 for another
+    kind, 404 when it does not exist or lies outside the member's colleges."""
     if kind not in KINDS:
-        raise InvalidInput(f"Only posts and comments can be claimed, not {kind!r}.")
+        raise InvalidInput(f"Only posts and comments can be {verb}, not {kind[:20]!r}.")
     model, entity = KINDS[kind]
     row = session.get(model, target_id)
     if row is None:
@@ -152,7 +154,7 @@ def _target(session: Session, kind: str, target_id: uuid.UUID):
     return row, entity
 
 
-def _label(row) -> str:
+def label(row) -> str:
     return (getattr(row, "title", None) or getattr(row, "content", "") or "")[:80]
 
 
@@ -191,7 +193,7 @@ def _claim(session: Session, kind: str, target_id: uuid.UUID, me: str, row, enti
         return Outcome(False, f"You hold this {kind}; your claim was renewed "
                               f"for {claim_minutes()} minutes.")
     record(AuditAction.CONTENT_CLAIMED, entity_type=entity, entity_id=target_id,
-           after={"holder": me, "minutes": claim_minutes()}, metadata={"label": _label(row)})
+           after={"holder": me, "minutes": claim_minutes()}, metadata={"label": label(row)})
     return Outcome(True, f"You hold this {kind} for {claim_minutes()} minutes.")
 
 
@@ -207,14 +209,14 @@ def claim(kind: str, target_id: uuid.UUID) -> Outcome:
     moderator holds it."""
     me = _me()
     with transaction() as session:
-        row, entity = _target(session, kind, target_id)
+        row, entity = target(session, kind, target_id)
         return _claim(session, kind, target_id, me, row, entity)
 
 
 def release(kind: str, target_id: uuid.UUID) -> Outcome:
     me = _me()
     with transaction() as session:
-        row, entity = _target(session, kind, target_id)
+        row, entity = target(session, kind, target_id)
         gone = session.execute(
             sa.delete(Claim).where(Claim.target_type == kind, Claim.target_id == target_id,
                                    Claim.holder_id == me, active())
@@ -222,7 +224,7 @@ def release(kind: str, target_id: uuid.UUID) -> Outcome:
         if gone is None:
             return Outcome(False, f"You do not hold this {kind}; nothing was changed.")
         record(AuditAction.CONTENT_RELEASED, entity_type=entity, entity_id=target_id,
-               before={"holder": me}, metadata={"label": _label(row)})
+               before={"holder": me}, metadata={"label": label(row)})
     return Outcome(True, f"You released this {kind}.")
 
 
@@ -237,7 +239,7 @@ def take_over(kind: str, target_id: uuid.UUID, reason: str | None = None) -> Out
     for ``CLAIM_MINUTES``."""
     me = _me()
     with transaction() as session:
-        row, entity = _target(session, kind, target_id)
+        row, entity = target(session, kind, target_id)
         held = _locked_claim(session, kind, target_id)
         if held is None or held.holder_id == me:  # nothing to take over: an ordinary claim
             return _claim(session, kind, target_id, me, row, entity)
@@ -249,7 +251,7 @@ def take_over(kind: str, target_id: uuid.UUID, reason: str | None = None) -> Out
         record(AuditAction.CONTENT_TAKEN_OVER, entity_type=entity, entity_id=target_id,
                before={"holder": previous.id}, after={"holder": me},
                reason=(reason or "").strip()[:MAX_NOTE] or None,
-               metadata={"label": _label(row), "previous_holder": previous.name})
+               metadata={"label": label(row), "previous_holder": previous.name})
     return Outcome(True, f"You took this {kind} over from {previous.name}.")
 
 
@@ -288,7 +290,7 @@ def assign(kind: str, target_id: uuid.UUID, assignee_id: str, note: str | None) 
     if len(note) > MAX_NOTE:
         raise InvalidInput(f"The note is at most {MAX_NOTE} characters.", field="note")
     with transaction() as session:
-        row, entity = _target(session, kind, target_id)
+        row, entity = target(session, kind, target_id)
         assignee = _assignee(session, assignee_id, kind, target_id)
         held = _locked_claim(session, kind, target_id)
         before = None
@@ -305,7 +307,7 @@ def assign(kind: str, target_id: uuid.UUID, assignee_id: str, note: str | None) 
         name = display_name(assignee.name, assignee.email)
         record(AuditAction.CONTENT_ASSIGNED, entity_type=entity, entity_id=target_id,
                before=before, after={"holder": assignee.id, "note": note or None},
-               metadata={"label": _label(row), "assignee": name})
+               metadata={"label": label(row), "assignee": name})
     return Outcome(True, f"Assigned to {name}.")
 
 

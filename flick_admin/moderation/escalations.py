@@ -18,31 +18,23 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from flick_admin import scope
+from flick_admin.moderation import claims
 from flick_admin.audit.actions import AuditAction
 from flick_admin.audit.recorder import current_actor, record
-from flick_admin.db import Auth, Comment, Post
+from flick_admin.db import Auth
 from flick_admin.db.base import utcnow
-from flick_admin.db.enums import EntityType
 from flick_admin.db.team import Claim, Escalation
 from flick_admin.db.transaction import transaction
 from flick_admin.outcomes import Outcome
-from flick_admin.refusals import InvalidInput, NotFound
+from flick_admin.refusals import InvalidInput
 
 MAX_COMMENT = 1000
-KINDS = {"post": (Post, EntityType.POST), "comment": (Comment, EntityType.COMMENT)}
+KINDS = claims.KINDS
 
 
 def _item(session: Session, kind: str, target_id: uuid.UUID):
-    if kind not in KINDS:
-        raise InvalidInput(f"Only posts and comments can be escalated, not {kind[:20]!r}.")
-    model, entity = KINDS[kind]
-    row = session.get(model, target_id)
-    if row is None:
-        raise NotFound(f"That {kind} does not exist (it may have been deleted).")
-    scope.check_targets(session, [(kind, target_id)])
-    label = (getattr(row, "title", None) or getattr(row, "content", "") or "")[:80]
-    return entity, label
+    row, entity = claims.target(session, kind, target_id, "escalated")
+    return entity, claims.label(row)
 
 
 def _comment(text: str | None, what: str) -> str:

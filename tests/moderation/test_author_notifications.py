@@ -191,3 +191,17 @@ def test_reverting_a_batch_corrects_every_author_in_one_insert(client, dbs, logi
     for post in posts:
         removed, correction = told(dbs, post.author)
         assert removed.content.startswith("Your post") and correction.content.startswith("An update on your post")
+
+
+def test_reverting_a_shadow_ban_tells_the_author_nothing(client, dbs, login_as, reason):
+    """A shadow-ban stays invisible on the way back too: its revert sends no correction."""
+    post = factories.PostFactory(title="Quiet one")
+    login_as("moderator")
+    client.post(f"/posts/{post.id}/act", data={"action": "shadow_ban", "reason_choice": f"catalogue:{reason.id}"})
+    (shadow,) = audit_rows(dbs, action="admin:shadow:banned:content")
+    assert client.post(f"/revert/{shadow.id}", data=REVERT).status_code == 303
+    assert not dbs.get(Post, post.id).is_shadow_banned
+    assert told(dbs, post.author) == []
+    # The revert's own audit row is there, in the same unit as the change.
+    (undo,) = audit_rows(dbs, action="admin:shadow:unbanned:content")
+    assert undo.metadata_["reverts"] == str(shadow.id)
