@@ -17,7 +17,6 @@ import argparse
 import json
 import sys
 import time
-from pathlib import Path
 from urllib.parse import urlencode
 
 # (label, term). Short, wildcard-only, punctuation-only, very long, many words, non-Latin.
@@ -70,23 +69,15 @@ def url(path: str, arg: str, term: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from bench.run import Probe, sign_in
-    from flick_admin import create_app
-    from flick_admin.extensions import db
+    from bench.harness import RESULTS, Probe, open_app
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database-url", default="postgresql://postgres@127.0.0.1:5432/flick_bench")
     parser.add_argument("--runs", type=int, default=3, help="timed runs per term and box (median)")
     args = parser.parse_args(argv)
 
-    app = create_app({"DATABASE_URL": args.database_url, "FLICK_ADMIN_ENV": "testing",
-                      "SECRET_KEY": "bench", "WTF_CSRF_ENABLED": False})
-    with app.app_context():
-        engine = db.engine
-        engines = list(db.engines.values())
-    client = app.test_client()
-    client.set_cookie(app.config["AUTH_COOKIE_NAME"], sign_in(app, engine))
-    probe = Probe(engines)
+    bench = open_app(args.database_url)
+    app, client, probe = bench.app, bench.client(), Probe(bench.engines)
     timeout = app.config.get("LIST_STATEMENT_TIMEOUT_MS", 0)
     print(f"statement timeout on list reads: {timeout} ms; {len(TERMS)} terms × {len(BOXES)} boxes")
 
@@ -124,9 +115,8 @@ def main(argv: list[str] | None = None) -> int:
           f"{len(failures)} other")
     for row in failures:
         print("  NOT 200/400:", row)
-    out = Path(__file__).resolve().parent / "results"
-    out.mkdir(exist_ok=True)
-    (out / "hostile.json").write_text(json.dumps({"timeout_ms": timeout, "results": results}, indent=1,
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "hostile.json").write_text(json.dumps({"timeout_ms": timeout, "results": results}, indent=1,
                                                  ensure_ascii=False))
     return 1 if failures else 0
 

@@ -23,7 +23,7 @@ import time
 
 import sqlalchemy as sa
 
-from bench.run import RESULTS, Probe, sign_in
+from bench.harness import RESULTS, Probe, open_app
 
 POLL_SECONDS = 3
 OPEN_QUEUES = 50
@@ -76,18 +76,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=300)
     args = parser.parse_args(argv)
 
-    from flick_admin import create_app
-    from flick_admin.extensions import db
-
-    app = create_app({"DATABASE_URL": args.database_url, "FLICK_ADMIN_ENV": "testing",
-                      "SECRET_KEY": "bench", "WTF_CSRF_ENABLED": False})
-    with app.app_context():
-        engine = db.engine
-        engines = list(db.engines.values())
-    me, other = app.test_client(), app.test_client()
-    me.set_cookie(app.config["AUTH_COOKIE_NAME"], sign_in(app, engine, "staff0"))
-    other.set_cookie(app.config["AUTH_COOKIE_NAME"], sign_in(app, engine, "staff1"))
-    probe = Probe(engines)
+    bench = open_app(args.database_url)
+    engine, me, other, probe = bench.engine, bench.client("staff0"), bench.client("staff1"), Probe(bench.engines)
 
     page = me.get("/reports/").get_data(as_text=True)
     ids = re.findall(r'data-live-id="([^"]+)"', page)

@@ -160,9 +160,7 @@ def fit(items, now, queues) -> tuple[tuple[float, float, float], list[tuple]]:
 def dashboard_check(url: str, weights, runs: int = 20) -> dict:
     """The dashboard's own priority page (the fitted weights set): which items it puts first,
     and its database time and statements (median of ``runs`` requests as staff1)."""
-    from bench.run import Probe, sign_in
-    from flick_admin import create_app
-    from flick_admin.extensions import db
+    from bench.harness import Probe, open_app
     from flick_admin import priority_keys, tallies
     from flick_admin.moderation import priority
     from flick_admin.db.tallies import PRIORITY, REPORTS
@@ -173,20 +171,15 @@ def dashboard_check(url: str, weights, runs: int = 20) -> dict:
         module.REPORTER_OFFSET, module.SANCTION_WEIGHT, module.AGE_PER_HOUR = weights
         module.SANCTION_UNIT = round(module.SANCTION_WEIGHT * module.SCALE)
         module.SANCTION_RANGE = module.SANCTION_UNIT * module.SANCTION_CAP
-    app = create_app({"DATABASE_URL": url, "FLICK_ADMIN_ENV": "testing", "SECRET_KEY": "bench",
-                      "WTF_CSRF_ENABLED": False, "PAGE_SIZE": FIRST})
-    with app.app_context():
-        engine = db.engine
-        engines = list(db.engines.values())
+    bench = open_app(url, PAGE_SIZE=FIRST)
+    app = bench.app
     with app.test_request_context("/"):
         tallies.catch_up()
         if tuple(weights) != kept:  # the kept keys with these weights (not needlessly: a rebuild leaves dead rows)
             with transaction() as session:
                 priority_keys.rebuild(session, tallies.through(session, REPORTS),
                                       tallies.through(session, PRIORITY))
-    client = app.test_client()
-    client.set_cookie(app.config["AUTH_COOKIE_NAME"], sign_in(app, engine, "staff1"))
-    probe = Probe(engines)
+    client, probe = bench.client("staff1"), Probe(bench.engines)
     out = {}
     for sort in ("priority", "oldest", "most"):
         client.get(f"/reports/?sort={sort}")

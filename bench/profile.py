@@ -28,7 +28,7 @@ import pstats
 import sys
 import time
 
-from bench.run import RESULTS, sign_in
+from bench.harness import RESULTS, open_app
 
 PAGES = (("posts", "/posts/"), ("comments", "/comments/"), ("users", "/users/"),
          ("colleges", "/colleges/"), ("log", "/audit/"), ("report queue", "/reports/"))
@@ -80,15 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=40)
     args = parser.parse_args(argv)
 
-    from flick_admin import create_app
-    from flick_admin.extensions import db
-
-    app = create_app({"DATABASE_URL": args.database_url, "FLICK_ADMIN_ENV": "testing",
-                      "SECRET_KEY": "bench", "WTF_CSRF_ENABLED": False})
-    with app.app_context():
-        engine = db.engine
-    client = app.test_client()
-    client.set_cookie(app.config["AUTH_COOKIE_NAME"], sign_in(app, engine))
+    client = open_app(args.database_url).client()
     results = {name: profile(client, url, args.runs) for name, url in PAGES}
     lines = ["| page | database | queries (SQLAlchemy) | templates (Jinja) | Flask, Werkzeug | "
              "of which session lookup | plain ms |", "|---|---:|---:|---:|---:|---:|---:|"]

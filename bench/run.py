@@ -22,13 +22,13 @@ import sys
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 import sqlalchemy as sa
 
-RESULTS = Path(__file__).resolve().parent / "results"
+from bench.harness import RESULTS, Probe, open_app, sign_in  # noqa: F401  (sign_in: used by other scripts)
+
 DEPTH = 100_000  # rows: "page 2,000" at 50 a page
 TARGET = {"list": 50.0, "search": 150.0, "detail": 30.0}
 
@@ -56,27 +56,6 @@ class Row:
         if self.ours and self.baseline and self.ours.p50_ms:
             return self.baseline.p50_ms / self.ours.p50_ms
         return None
-
-
-class Probe:
-    """Counts statements and database time on an engine while a request runs."""
-
-    def __init__(self, engines):
-        self.statements = 0
-        self.db_seconds = 0.0
-        for engine in engines:
-            sa.event.listen(engine, "before_cursor_execute", self._before)
-            sa.event.listen(engine, "after_cursor_execute", self._after)
-
-    def _before(self, conn, cursor, statement, params, context, many):
-        conn.info["bench_started"] = time.perf_counter()
-
-    def _after(self, conn, cursor, statement, params, context, many):
-        self.statements += 1
-        self.db_seconds += time.perf_counter() - conn.info.pop("bench_started", time.perf_counter())
-
-    def reset(self):
-        self.statements, self.db_seconds = 0, 0.0
 
 
 def measure(client, probe: Probe, url: str, runs: int) -> Measure:
@@ -173,20 +152,6 @@ def build_cases(engine, baseline_app, depth: int = DEPTH) -> list[tuple[str, str
         ("palette: post id", "search", "/search/suggest" + q(q=str(reported)), None),
         ("palette: college", "search", "/search/suggest" + q(q=college[:5]), None),
     ]
-
-
-def sign_in(app, engine, user_id: str = "staff0") -> str:
-    from flick_admin.auth.sessions import SESSION_ID_PREFIX, token_digest
-
-    raw = uuid.uuid4().hex
-    now = datetime.now(UTC).replace(tzinfo=None)
-    with engine.begin() as conn:
-        conn.execute(sa.text(
-            "INSERT INTO session (id, token, user_id, created_at, updated_at, expires_at) "
-            "VALUES (:id, :token, :user, :now, :now, :exp)"),
-            {"id": SESSION_ID_PREFIX + raw[:16], "token": token_digest(raw), "now": now,
-             "exp": now + timedelta(hours=4), "user": user_id})
-    return raw
 
 
 SCOPED = "bench-scoped"
@@ -340,15 +305,7 @@ def sign_in_time(app, runs: int = 5) -> float:
 
 def export_probe(url: str, fmt: str = "jsonl") -> dict:
     """Run in a child process: stream the whole log export, report rows, bytes and peak RSS."""
-    from flick_admin import create_app
-
-    app = create_app({"DATABASE_URL": url, "FLICK_ADMIN_ENV": "testing", "SECRET_KEY": "bench"})
-    from flick_admin.extensions import db
-
-    with app.app_context():
-        engine = db.engine
-    client = app.test_client()
-    client.set_cookie(app.config["AUTH_COOKIE_NAME"], sign_in(app, engine))
+    client = open_app(url, csrf=True).client()
     started = time.perf_counter()
     response = client.get(f"/audit/export.{fmt}", query_string={"signins": "1"})  # the whole log
     size = lines = 0
@@ -379,26 +336,20 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     from bench.baseline import create_baseline
-    from flick_admin import create_app
     from flick_admin.extensions import db
 
-    ours = create_app({"DATABASE_URL": args.database_url, "FLICK_ADMIN_ENV": "testing",
-                       "SECRET_KEY": "bench", "WTF_CSRF_ENABLED": False})
+    bench = open_app(args.database_url)
+    ours, engine = bench.app, bench.engine
     base = create_baseline(args.database_url)
-    with ours.app_context():
-        engine = db.engine
-        our_engines = list(db.engines.values())
     with base.app_context():
         base_engines = list(db.engines.values())
-    client = ours.test_client()
-    client.set_cookie(ours.config["AUTH_COOKIE_NAME"], sign_in(ours, engine))
+    client = bench.client()
     base_client = base.test_client()
-    our_probe, base_probe = Probe(our_engines), Probe(base_engines)
+    our_probe, base_probe = Probe(bench.engines), Probe(base_engines)
 
     rows: list[Row] = []
     scope_share = team_setup(engine)
-    scoped_client = ours.test_client()
-    scoped_client.set_cookie(ours.config["AUTH_COOKIE_NAME"], sign_in(ours, engine, SCOPED))
+    scoped_client = bench.client(SCOPED)
     for name, kind, url in team_cases():
         if args.only and not any(part in name for part in args.only):
             continue
