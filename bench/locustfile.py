@@ -6,8 +6,9 @@ is opening the post's edit form, the stock way to change a post).
 Settings come from the environment the capacity driver sets: the session cookie, the
 post ids to read, and the posts each simulated moderator may decide (disjoint per user,
 banned and unbanned in turn; the driver unbans what a step leaves banned, so the data ends
-as it began). ``FastHttpUser`` (geventhttpclient) costs a fraction of the CPU of
-``HttpUser`` (requests) per request, which leaves the two cores to the servers."""
+as it began). ``FastHttpUser`` (geventhttpclient) serves several times the requests of
+``HttpUser`` (requests) on a core, by Locust's own account, which leaves the two cores
+to the servers."""
 
 from __future__ import annotations
 

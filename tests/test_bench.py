@@ -9,15 +9,17 @@ from bench import capacity, growth
 def step(users, rps, p95, cpu=10.0, failures=0):
     return {"users": users, "rps": rps, "p50_ms": p95 / 2, "p95_ms": p95, "failures": failures,
             "requests": int(rps * 15), "app_cpu_ms_per_request": cpu / 2, "db_cpu_ms_per_request": cpu / 2,
-            "server_cpu_ms_per_request": cpu, "locust_cpu_share": 0.1}
+            "server_cpu_ms_per_request": cpu, "locust_cpu_share": 0.1,
+            "per_page": {"queue": {"p50_ms": p95 / 2, "p95_ms": p95, "requests": int(rps * 6)}}}
 
 
 def test_the_ladder_stops_when_more_load_only_queues():
     assert not capacity._saturated([step(1, 30, 50)])
+    assert not capacity._saturated([step(1, 5, 450), step(2, 5, 900)])  # not yet two in flight a worker
     assert not capacity._saturated([step(1, 30, 50), step(2, 40, 150)])  # one step past the bound
     assert not capacity._saturated([step(1, 30, 50), step(2, 40, 150), step(4, 60, 190)])  # still gaining
     assert capacity._saturated([step(1, 30, 50), step(2, 40, 150), step(4, 41, 190)])
-    assert capacity._saturated([step(1, 5, 450)])  # far past it
+    assert capacity._saturated([step(1, 5, 450), step(2, 5, 900), step(4, 5, 1800)])  # far past it
 
 
 def test_ratios_against_stock_and_previous():
@@ -37,6 +39,7 @@ def test_ratios_against_stock_and_previous():
     assert "| ours/stock | — (none within the bound) | 20.0× | 12.5× | ≥ 20×: met |" in table
     assert "| ours/previous | 4.5× | 2.2× | 2.5× | ≥ 2×: met |" in table
     assert "| Flick Admin | 2 | 90 | 48 | 95 | 0 | 4.0 + 4.0 | 10% |" in table
+    assert "| Flick Admin (4 in flight) | queue | 75 | 150 | 40% |" in table
 
 
 def test_the_growth_table_gives_each_page_its_factor():
