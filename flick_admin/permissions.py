@@ -69,19 +69,21 @@ ROLE_RANK: dict[str, int] = {
 STAFF_ROLES = frozenset(r.value for r in StaffRole)
 
 
+_BY_ROLE: dict[str, frozenset[Permission]] = {role.value: held for role, held in ROLE_PERMISSIONS.items()}
+
+
 def permissions_of(role: str | None) -> frozenset[Permission]:
-    try:
-        return ROLE_PERMISSIONS[StaffRole(role)]
-    except ValueError:
-        return frozenset()
+    return _BY_ROLE.get(role, frozenset())  # type: ignore[arg-type]
 
 
 def has_permission(permission: Requirement) -> bool:
-    if not getattr(current_user, "is_authenticated", False):
+    # One look through Flask-Login's proxy (the navigation asks this for every view).
+    user = current_user._get_current_object()
+    if not getattr(user, "is_authenticated", False):
         return False
     if permission == SIGNED_IN:
-        return current_user.role in STAFF_ROLES
-    return permission in permissions_of(current_user.role)
+        return user.role in STAFF_ROLES
+    return permission in _BY_ROLE.get(user.role, ())
 
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -6,7 +6,6 @@ from flask import current_app, g, request
 
 from flick_admin.permissions import STAFF_ROLES
 from flick_admin.auth.sessions import RIDERS, find_live_session, touch
-from flick_admin.db.auth import DEFAULT_PREFERENCES
 from flick_admin.extensions import login_manager
 
 
@@ -29,7 +28,7 @@ def load_staff_from_cookie(_request):
     g.has_saved_views = views
     g.staff_scope = colleges
     g.removal_reasons = removal_reasons
-    g.preferences = preferences.display() if preferences is not None else DEFAULT_PREFERENCES
+    g.preferences = preferences
     if rider is None:
         touch(row)
     else:  # a background poll: no activity for the idle timeout, no badges

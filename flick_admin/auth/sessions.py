@@ -17,9 +17,9 @@ from flask import current_app
 from flick_admin.audit.context import client_ip, user_agent
 from flick_admin import four_eyes, scope
 from flick_admin.db import read_limit
-from flick_admin.db.auth import Auth, Session, StaffPreferences
+from flick_admin.db.auth import DEFAULT_PREFERENCES, Auth, DisplayPreferences, Session, StaffPreferences
 from flick_admin.db.reports import ContentReport
-from flick_admin.db.team import Escalation, Proposal, SavedView, StaffScope
+from flick_admin.db.team import Escalation, Proposal, SavedView
 from flick_admin.permissions import ROLE_PERMISSIONS, Permission
 from flick_admin.reasons import catalogue
 from flick_admin.db.base import utcnow
@@ -57,58 +57,54 @@ def open_session(user: Auth) -> tuple[str, Session]:
 PENDING_CAP = 100
 
 
-def pending_reports_capped():
-    """How many reports wait, counted to PENDING_CAP at most (the navigation's badge): a
-    few index entries, read in the same statement as the session. A college-scoped
-    member gets no badge (NULL): the number covers every college; their home page counts
-    their colleges' reports."""
-    waiting = (sa.select(sa.literal(1)).select_from(ContentReport)
-               .where(ContentReport.status == "pending").limit(PENDING_CAP).subquery())
-    everything = sa.select(sa.func.count()).select_from(waiting).scalar_subquery()
-    limited = sa.exists().where(StaffScope.user_id == Session.user_id).correlate(Session)
-    return sa.case((limited, sa.null()), else_=everything)
-
-
 def _roles_with(permission: Permission) -> list[str]:
     return [r.value for r, held in ROLE_PERMISSIONS.items() if permission in held]
 
 
-def escalations_capped():
+def _role_in(role, values) -> sa.ColumnElement:
+    """``role IN ('a', 'b')`` with the roles written into the SQL: fixed names, so the
+    statement needs no expanding parameters at each execution."""
+    assert all("'" not in v for v in values)
+    return role.in_([sa.literal_column(f"'{v}'") for v in sorted(values)])
+
+
+def _capped_count(model, *where) -> sa.ScalarSelect:
+    """How many rows of ``model`` there are, to PENDING_CAP at most (a few index entries)."""
+    some = (sa.select(sa.literal_column("1")).select_from(model).where(*where)
+            .limit(sa.literal_column(str(PENDING_CAP))).subquery())
+    return sa.select(sa.func.count()).select_from(some).scalar_subquery()
+
+
+def pending_reports_capped() -> sa.ScalarSelect:
+    """How many reports wait, counted to PENDING_CAP at most (the navigation's badge)."""
+    return _capped_count(ContentReport, ContentReport.status == sa.literal_column("'pending'"))
+
+
+def escalations_capped(role, wants) -> sa.ColumnElement:
     """How many items wait in the Escalated view, to PENDING_CAP at most, for those who
-    work it (a role that does, or a moderator who opted in): the navigation's badge, in the
-    session's statement (``admin_staff_preferences`` is joined there). NULL for everyone
-    else, and for a college-scoped member (the number covers every college)."""
-    waiting = sa.select(sa.literal(1)).select_from(Escalation).limit(PENDING_CAP).subquery()
-    everything = sa.select(sa.func.count()).select_from(waiting).scalar_subquery()
-    role = (sa.select(Auth.role).where(Auth.id == Session.user_id).correlate(Session).scalar_subquery())
-    works = sa.or_(role.in_(_roles_with(Permission.ESCALATIONS_WORK)),
-                   sa.and_(StaffPreferences.escalations.is_(True),
-                           role.in_(_roles_with(Permission.CONTENT_MODERATE))))
-    limited = sa.exists().where(StaffScope.user_id == Session.user_id).correlate(Session)
-    return sa.case((limited, sa.null()), (works, everything), else_=sa.null())
+    work it (a role that does, or a moderator who opted in, ``wants``): the navigation's
+    badge. NULL for everyone else."""
+    works = sa.or_(_role_in(role, _roles_with(Permission.ESCALATIONS_WORK)),
+                   sa.and_(wants.is_(True), _role_in(role, _roles_with(Permission.CONTENT_MODERATE))))
+    return sa.case((works, _capped_count(Escalation)), else_=sa.null())
 
 
-def proposals_waiting_for(now):
-    """Proposals the session's staff member could approve: waiting, unexpired, someone
-    else's, needing a permission their role has (the navigation's badge; the same
-    statement as the session)."""
-    viewer = sa.orm.aliased(Auth)
-    may = sa.or_(*[sa.and_(Proposal.permission == permission.value,
-                           viewer.role.in_([r.value for r, held in ROLE_PERMISSIONS.items() if permission in held]))
-                   for permission in {p for held in ROLE_PERMISSIONS.values() for p in held}])
+def proposals_waiting_for(user_id, role, now) -> sa.ScalarSelect:
+    """Proposals the staff member could approve: waiting, unexpired, someone else's,
+    needing a permission their role (``role``, read in the same statement) has."""
+    held = sorted({p for perms in ROLE_PERMISSIONS.values() for p in perms}, key=lambda p: p.value)
+    may = sa.or_(*[sa.and_(Proposal.permission == sa.literal_column(f"'{p.value}'"),
+                           _role_in(role, _roles_with(p))) for p in held])
     return (sa.select(sa.func.count()).select_from(Proposal)
-            .join(viewer, viewer.id == Session.user_id)
-            .where(four_eyes.waiting_condition(now),
-                   ~sa.exists().where(StaffScope.user_id == Session.user_id),
-                   sa.or_(Proposal.proposer_id.is_(None), Proposal.proposer_id != Session.user_id), may)
-            .correlate(Session).scalar_subquery())
+            .where(Proposal.status == sa.literal_column(f"'{four_eyes.WAITING}'"), Proposal.expires_at > now,
+                   sa.or_(Proposal.proposer_id.is_(None), Proposal.proposer_id != user_id), may)
+            .scalar_subquery())
 
 
-def has_saved_views():
+def has_saved_views(user_id) -> sa.Exists:
     """Whether the navigation has saved views to show (own or shared): only then does a
     page read them."""
-    return (sa.exists().where(sa.or_(SavedView.owner_id == Session.user_id, SavedView.shared.is_(True)))
-            .correlate(Session))
+    return sa.exists().where(sa.or_(SavedView.owner_id == user_id, SavedView.shared.is_(True)))
 
 
 # Quiet requests (a page's background poll) read one more column with the session, so the
@@ -119,58 +115,89 @@ RIDERS: dict = {}
 
 def ride_along(endpoint: str, builder) -> None:
     """Register ``builder`` for ``endpoint``: its column is read with the session and left
-    in ``g.ride_along`` for the view."""
+    in ``g.ride_along`` for the view. The builder should return the same column object for
+    the same shape of request: the statement is built once per column."""
     RIDERS[endpoint] = builder
 
 
+# The lookup's statements, built once per shape: (badges or a rider's column, read limit).
+# Everything that changes between requests is a bind parameter, so a request costs no
+# statement building and no cache-key computing, and the answer is read fresh each time.
+_BUILT: dict = {}
+_MAX_BUILT = 64
+
+
+def _statement(rider_column, limited: bool) -> sa.Select:
+    key = (rider_column, limited)
+    built = _BUILT.get(key)
+    if built is not None:
+        return built
+    user_id, role = Session.user_id, Auth.role
+    now = sa.bindparam("now", type_=Session.expires_at.type)
+    if rider_column is None:
+        badges = [pending_reports_capped(), proposals_waiting_for(user_id, role, now),
+                  has_saved_views(user_id), catalogue.column_of_session(),
+                  escalations_capped(role, StaffPreferences.escalations)]
+    else:
+        badges = [sa.null(), sa.null(), sa.false(), sa.null(), sa.null()]
+    columns = [Session, Auth, StaffPreferences.user_id, StaffPreferences.time_zone, StaffPreferences.theme,
+               StaffPreferences.escalations, scope.column_of_session(user_id), *badges,
+               sa.null() if rider_column is None else rider_column,
+               sa.func.set_config("statement_timeout", sa.bindparam("read_limit", type_=sa.String), True)
+               if limited else sa.null()]
+    stmt = (
+        sa.select(*[c if c is Session or c is Auth else c.label(f"c{i}") for i, c in enumerate(columns)])
+        .select_from(Session)
+        .join(Auth, Auth.id == Session.user_id)
+        .outerjoin(StaffPreferences, StaffPreferences.user_id == Session.user_id)
+        .where(Session.token == sa.bindparam("digest"))
+        .where(Session.id.startswith(SESSION_ID_PREFIX, autoescape=False))
+        .where(Session.expires_at > now)                                       # absolute lifetime
+        .where(Session.updated_at > sa.bindparam("idle_since", type_=Session.updated_at.type))  # idle timeout
+        .options(sa.orm.contains_eager(Session.user))
+    )
+    if len(_BUILT) >= _MAX_BUILT:
+        _BUILT.clear()
+    _BUILT[key] = stmt
+    return stmt
+
+
 def find_live_session(raw_token: str | None, rider=None) -> tuple | None:
-    """The unexpired dashboard session for a cookie token, with its user loaded, the
-    navigation's count of waiting reports and the member's display preferences — one
-    statement for everything a page needs to know about who is looking. With ``rider``
-    (a quiet request) the badges are not counted and the rider's column comes last."""
+    """The unexpired dashboard session for a cookie token with its user, the navigation's
+    badges and the member's display preferences — one statement for everything a page
+    needs to know about who is looking, read from the database on every request. With
+    ``rider`` (a quiet request) the badges are not counted and the rider's column comes
+    last. A college-scoped member gets no badges: the numbers cover every college (their
+    home page counts their colleges' reports)."""
     if not raw_token or len(raw_token) > 200:
         return None
     now = utcnow()
     idle = timedelta(minutes=int(current_app.config["SESSION_IDLE_MINUTES"]))
     digest = token_digest(raw_token)
     session = db.session()
-    # A list page's reads run under a time limit, set here at no statement of its own.
-    limit = read_limit.lookup_column(session)
-    if rider is None:
-        badges = [pending_reports_capped().label("pending"), StaffPreferences,
-                  proposals_waiting_for(now).label("proposals"), has_saved_views().label("views")]
-        offered = catalogue.column_of_session()
-        escalated = escalations_capped()
-    else:
-        badges = [sa.null().label("pending"), StaffPreferences, sa.null().label("proposals"),
-                  sa.false().label("views")]
-        offered = sa.null()
-        escalated = sa.null()
-    columns = [Session, *badges, scope.column_of_session(Session.user_id).label("scope"),
-               offered.label("removal_reasons"), escalated.label("escalated")]
-    params: dict = {}
+    params: dict = {"digest": digest, "now": now, "idle_since": now - idle}
+    rider_column = None
     if rider is not None:
-        column, params = rider(digest)
-        columns.append(column.label("rider"))
+        rider_column, extra = rider(digest)
+        params.update(extra)
+    # A list page's reads run under a time limit, set here at no statement of its own.
+    limit = read_limit.lookup_setting(session)
     if limit is not None:
-        columns.append(limit)
-    stmt = (
-        sa.select(*columns)
-        .outerjoin(StaffPreferences, StaffPreferences.user_id == Session.user_id)
-        .where(Session.token == digest)
-        .where(Session.id.startswith(SESSION_ID_PREFIX))
-        .where(Session.expires_at > now)        # absolute lifetime
-        .where(Session.updated_at > now - idle)  # idle timeout
-        .options(sa.orm.joinedload(Session.user))
-    )
-    found = session.execute(stmt, params).first()
+        params["read_limit"] = limit
+    found = session.execute(_statement(rider_column, limit is not None), params).first()
     if limit is not None:
         read_limit.mark(session)
     if found is None:
         return None
-    return (found[0], int(found[1] or 0), found[2], int(found[3] or 0), bool(found[4]),
-            scope.parse(found[5]), catalogue.parse(found[6]), int(found[7] or 0),
-            found[8] if rider is not None else None)
+    (row, _user, prefs_user, time_zone, theme, wants, colleges, pending, proposals, views,
+     offered, escalated, riding, _limit) = found
+    colleges = scope.parse(colleges)
+    if colleges is not None:
+        pending = proposals = escalated = None
+    preferences = (DisplayPreferences(time_zone, theme, bool(wants)) if prefs_user is not None
+                   else DEFAULT_PREFERENCES)
+    return (row, int(pending or 0), preferences, int(proposals or 0), bool(views), colleges,
+            catalogue.parse(offered), int(escalated or 0), riding if rider is not None else None)
 
 
 TOUCH_EVERY = timedelta(seconds=60)

@@ -9,7 +9,7 @@ The limit is transaction-local (``set_config(…, true)``, i.e. ``SET LOCAL``): 
 PgBouncer in transaction pooling, a session-level ``SET`` would stay on a server
 connection another client gets next. It is set only on the GET requests of the list and
 search pages (``LIST_ENDPOINTS``) and costs no statement of its own there: the session
-lookup every page makes carries it (``lookup_column``). A unit of work that opens in the
+lookup every page makes carries it (``lookup_setting``). A unit of work that opens in the
 same transaction lifts it first (``lift``), so writes and decisions never run under it.
 """
 
@@ -67,12 +67,12 @@ def _setting() -> str:
     return f"{limit_ms()}ms"
 
 
-def lookup_column(session: Session) -> sa.ColumnElement | None:
-    """A column for the session lookup (the page's first statement) that sets the limit for
-    the rest of the transaction; None when this request is not bounded."""
+def lookup_setting(session: Session) -> str | None:
+    """The limit for the session lookup (the page's first statement), which sets it for the
+    rest of the transaction with ``set_config``; None when this request is not bounded."""
     if not wanted(session):
         return None
-    return sa.func.set_config("statement_timeout", _setting(), True).label("read_limit")
+    return _setting()
 
 
 def _current(session: Session):

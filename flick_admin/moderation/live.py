@@ -150,6 +150,8 @@ def _column(me, kinds: tuple[str, ...], dialect: str, listing: bool = False):
 
 
 _BUILT: dict = {}
+# The answers without rows, as fixed columns: the session lookup builds its statement once per column.
+_NOTHING, _NO_ROWS = sa.null(), sa.literal("[]")
 
 
 def _params(asked: Asked) -> tuple[tuple[str, ...], dict]:
@@ -167,10 +169,10 @@ def column(token_digest: str):
     try:
         asked = parse(request.args)
     except InvalidInput:
-        return sa.null(), {}  # the view says what is wrong
+        return _NOTHING, {}  # the view says what is wrong
     kinds, params = _params(asked)
     if not kinds:
-        return sa.literal("[]"), {}
+        return _NO_ROWS, {}
     dialect = db.session.get_bind().dialect.name
     listing = asked.since is not None
     key = (dialect, kinds, listing)

@@ -204,3 +204,24 @@ def test_the_proposer_cannot_approve_through_any_route(app, client, dbs, login_a
     assert _proposal(dbs).status == "waiting"
     dbs.expire_all()
     assert not dbs.get(Auth, student.auth_id).banned
+
+
+def test_the_proposals_badge_counts_while_a_college_scoped_member_is_signed_in(app, client, dbs, login_as):
+    """The badge is the viewer's own: another member's college scope (and their session)
+    takes nothing from it; the scoped member gets no badge."""
+    from flick_admin.db.team import StaffScope
+
+    scoped = factories.StaffFactory(role="moderator", email="scoped@flick.test")
+    dbs.add(StaffScope(user_id=scoped.id, college_id=factories.CollegeFactory().id))
+    dbs.commit()
+    scoped_token = factories.open_session_for(scoped)
+    proposer = factories.StaffFactory(role="moderator", email="proposer@flick.test")
+    dbs.add(Proposal(kind="user-ban", permission="content:moderate", proposer_id=proposer.id, reason="Ban evasion",
+                     summary="Ban a student",
+                     payload={}, status="waiting", expires_at=utcnow() + timedelta(days=1)))
+    dbs.commit()
+    login_as("moderator", email="viewer@flick.test")
+    menu = client.get("/").get_data(as_text=True)
+    assert 'data-testid="proposals-badge"' in menu and 'waiting for you">1<' in menu
+    client.set_cookie(app.config["AUTH_COOKIE_NAME"], scoped_token)
+    assert 'data-testid="proposals-badge"' not in client.get("/").get_data(as_text=True)
