@@ -44,9 +44,10 @@ def claim_minutes() -> int:
     return DEFAULT_MINUTES
 
 
-def active():
-    """The condition of a claim in force (an assignment, or a claim not yet expired)."""
-    return sa.or_(Claim.expires_at.is_(None), Claim.expires_at > utcnow())
+def active(now=None):
+    """The condition of a claim in force (an assignment, or a claim not yet expired);
+    ``now`` may be a bound parameter (a statement built once, run with the time)."""
+    return sa.or_(Claim.expires_at.is_(None), Claim.expires_at > (utcnow() if now is None else now))
 
 
 @dataclass(frozen=True)
@@ -93,11 +94,11 @@ def holder_from(row) -> Holder | None:
                   row.claim_note)
 
 
-def with_holder(stmt: sa.Select, kind: str, target) -> sa.Select:
+def with_holder(stmt: sa.Select, kind: str, target, now=None) -> sa.Select:
     """Add who holds each row's item to a statement over posts or comments (no extra
     statement for a page)."""
     return _with_holder_columns(
-        stmt.outerjoin(Claim, sa.and_(Claim.target_type == kind, Claim.target_id == target, active())))
+        stmt.outerjoin(Claim, sa.and_(Claim.target_type == kind, Claim.target_id == target, active(now))))
 
 
 def holders(session: Session, kind: str, ids: list[uuid.UUID]) -> dict[uuid.UUID, Holder]:

@@ -17,7 +17,7 @@ from flick_admin import four_eyes, reliability, scope
 from flick_admin.extensions import db
 from flick_admin.permissions import Permission, has_permission, requires
 from flick_admin.db.enums import TOPICS
-from flick_admin.moderation import claims, live, priority, queries, report_queue, sanctions, services, team_views, unlinked
+from flick_admin.moderation import claims, details, live, priority, queries, report_queue, sanctions, services, team_views, unlinked
 from flick_admin.moderation.filters import (
     COMMENT_STATES,
     POST_SORTS,
@@ -237,7 +237,7 @@ class PostsView(SecureView):
     @expose("/<uuid:post_id>")
     @requires(Permission.CONTENT_READ)
     def detail(self, post_id: uuid.UUID):
-        found = queries.post_detail(post_id)
+        found = details.post_detail(post_id)
         if found is None:
             abort(404, "That post does not exist (it may have been deleted).")
         return self.render("moderation/post.html", d=found, state=services.post_state(found.post),
@@ -265,7 +265,7 @@ class CommentsView(SecureView):
     @expose("/<uuid:comment_id>")
     @requires(Permission.CONTENT_READ)
     def detail(self, comment_id: uuid.UUID):
-        found = queries.comment_detail(comment_id)
+        found = details.comment_detail(comment_id)
         if found is None:
             abort(404, "That comment does not exist (it may have been deleted).")
         return self.render("moderation/comment.html", d=found, can_moderate=_can_moderate(),
@@ -291,7 +291,7 @@ class UsersView(SecureView):
     @expose("/<user_id>")
     @requires(Permission.CONTENT_READ)
     def detail(self, user_id: str):
-        found = queries.user_detail(user_id[:200])
+        found = details.user_detail(user_id[:200])
         if found is None:
             abort(404, "That user does not exist.")
         return self.render("moderation/user.html", d=found, state=services.user_state(found.auth),
