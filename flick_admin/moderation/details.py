@@ -2,8 +2,7 @@
 comment, a student or staff account, and any item's history.
 
 Each page is a handful of statements, each built once per scope and dialect and run with
-its values as bound parameters: building one (with its aliases) cost more than PostgreSQL
-took to plan and run it (issue 25: the post page spent 6 ms of Python per request there).
+its values as bound parameters (``prebuilt.once``).
 """
 
 from __future__ import annotations
@@ -11,11 +10,12 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import sqlalchemy as sa
 
 from flick_admin import reliability, scope, tallies
+from flick_admin.prebuilt import once
 from flick_admin.audit.actions import AuditAction
 from flick_admin.db import Auth, College, Comment, ContentReport, Log, PlatformUser, Post, Session
 from flick_admin.db.audit import revert_of
@@ -30,23 +30,6 @@ THREAD_LIMIT = 500
 HISTORY_LIMIT = 100
 RECENT = 20
 SANCTION_ACTIONS = (AuditAction.USER_BANNED.value, AuditAction.USER_SUSPENDED.value)
-
-_BUILT: dict[tuple, sa.Select] = {}
-
-
-def _once(build: Callable[..., sa.Select]) -> Callable[..., sa.Select]:
-    """``build(dialect, *args)`` kept per (scope, dialect, args): the member's colleges are
-    the only thing a statement takes from the request, every value is a bound parameter."""
-    def built(*args) -> sa.Select:
-        key = (build.__name__, scope.colleges(), db.session.get_bind().dialect.name, *args)
-        stmt = _BUILT.get(key)
-        if stmt is None:
-            if len(_BUILT) > 512:  # many scoped members' statements: start again
-                _BUILT.clear()
-            stmt = _BUILT[key] = build(key[2], *args)
-        return stmt
-    return built
-
 
 def _pending_count(column) -> sa.ScalarSelect:
     return (sa.select(sa.func.count())
@@ -92,7 +75,7 @@ def _author_stats() -> list:
     ]
 
 
-@_once
+@once
 def _post_head(dialect: str) -> sa.Select:
     return escalations.with_escalation(claims.with_holder(
         sa.select(Post, PlatformUser, Auth, College.name.label("college"), *_author_stats())
@@ -103,7 +86,7 @@ def _post_head(dialect: str) -> sa.Select:
         "post", Post.id, now=sa.bindparam("now")), "post", Post.id)
 
 
-@_once
+@once
 def _post_thread(dialect: str) -> sa.Select:
     return (sa.select(Comment.id, Comment.content, Comment.is_banned, Comment.parent_comment_id,
                       Comment.created_at, PlatformUser.username, PlatformUser.auth_id,
@@ -115,7 +98,7 @@ def _post_thread(dialect: str) -> sa.Select:
             .limit(THREAD_LIMIT + 1))
 
 
-@_once
+@once
 def _post_reports(dialect: str) -> sa.Select:
     columns = (ContentReport.id, ContentReport.type, ContentReport.comment_id,
                ContentReport.reason, ContentReport.message, ContentReport.status,
@@ -180,7 +163,7 @@ def _holder_name(side) -> sa.ScalarSelect:
             .correlate(Log).scalar_subquery())
 
 
-@_once
+@once
 def _history(dialect: str, limit: int) -> sa.Select:
     actor_profile = sa.orm.aliased(PlatformUser)  # an outside student acting stays unnamed
     return (
@@ -218,7 +201,7 @@ class CommentDetail:
     escalation: Any = None  # the head row, with its escalation columns
 
 
-@_once
+@once
 def _comment_head(dialect: str) -> sa.Select:
     # The post it answers and the comment it replies to may be by students outside a
     # scoped member's colleges: then the page names neither.
@@ -240,7 +223,7 @@ def _comment_head(dialect: str) -> sa.Select:
         "comment", Comment.id, now=sa.bindparam("now")), "comment", Comment.id)
 
 
-@_once
+@once
 def _comment_reports(dialect: str) -> sa.Select:
     return (sa.select(ContentReport.id, ContentReport.reason, ContentReport.message,
                       ContentReport.status, ContentReport.created_at, *_reporter())
@@ -274,7 +257,7 @@ class UserDetail:
     reporter: reliability.Record | None = None  # their reports' record (a student's page)
 
 
-@_once
+@once
 def _user_head(dialect: str) -> sa.Select:
     decided, acted = reliability.columns(PlatformUser.id, tallies._mark(REPORTS))  # as a reporter
     return (sa.select(Auth, PlatformUser, College.name.label("college"),
@@ -287,7 +270,7 @@ def _user_head(dialect: str) -> sa.Select:
             .where(Auth.id == sa.bindparam("auth_id"), scope.students(PlatformUser.college_id)))
 
 
-@_once
+@once
 def _user_recent(dialect: str) -> sa.CompoundSelect:
     """Recent posts and comments in one statement."""
     profile_id = sa.bindparam("profile_id", type_=PlatformUser.id.type)
@@ -322,7 +305,7 @@ def _reports_filed(profile_id) -> sa.Select:
             .where(scope.students(author.college_id)))
 
 
-@_once
+@once
 def _user_reports(dialect: str) -> sa.CompoundSelect:
     """Reports against and by the user in one statement."""
     profile_id = sa.bindparam("profile_id", type_=PlatformUser.id.type)
