@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
@@ -55,6 +55,8 @@ class PostDetail:
     history: list[Any]
     holder: claims.Holder | None = None
     escalation: Any = None  # the head row, with its escalation columns
+    post_fits: list[str] = field(default_factory=list)  # the reasons of the post's own reports
+    comment_fits: dict[uuid.UUID, list[str]] = field(default_factory=dict)  # a reported comment's
 
 
 def _author_stats() -> list:
@@ -134,8 +136,13 @@ def post_detail(post_id: uuid.UUID) -> PostDetail | None:
     truncated = len(comment_rows) > THREAD_LIMIT
     comments = thread(comment_rows[:THREAD_LIMIT])
     reports = db.session.execute(_post_reports(), {"post_id": post_id}).all()
+    post_fits: list[str] = []
+    comment_fits: dict[uuid.UUID, list[str]] = defaultdict(list)
+    for report in reports:  # what the decision forms offer first (the catalogue's fitting reasons)
+        (comment_fits[report.comment_id] if report.comment_id else post_fits).append(report.reason)
     return PostDetail(head.Post, author, comments, truncated, reports,
-                      entity_history(EntityType.POST, str(post_id)), claims.holder_from(head), head)
+                      entity_history(EntityType.POST, str(post_id)), claims.holder_from(head), head,
+                      post_fits, dict(comment_fits))
 
 
 def thread(rows: list[Any]) -> list[tuple[int, Any]]:

@@ -241,9 +241,7 @@ class PostsView(SecureView):
         if found is None:
             abort(404, "That post does not exist (it may have been deleted).")
         return self.render("moderation/post.html", d=found, state=services.post_state(found.post),
-                           can_moderate=_can_moderate(), form=ActionForm(),
-                           **_holding(found),
-                           comment_state=lambda row: f"b{int(bool(row.is_banned))}")
+                           can_moderate=_can_moderate(), form=ActionForm, **_holding(found))
 
     @expose("/<uuid:post_id>/act", methods=["POST"])
     @requires(Permission.CONTENT_MODERATE)
@@ -269,7 +267,7 @@ class CommentsView(SecureView):
         if found is None:
             abort(404, "That comment does not exist (it may have been deleted).")
         return self.render("moderation/comment.html", d=found, can_moderate=_can_moderate(),
-                           form=ActionForm(), **_holding(found), state=f"b{int(bool(found.comment.is_banned))}")
+                           form=ActionForm, **_holding(found), state=f"b{int(bool(found.comment.is_banned))}")
 
     @expose("/<uuid:comment_id>/act", methods=["POST"])
     @requires(Permission.CONTENT_MODERATE)
@@ -296,8 +294,7 @@ class UsersView(SecureView):
             abort(404, "That user does not exist.")
         return self.render("moderation/user.html", d=found, state=services.user_state(found.auth),
                            can_moderate=_can_moderate(), refusal=sanctions.sanction_refusal(found.auth),
-                           sanction_form=SanctionForm(),
-                           lift_form=LiftForm())
+                           sanction_form=SanctionForm, lift_form=LiftForm)
 
     @expose("/<user_id>/sanction", methods=["POST"])
     @requires(Permission.CONTENT_MODERATE)
