@@ -85,6 +85,13 @@ def _with_holder_columns(stmt: sa.Select) -> sa.Select:
             .outerjoin(assigner, assigner.id == Claim.assigned_by_id))
 
 
+def holder_row(kind: str, target, now=None) -> sa.Select:
+    """Who holds the item ``target`` (a column of an outer statement), as ``holder_from``
+    reads it: at most one row (claims are keyed by the item), for a LATERAL join."""
+    return _with_holder_columns(sa.select().select_from(Claim).where(
+        Claim.target_type == kind, Claim.target_id == target, active(now))).limit(1)
+
+
 def holder_from(row) -> Holder | None:
     if row is None or row.holder_id is None:
         return None

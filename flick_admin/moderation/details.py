@@ -23,6 +23,7 @@ from flick_admin.db.base import utcnow
 from flick_admin.db.enums import EntityType, ReportStatus
 from flick_admin.db.reports import about_post
 from flick_admin.db.tallies import REPORTS
+from flick_admin.db.team import Claim
 from flick_admin.extensions import db
 from flick_admin.moderation import claims, escalations, notes
 
@@ -59,6 +60,20 @@ class PostDetail:
     comment_fits: dict[uuid.UUID, list[str]] = field(default_factory=dict)  # a reported comment's
 
 
+def _held_and_escalated(stmt: sa.Select, kind: str, target, dialect: str) -> sa.Select:
+    """``stmt`` with who holds the item and its escalation (``claims.holder_from`` and the
+    team panel read them). On PostgreSQL each is a LATERAL subquery of at most one row,
+    planned on its own: as five more joins of the head, the join search took a third of
+    the post page's head planning (1.2 ms, 0.8 with the subqueries, at full scale)."""
+    now = sa.bindparam("now", type_=Claim.expires_at.type)
+    if dialect != "postgresql":
+        return escalations.with_escalation(claims.with_holder(stmt, kind, target, now=now), kind, target)
+    held = claims.holder_row(kind, target, now=now).lateral("held")
+    escalation = escalations.escalation_row(kind, target).lateral("escalated")
+    return (stmt.add_columns(*held.c, *escalation.c)
+            .outerjoin(held, sa.true()).outerjoin(escalation, sa.true()))
+
+
 def _author_stats() -> list:
     """How often the author (``PlatformUser`` in the outer query) was sanctioned or reported."""
     return [
@@ -79,13 +94,13 @@ def _author_stats() -> list:
 
 @once
 def _post_head(dialect: str) -> sa.Select:
-    return escalations.with_escalation(claims.with_holder(
+    return _held_and_escalated(
         sa.select(Post, PlatformUser, Auth, College.name.label("college"), *_author_stats())
         .outerjoin(PlatformUser, PlatformUser.id == Post.posted_by_id)
         .outerjoin(Auth, Auth.id == PlatformUser.auth_id)
         .outerjoin(College, College.id == PlatformUser.college_id)
         .where(Post.id == sa.bindparam("post_id"), scope.students(PlatformUser.college_id)),
-        "post", Post.id, now=sa.bindparam("now")), "post", Post.id)
+        "post", Post.id, dialect)
 
 
 @once
@@ -214,7 +229,7 @@ def _comment_head(dialect: str) -> sa.Select:
     # scoped member's colleges: then the page names neither.
     parent, post_author, parent_author = (sa.orm.aliased(Comment), sa.orm.aliased(PlatformUser),
                                           sa.orm.aliased(PlatformUser))
-    return escalations.with_escalation(claims.with_holder(
+    return _held_and_escalated(
         sa.select(Comment.id, Comment.content, Comment.is_banned, Comment.created_at,
                   Comment.post_id,
                   scope.shown(Post.title, post_author.college_id, scope.OUTSIDE_POST).label("post_title"),
@@ -227,7 +242,7 @@ def _comment_head(dialect: str) -> sa.Select:
         .outerjoin(parent, parent.id == Comment.parent_comment_id)
         .outerjoin(parent_author, parent_author.id == parent.commented_by_id)
         .where(Comment.id == sa.bindparam("comment_id"), scope.students(PlatformUser.college_id)),
-        "comment", Comment.id, now=sa.bindparam("now")), "comment", Comment.id)
+        "comment", Comment.id, dialect)
 
 
 @once
