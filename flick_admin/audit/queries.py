@@ -22,6 +22,7 @@ from flick_admin.extensions import db
 from flick_admin.listing import Filters, choice_arg, cursor_args, search_arg, text_arg, uuid_arg
 from flick_admin.listing import contains_pattern, search_words
 from flick_admin.pagination import Page, paginate
+from flick_admin.prebuilt import once
 from flick_admin.refusals import InvalidInput
 
 MAX_ACTIONS = 40
@@ -313,32 +314,54 @@ class Entry:
     reverted_by: uuid.UUID | None = None  # the row that reverted this one, if any
 
 
+def _readable_key() -> tuple:
+    """What ``readable()`` takes from the request, beside the scope: whether the member reads
+    private rows and, when not, who they are."""
+    return (scope.limited() or not reads_private()) and (_me(),)
+
+
+@once
+def _entry_head(dialect: str, reader) -> sa.Select:
+    return (sa.select(Log, Auth.email, AuditChainLink, revert_of(Log.id, dialect).label("reverted_by"))
+            .outerjoin(Auth, Auth.id == Log.actor_id)
+            .outerjoin(AuditChainLink, AuditChainLink.log_id == Log.id)
+            .where(Log.id == sa.bindparam("log_id", type_=Log.id.type), readable()))
+
+
+_ENTRY_COLUMNS = (Log.id, Log.occured_at, Log.action, Log.entity_type, Log.entity_id, Log.actor_id,
+                  Log.actor_type, Log.reason, Log.metadata_)
+
+
+@once
+def _entry_siblings(dialect: str, reader) -> sa.Select:
+    return (sa.select(*_ENTRY_COLUMNS, Auth.email.label("actor_email")).outerjoin(Auth, Auth.id == Log.actor_id)
+            .where(Log.request_id == sa.bindparam("request_id", type_=Log.request_id.type),
+                   Log.id != sa.bindparam("log_id", type_=Log.id.type), readable())
+            .order_by(Log.occured_at, Log.id).limit(200))
+
+
+@once
+def _entry_batch(dialect: str, reader) -> sa.Select:
+    return (sa.select(*_ENTRY_COLUMNS, Auth.email.label("actor_email")).outerjoin(Auth, Auth.id == Log.actor_id)
+            .where(batch_expression(dialect) == sa.bindparam("batch_id", type_=sa.Text),
+                   Log.id != sa.bindparam("log_id", type_=Log.id.type), readable())
+            .order_by(Log.occured_at, Log.id).limit(500))
+
+
 def entry(log_id: uuid.UUID) -> Entry | None:
-    dialect = db.session.get_bind().dialect.name
-    found = db.session.execute(
-        sa.select(Log, Auth.email, AuditChainLink, revert_of(Log.id, dialect).label("reverted_by"))
-        .outerjoin(Auth, Auth.id == Log.actor_id)
-        .outerjoin(AuditChainLink, AuditChainLink.log_id == Log.id)
-        .where(Log.id == log_id, readable())).first()
+    reader = _readable_key()
+    found = db.session.execute(_entry_head(reader), {"log_id": log_id}).first()
     if found is None:
         return None
     log = found.Log
-    columns = (Log.id, Log.occured_at, Log.action, Log.entity_type, Log.entity_id, Log.actor_id,
-               Log.actor_type, Log.reason, Log.metadata_, Auth.email.label("actor_email"))
     siblings: list[Any] = []
     if log.request_id is not None:
-        siblings = db.session.execute(
-            sa.select(*columns).outerjoin(Auth, Auth.id == Log.actor_id)
-            .where(Log.request_id == log.request_id, Log.id != log.id, readable())
-            .order_by(Log.occured_at, Log.id).limit(200)).all()
+        siblings = db.session.execute(_entry_siblings(reader), {"request_id": log.request_id,
+                                                                 "log_id": log.id}).all()
     batch: list[Any] = []
     batch_id = (log.metadata_ or {}).get("batch_id") if isinstance(log.metadata_, dict) else None
     if batch_id:
-        dialect = db.session.get_bind().dialect.name
-        batch = db.session.execute(
-            sa.select(*columns).outerjoin(Auth, Auth.id == Log.actor_id)
-            .where(batch_expression(dialect) == str(batch_id), Log.id != log.id, readable())
-            .order_by(Log.occured_at, Log.id).limit(500)).all()
+        batch = db.session.execute(_entry_batch(reader), {"batch_id": str(batch_id), "log_id": log.id}).all()
     return Entry(log, found.email, found.AuditChainLink, siblings, batch, found.reverted_by)
 
 

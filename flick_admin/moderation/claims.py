@@ -44,9 +44,10 @@ def claim_minutes() -> int:
     return DEFAULT_MINUTES
 
 
-def active():
-    """The condition of a claim in force (an assignment, or a claim not yet expired)."""
-    return sa.or_(Claim.expires_at.is_(None), Claim.expires_at > utcnow())
+def active(now=None):
+    """The condition of a claim in force (an assignment, or a claim not yet expired);
+    ``now`` may be a bound parameter (a statement built once, run with the time)."""
+    return sa.or_(Claim.expires_at.is_(None), Claim.expires_at > (utcnow() if now is None else now))
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,13 @@ def _with_holder_columns(stmt: sa.Select) -> sa.Select:
             .outerjoin(assigner, assigner.id == Claim.assigned_by_id))
 
 
+def holder_row(kind: str, target, now=None) -> sa.Select:
+    """Who holds the item ``target`` (a column of an outer statement), as ``holder_from``
+    reads it: at most one row (claims are keyed by the item), for a LATERAL join."""
+    return _with_holder_columns(sa.select().select_from(Claim).where(
+        Claim.target_type == kind, Claim.target_id == target, active(now))).limit(1)
+
+
 def holder_from(row) -> Holder | None:
     if row is None or row.holder_id is None:
         return None
@@ -93,11 +101,11 @@ def holder_from(row) -> Holder | None:
                   row.claim_note)
 
 
-def with_holder(stmt: sa.Select, kind: str, target) -> sa.Select:
+def with_holder(stmt: sa.Select, kind: str, target, now=None) -> sa.Select:
     """Add who holds each row's item to a statement over posts or comments (no extra
     statement for a page)."""
     return _with_holder_columns(
-        stmt.outerjoin(Claim, sa.and_(Claim.target_type == kind, Claim.target_id == target, active())))
+        stmt.outerjoin(Claim, sa.and_(Claim.target_type == kind, Claim.target_id == target, active(now))))
 
 
 def holders(session: Session, kind: str, ids: list[uuid.UUID]) -> dict[uuid.UUID, Holder]:

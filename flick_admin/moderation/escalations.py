@@ -106,16 +106,27 @@ def end_by_decision(session: Session, targets: list[tuple[str, uuid.UUID]], acti
 
 # --- reading escalations inside the statements pages already run -----------------------------
 
+def _escalation_columns(who) -> list:
+    return [Escalation.escalated_at.label("escalated_at"), Escalation.comment.label("escalation_comment"),
+            sa.func.coalesce(sa.func.nullif(sa.func.trim(who.name), ""), who.email).label("escalated_by")]
+
+
 def with_escalation(stmt: sa.Select, kind: str, target) -> sa.Select:
     """Add each row's escalation (when, by whom, the comment) to a statement over posts or
     comments (the queue's targets, an item's page: no extra statement)."""
     who = sa.orm.aliased(Auth)
-    return (stmt.add_columns(Escalation.escalated_at.label("escalated_at"),
-                             Escalation.comment.label("escalation_comment"),
-                             sa.func.coalesce(sa.func.nullif(sa.func.trim(who.name), ""), who.email)
-                             .label("escalated_by"))
+    return (stmt.add_columns(*_escalation_columns(who))
             .outerjoin(Escalation, sa.and_(Escalation.target_type == kind, Escalation.target_id == target))
             .outerjoin(who, who.id == Escalation.escalated_by_id))
+
+
+def escalation_row(kind: str, target) -> sa.Select:
+    """The escalation of the item ``target`` (a column of an outer statement), with the
+    columns ``with_escalation`` adds: at most one row, for a LATERAL join."""
+    who = sa.orm.aliased(Auth)
+    return (sa.select(*_escalation_columns(who)).select_from(Escalation)
+            .outerjoin(who, who.id == Escalation.escalated_by_id)
+            .where(Escalation.target_type == kind, Escalation.target_id == target).limit(1))
 
 
 def escalated(target_id_column) -> sa.ColumnElement:

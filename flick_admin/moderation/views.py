@@ -8,6 +8,7 @@ pages with their status by the app's error handler.
 from __future__ import annotations
 
 import uuid
+from urllib.parse import quote
 
 from flask import abort, flash, jsonify, request, url_for
 from flask_admin import expose
@@ -17,7 +18,7 @@ from flick_admin import four_eyes, reliability, scope
 from flick_admin.extensions import db
 from flick_admin.permissions import Permission, has_permission, requires
 from flick_admin.db.enums import TOPICS
-from flick_admin.moderation import claims, live, priority, queries, report_queue, sanctions, services, team_views, unlinked
+from flick_admin.moderation import claims, details, live, priority, queries, report_queue, sanctions, services, team_views, unlinked
 from flick_admin.moderation.filters import (
     COMMENT_STATES,
     POST_SORTS,
@@ -98,6 +99,18 @@ def _chosen(form) -> dict:
     """A proposal's payload keeps the catalogue reason chosen (the approval tells the author)."""
     chosen = form.removal_reason()
     return {"removal_reason": str(chosen)} if chosen else {}
+
+
+_NIL = "00000000-0000-0000-0000-000000000000"
+PATH_SAFE = "!$&'()*+,/:;=@"  # what werkzeug's converters leave unquoted in a path segment
+
+
+def _linker(endpoint: str, name: str, sample: str = "-"):
+    """``url_for(endpoint, name=value)`` for an item page's many rows: built once around
+    ``sample`` (a value the route accepts), each row's value put in its place quoted as the
+    route's converter quotes it (one url_for per page, not one per row)."""
+    head, _, tail = url_for(endpoint, **{name: sample}).rpartition(sample)
+    return lambda value: f"{head}{quote(str(value), safe=PATH_SAFE)}{tail}"
 
 
 def _holding(found) -> dict:
@@ -237,13 +250,13 @@ class PostsView(SecureView):
     @expose("/<uuid:post_id>")
     @requires(Permission.CONTENT_READ)
     def detail(self, post_id: uuid.UUID):
-        found = queries.post_detail(post_id)
+        found = details.post_detail(post_id)
         if found is None:
             abort(404, "That post does not exist (it may have been deleted).")
         return self.render("moderation/post.html", d=found, state=services.post_state(found.post),
-                           can_moderate=_can_moderate(), form=ActionForm(),
-                           **_holding(found),
-                           comment_state=lambda row: f"b{int(bool(row.is_banned))}")
+                           can_moderate=_can_moderate(), form=ActionForm, **_holding(found),
+                           user_url=_linker("users.detail", "user_id"),
+                           comment_act_url=_linker("comments.act", "comment_id", _NIL))
 
     @expose("/<uuid:post_id>/act", methods=["POST"])
     @requires(Permission.CONTENT_MODERATE)
@@ -265,11 +278,11 @@ class CommentsView(SecureView):
     @expose("/<uuid:comment_id>")
     @requires(Permission.CONTENT_READ)
     def detail(self, comment_id: uuid.UUID):
-        found = queries.comment_detail(comment_id)
+        found = details.comment_detail(comment_id)
         if found is None:
             abort(404, "That comment does not exist (it may have been deleted).")
         return self.render("moderation/comment.html", d=found, can_moderate=_can_moderate(),
-                           form=ActionForm(), **_holding(found), state=f"b{int(bool(found.comment.is_banned))}")
+                           form=ActionForm, **_holding(found), user_url=_linker("users.detail", "user_id"), state=f"b{int(bool(found.comment.is_banned))}")
 
     @expose("/<uuid:comment_id>/act", methods=["POST"])
     @requires(Permission.CONTENT_MODERATE)
@@ -291,13 +304,14 @@ class UsersView(SecureView):
     @expose("/<user_id>")
     @requires(Permission.CONTENT_READ)
     def detail(self, user_id: str):
-        found = queries.user_detail(user_id[:200])
+        found = details.user_detail(user_id[:200])
         if found is None:
             abort(404, "That user does not exist.")
         return self.render("moderation/user.html", d=found, state=services.user_state(found.auth),
                            can_moderate=_can_moderate(), refusal=sanctions.sanction_refusal(found.auth),
-                           sanction_form=SanctionForm(),
-                           lift_form=LiftForm())
+                           sanction_form=SanctionForm, lift_form=LiftForm,
+                           post_url=_linker("posts.detail", "post_id", _NIL),
+                           comment_url=_linker("comments.detail", "comment_id", _NIL))
 
     @expose("/<user_id>/sanction", methods=["POST"])
     @requires(Permission.CONTENT_MODERATE)
