@@ -42,7 +42,7 @@ from flick_admin.audit.actions import AuditAction
 from flick_admin.db import Comment, ContentReport, Log, PlatformUser, Post
 from flick_admin.db.enums import EntityType, ReportStatus
 from flick_admin.db.reports import subject_id, subject_kind, unlinked
-from flick_admin.db.tallies import ItemPriority, ReporterReliability
+from flick_admin.db.tallies import ItemPriority
 
 # Fitted by ``python -m bench.priority`` on the benchmark's planted ground truth (scale 0.1;
 # bench/README.md). The first guess (0.25, 0.3, 0.01) let age outweigh the reporters.
@@ -94,11 +94,7 @@ def sanctions() -> sa.ScalarSelect:
 def reporters_sum(reporter_id, mark) -> tuple[sa.ColumnElement, list]:
     """(Σ reliability − offset, the outer joins it needs) for ``reporter_id`` grouped rows:
     the reliability tally plus the decided reports created after ``mark`` (counted live)."""
-    live = reliability.counted(mark, None).subquery("reliability_live")
-    t = ReporterReliability.__table__
-    decided = sa.func.coalesce(t.c.decided, 0) + sa.func.coalesce(live.c.decided, 0)
-    acted = sa.func.coalesce(t.c.acted, 0) + sa.func.coalesce(live.c.acted, 0)
-    joins = [(t, t.c.reporter_id == reporter_id), (live, live.c.reporter_id == reporter_id)]
+    decided, acted, joins = reliability.joined(reporter_id, mark)
     return sa.func.sum(reliability.mean_sql(decided, acted) - REPORTER_OFFSET), joins
 
 

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from flick_admin import reliability, scope, tallies
 from flick_admin.audit.recorder import current_actor
 from flick_admin.db import Auth, College, Comment, ContentReport, Log, PlatformUser, Post
-from flick_admin.db.reports import about_comment, about_post, subject_id, subject_kind, unlinked
+from flick_admin.db.reports import about_any, about_comment, about_post, subject_id, subject_kind, unlinked
 from flick_admin.db.enums import EntityType
 from flick_admin.db.enums import ReportStatus
 from flick_admin.db.tallies import PRIORITY, REPORTS, ItemPriority
@@ -161,8 +161,8 @@ def _report_queue_by_kept_key(f: ReportFilters, size: int) -> tuple[Page, list[R
                              Claim.holder_id != current_actor().id)
     held_key = (t.c.key - priority.HELD).label("held_key")
     live = priority.sort_key(
-        lambda stmt: _narrowed(stmt.where(*_report_filters(ContentReport, f),
-                                          subject_id(ContentReport).in_(fresh)), ContentReport, f),
+        lambda stmt: _narrowed(stmt.where(*_report_filters(ContentReport, f), about_any(fresh)),
+                               ContentReport, f),
         size, f.after, f.before).subquery("fresh_ranked")
     page = paginate_merged(
         [(sa.select(t.c.type, t.c.target_id).where(*kept, ~held), [t.c.key, t.c.target_id]),
@@ -285,10 +285,12 @@ def _report_groups(rows: list[Any], f: ReportFilters) -> list[ReportGroup]:
                            newest.label("newest"), per_reason.label("per_reason"))
                  .where(sa.or_(*among), *_report_filters(ContentReport, f))).subquery()
         # Each distinct reporter's record (the tally plus the reports since its watermark).
-        decided, acted = reliability.columns(inner.c.reporter, tallies._mark(REPORTS))
+        decided, acted, joins = reliability.joined(inner.c.reporter, tallies._mark(REPORTS))
+        stmt = sa.select(inner, decided.label("decided"), acted.label("acted")).select_from(inner)
+        for table, on in joins:
+            stmt = stmt.outerjoin(table, on)
         for r in reader().execute(
-                sa.select(inner, decided.label("decided"), acted.label("acted"))
-                .where(sa.or_(inner.c.per_reason == 1, inner.c.newest <= MESSAGES_SHOWN,
+                stmt.where(sa.or_(inner.c.per_reason == 1, inner.c.newest <= MESSAGES_SHOWN,
                               inner.c.per_reporter == 1))
                 .order_by(inner.c.tid, inner.c.newest)):
             if r.per_reporter == 1:
