@@ -17,7 +17,7 @@ from flick_admin.db import Auth, College, Comment, ContentReport, Log, PlatformU
 from flick_admin.db.reports import about_any, about_comment, about_post, subject_id, subject_kind, unlinked
 from flick_admin.db.enums import EntityType
 from flick_admin.db.enums import ReportStatus
-from flick_admin.db.tallies import PRIORITY, REPORTS, ItemPriority
+from flick_admin.db.tallies import PRIORITY, REPORTS, ItemPriority, ItemReasonPriority
 from flick_admin.db.replica import reader
 from flick_admin.db.team import Claim
 from flick_admin.moderation import claims, escalations, notes, priority
@@ -113,7 +113,7 @@ def report_queue(f: ReportFilters, size: int) -> tuple[Page, list[ReportGroup]]:
 
 
 def _report_queue_by_priority(f: ReportFilters, size: int) -> tuple[Page, list[ReportGroup]]:
-    if f.status == PENDING and not f.reason:
+    if f.status == PENDING:
         return _report_queue_by_kept_key(f, size)
     g = priority.sort_key(lambda stmt: _narrowed(stmt.where(*_report_filters(ContentReport, f)),
                                                  ContentReport, f),
@@ -130,23 +130,26 @@ def _report_queue_by_kept_key(f: ReportFilters, size: int) -> tuple[Page, list[R
     one), and the items with reports since the keys' watermark (scored live, a few
     minutes of reports). The same order as scoring every item live. Before the first
     catch-up the keys' watermark is empty: every item counts as new, scored live.
+    With a reason, the keys over that reason's reports (``ItemReasonPriority``).
     The watermark is a scalar subquery (no statement of its own: the page's budget)."""
     mark = tallies._mark(PRIORITY)
     fresh = (sa.select(subject_id(ContentReport))
              .where(ContentReport.status == PENDING, ContentReport.created_at > mark,
                     sa.not_(unlinked(ContentReport))))
-    t = ItemPriority.__table__
-    # A kept item still has a pending report (Flick's own deletions and status changes
-    # reach the keys only at reconcile): one index probe per row walked.
+    t = (ItemReasonPriority if f.reason else ItemPriority).__table__
+    same_reason = [ContentReport.reason == f.reason] if f.reason else []
+    # A kept item still has a pending report (of the reason; Flick's own deletions and status
+    # changes reach the keys only at reconcile): one index probe per row walked.
     # (Scalar probes, not EXISTS: the planner would make it a join and sort every item.)
     def probe(*where):
         return (sa.select(sa.literal(1)).select_from(ContentReport)
-                .where(ContentReport.status == PENDING, *where).limit(1).correlate(t).scalar_subquery())
+                .where(ContentReport.status == PENDING, *same_reason, *where)
+                .limit(1).correlate(t).scalar_subquery())
 
     still = sa.case((t.c.type == "Post", probe(ContentReport.post_id == t.c.target_id,
                                                 ContentReport.comment_id.is_(None))),
                     else_=probe(ContentReport.comment_id == t.c.target_id)).is_not(None)
-    kept = [t.c.target_id.not_in(fresh), still]
+    kept = [t.c.target_id.not_in(fresh), still] + ([t.c.reason == f.reason] if f.reason else [])
     if f.type:
         kept.append(t.c.type == ("Post" if f.type == "post" else "Comment"))
     if f.college:

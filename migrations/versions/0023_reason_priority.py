@@ -1,0 +1,45 @@
+"""The report queue's priority key per pending item and reason (``admin_item_reason_priority``):
+the queue filtered by a reason walks an index of its own kept keys instead of scoring every
+pending report of that reason (``flick_admin.priority_keys``).
+
+Kept with ``admin_item_priority`` by the same statements, under the same watermark
+('priority'). That watermark is emptied here, so the next ``tallies catch-up`` rebuilds
+both tables from a full count; until then every item is scored live, as before 0022.
+
+Revision ID: 0023
+Revises: 0022
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+from flick_admin.db.base import UUID
+
+revision = "0023"
+down_revision = "0022"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "admin_item_reason_priority",
+        sa.Column("target_id", UUID, primary_key=True),
+        sa.Column("reason", sa.Text(), primary_key=True),
+        sa.Column("type", sa.Text(), nullable=False),
+        sa.Column("key", sa.BigInteger(), nullable=False),
+        sa.Column("college_id", UUID, nullable=True),
+        if_not_exists=True,
+    )
+    op.create_index("ix_admin_item_reason_priority_key", "admin_item_reason_priority",
+                    ["reason", "key", "target_id"], if_not_exists=True)
+    op.create_index("ix_admin_item_reason_priority_college", "admin_item_reason_priority",
+                    ["reason", "college_id", "key", "target_id"], if_not_exists=True)
+    op.execute("UPDATE admin_tally_watermarks SET through = NULL, updated_at = CURRENT_TIMESTAMP "
+               "WHERE name = 'priority'")
+
+
+def downgrade() -> None:
+    op.drop_index("ix_admin_item_reason_priority_college", table_name="admin_item_reason_priority")
+    op.drop_index("ix_admin_item_reason_priority_key", table_name="admin_item_reason_priority")
+    op.drop_table("admin_item_reason_priority")
