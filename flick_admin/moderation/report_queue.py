@@ -5,7 +5,7 @@ the reasons and the ages — in a constant number of statements per page."""
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Any
 
@@ -260,14 +260,14 @@ def _report_groups(rows: list[Any], f: ReportFilters) -> list[ReportGroup]:
     post_ids = [r.target_id for r in rows if r.type == "Post"]
     comment_ids = [r.target_id for r in rows if r.type == "Comment"]
     targets = report_targets(post_ids, comment_ids)
-    reasons: dict[uuid.UUID, list[tuple[str, int]]] = defaultdict(list)
+    reasons: dict[uuid.UUID, Counter] = defaultdict(Counter)
     spans: dict[uuid.UUID, list[Any]] = {}
     messages: dict[uuid.UUID, list[str]] = defaultdict(list)
-    reliabilities: dict[uuid.UUID, list[float]] = defaultdict(list)
+    reporters: dict[uuid.UUID, dict[Any, tuple]] = defaultdict(dict)
     if rows:
-        # Every matching report of the page's targets in one pass: per reason its count
-        # (the first row of each reason carries it), the time span, and the newest few
-        # reporters' own words.
+        # Every matching report of the page's targets in one pass, newest first per item
+        # (one sort): counted per reason, spanned, and each distinct reporter's record,
+        # here; the reporters' own words only for the newest few.
         target = subject_id(ContentReport)
         among = []
         if post_ids:
@@ -276,38 +276,34 @@ def _report_groups(rows: list[Any], f: ReportFilters) -> list[ReportGroup]:
             among.append(ContentReport.comment_id.in_(comment_ids))
         newest = sa.func.row_number().over(partition_by=target,
                                            order_by=(ContentReport.created_at.desc(), ContentReport.id))
-        per_reason = sa.func.row_number().over(partition_by=(target, ContentReport.reason),
-                                               order_by=ContentReport.id)
-        per_reporter = sa.func.row_number().over(partition_by=(target, ContentReport.reported_by_id),
-                                                 order_by=ContentReport.id)
-        inner = (sa.select(target.label("tid"), ContentReport.reason, ContentReport.message,
-                           ContentReport.reported_by_id.label("reporter"), per_reporter.label("per_reporter"),
-                           sa.func.count().over(partition_by=(target, ContentReport.reason)).label("n"),
-                           sa.func.min(ContentReport.created_at).over(partition_by=target).label("first"),
-                           sa.func.max(ContentReport.created_at).over(partition_by=target).label("latest"),
-                           newest.label("newest"), per_reason.label("per_reason"))
+        inner = (sa.select(target.label("tid"), ContentReport.id, ContentReport.reason, ContentReport.message,
+                           ContentReport.created_at, ContentReport.reported_by_id.label("reporter"),
+                           newest.label("newest"))
                  .where(sa.or_(*among), *_report_filters(ContentReport, f))).subquery()
-        # Each distinct reporter's record (the tally plus the reports since its watermark).
+        # Each reporter's record (the tally plus the reports since its watermark).
         decided, acted, joins = reliability.joined(inner.c.reporter, tallies._mark(REPORTS))
-        stmt = sa.select(inner, decided.label("decided"), acted.label("acted")).select_from(inner)
+        shown = sa.case((inner.c.newest <= MESSAGES_SHOWN, inner.c.message), else_=sa.null())
+        stmt = sa.select(inner.c.tid, inner.c.id, inner.c.reason, inner.c.created_at, inner.c.reporter,
+                         inner.c.newest, shown.label("message"), decided.label("decided"),
+                         acted.label("acted")).select_from(inner)
         for table, on in joins:
             stmt = stmt.outerjoin(table, on)
-        for r in reader().execute(
-                stmt.where(sa.or_(inner.c.per_reason == 1, inner.c.newest <= MESSAGES_SHOWN,
-                              inner.c.per_reporter == 1))
-                .order_by(inner.c.tid, inner.c.newest)):
-            if r.per_reporter == 1:
-                reliabilities[r.tid].append(reliability.mean(int(r.decided or 0), int(r.acted or 0)))
-            span = spans.setdefault(r.tid, [0, r.first, r.latest])
-            if r.per_reason == 1:
-                reasons[r.tid].append((r.reason, r.n))
-                span[0] += r.n
+        for r in reader().execute(stmt.order_by(inner.c.tid, inner.c.newest)):
+            seen = reporters[r.tid].get(r.reporter)
+            if seen is None or r.id < seen[1]:  # a reporter's place: their first report's
+                reporters[r.tid][r.reporter] = (r.newest, r.id, int(r.decided or 0), int(r.acted or 0))
+            reasons[r.tid][r.reason] += 1
+            span = spans.setdefault(r.tid, [0, r.created_at, r.created_at])
+            span[0] += 1
+            span[1], span[2] = min(span[1], r.created_at), max(span[2], r.created_at)
             if r.newest <= MESSAGES_SHOWN and (r.message or "").strip():
                 messages[r.tid].append(r.message.strip()[:EXCERPT])
+    reliabilities = {tid: [reliability.mean(d, a) for _n, _id, d, a in sorted(records.values())]
+                     for tid, records in reporters.items()}
     groups = []
     for r in rows:
         count, first, latest = spans.get(r.target_id, [0, None, None])
-        ordered = sorted(reasons.get(r.target_id, []), key=lambda item: (-item[1], item[0]))
+        ordered = sorted(reasons.get(r.target_id, {}).items(), key=lambda item: (-item[1], item[0]))
         groups.append(ReportGroup("post" if r.type == "Post" else "comment", r.target_id, count,
                                   first, latest, ordered, targets.get(r.target_id),
                                   messages.get(r.target_id, []), reliabilities.get(r.target_id, [])))
