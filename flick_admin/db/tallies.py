@@ -37,6 +37,9 @@ class PostPendingTally(Base):
     __table_args__ = (
         sa.Index("ix_admin_post_pending_rank", "pending", "post_created_at", "post_id",
                  postgresql_where=sa.text("pending > 0"), sqlite_where=sa.text("pending > 0")),
+        # The posts list's "with pending reports", newest or oldest first.
+        sa.Index("ix_admin_post_pending_created", "post_created_at", "post_id",
+                 postgresql_where=sa.text("pending > 0"), sqlite_where=sa.text("pending > 0")),
     )
 
     post_id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True)

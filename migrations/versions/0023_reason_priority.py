@@ -2,6 +2,9 @@
 the queue filtered by a reason walks an index of its own kept keys instead of scoring every
 pending report of that reason (``flick_admin.priority_keys``).
 
+An index of the pending-reports tally by the post's time, for the posts list's "with
+pending reports" (newest or oldest first: the tally's posts along it, not every post).
+
 With an optional PostgreSQL index (``QUEUE_INDEXES_0023``): a post's own reports, for the
 queue's check that a kept post is still pending and the page's reports of its posts.
 
@@ -40,6 +43,9 @@ def upgrade() -> None:
                     ["reason", "key", "target_id"], if_not_exists=True)
     op.create_index("ix_admin_item_reason_priority_college", "admin_item_reason_priority",
                     ["reason", "college_id", "key", "target_id"], if_not_exists=True)
+    op.create_index("ix_admin_post_pending_created", "admin_post_pending", ["post_created_at", "post_id"],
+                    postgresql_where=sa.text("pending > 0"), sqlite_where=sa.text("pending > 0"),
+                    if_not_exists=True)
     op.execute("UPDATE admin_tally_watermarks SET through = NULL, updated_at = CURRENT_TIMESTAMP "
                "WHERE name = 'priority'")
     # Optional, PostgreSQL only, built without locking Flick's tables (as 0022's).
@@ -54,6 +60,7 @@ def downgrade() -> None:
     if is_postgres():
         for name, *_rest in QUEUE_INDEXES_0023:
             op.execute(f"DROP INDEX IF EXISTS {ident(name)}")
+    op.drop_index("ix_admin_post_pending_created", table_name="admin_post_pending")
     op.drop_index("ix_admin_item_reason_priority_college", table_name="admin_item_reason_priority")
     op.drop_index("ix_admin_item_reason_priority_key", table_name="admin_item_reason_priority")
     op.drop_table("admin_item_reason_priority")
