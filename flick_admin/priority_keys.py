@@ -10,9 +10,11 @@ its first pending report. The age term is linear in time, so
 and ordering by K (descending) is the priority order at every moment. K (in thousandths,
 an integer, exactly as the live order computes it) is kept per item in
 ``admin_item_priority``, under its own watermark (``PRIORITY``): a row per item with
-pending reports created up to it, holding K over those reports. What moves K is
-rewritten in the same transaction, by recomputing the touched items' rows in two
-statements (a delete and an INSERT … SELECT of the same formula as the full count):
+pending reports created up to it, holding K over those reports; and per item and reason
+in ``admin_item_reason_priority`` (K over that reason's reports alone: the queue's reason
+filter). What moves K is rewritten in the same transaction, by recomputing the touched
+items' rows in two statements a table (a delete and an INSERT … SELECT of the same
+formula as the full count):
 
 - a decision, reopen or revert of reports (``reports_moved``): the items of the moved
   reports, and every item pending-reported by their reporters (their reliability moved);
@@ -203,8 +205,8 @@ def author_sanctioned(session: Session, mark: datetime | None, high: datetime | 
 
 
 def differences(session: Session, mark: datetime | None, high: datetime) -> list[tuple]:
-    """(item, counted key, tallied key) wherever a full count and the table disagree (a
-    missing or extra row, another key, author or college): one statement."""
+    """(item, counted key, tallied key) wherever a full count and a table disagree (a
+    missing or extra row, another key, author or college; both tables): one statement."""
     c = item_keys(mark, high).subquery("counted")
     t = ItemPriority.__table__
     wrong = (sa.select(c.c.target_id, c.c.key, t.c.key)
