@@ -10,9 +10,11 @@ its first pending report. The age term is linear in time, so
 and ordering by K (descending) is the priority order at every moment. K (in thousandths,
 an integer, exactly as the live order computes it) is kept per item in
 ``admin_item_priority``, under its own watermark (``PRIORITY``): a row per item with
-pending reports created up to it, holding K over those reports. What moves K is
-rewritten in the same transaction, by recomputing the touched items' rows in two
-statements (a delete and an INSERT … SELECT of the same formula as the full count):
+pending reports created up to it, holding K over those reports; and per item and reason
+in ``admin_item_reason_priority`` (K over that reason's reports alone: the queue's reason
+filter). What moves K is rewritten in the same transaction, by recomputing the touched
+items' rows in two statements a table (a delete and an INSERT … SELECT of the same
+formula as the full count):
 
 - a decision, reopen or revert of reports (``reports_moved``): the items of the moved
   reports, and every item pending-reported by their reporters (their reliability moved);
@@ -42,7 +44,7 @@ from flick_admin.audit.actions import AuditAction
 from flick_admin.db import Comment, ContentReport, Log, PlatformUser, Post
 from flick_admin.db.enums import EntityType, ReportStatus
 from flick_admin.db.reports import subject_id, subject_kind, unlinked
-from flick_admin.db.tallies import ItemPriority, ReporterReliability
+from flick_admin.db.tallies import ItemPriority, ItemReasonPriority
 
 # Fitted by ``python -m bench.priority`` on the benchmark's planted ground truth (scale 0.1;
 # bench/README.md). The first guess (0.25, 0.3, 0.01) let age outweigh the reporters.
@@ -94,11 +96,7 @@ def sanctions() -> sa.ScalarSelect:
 def reporters_sum(reporter_id, mark) -> tuple[sa.ColumnElement, list]:
     """(Σ reliability − offset, the outer joins it needs) for ``reporter_id`` grouped rows:
     the reliability tally plus the decided reports created after ``mark`` (counted live)."""
-    live = reliability.counted(mark, None).subquery("reliability_live")
-    t = ReporterReliability.__table__
-    decided = sa.func.coalesce(t.c.decided, 0) + sa.func.coalesce(live.c.decided, 0)
-    acted = sa.func.coalesce(t.c.acted, 0) + sa.func.coalesce(live.c.acted, 0)
-    joins = [(t, t.c.reporter_id == reporter_id), (live, live.c.reporter_id == reporter_id)]
+    decided, acted, joins = reliability.joined(reporter_id, mark)
     return sa.func.sum(reliability.mean_sql(decided, acted) - REPORTER_OFFSET), joins
 
 
@@ -107,30 +105,35 @@ def partial_key(reporters, first) -> sa.ColumnElement:
     return sa.cast((reporters - AGE_PER_HOUR * hours(first)) * SCALE, sa.BigInteger)
 
 
-def item_keys(mark: datetime | None, high: datetime | None, items=None) -> sa.Select:
+def item_keys(mark: datetime | None, high: datetime | None, items=None, by_reason: bool = False) -> sa.Select:
     """(target_id, type, key, author_id, college_id) of every item with pending linked
     reports created up to ``high`` (of ``items`` only, when given): K over those reports,
-    with reporters' reliability as of now (``mark``: the reports' watermark)."""
+    with reporters' reliability as of now (``mark``: the reports' watermark). ``by_reason``:
+    (target_id, reason, type, key, college_id), K over each reason's reports apart."""
     kind, target = subject_kind(ContentReport), subject_id(ContentReport)
+    reason = [ContentReport.reason.label("reason")] if by_reason else []
     conditions = [ContentReport.status == PENDING, sa.not_(unlinked(ContentReport))]
     if high is not None:
         conditions.append(ContentReport.created_at <= high)
     if items is not None:
         conditions.append(target.in_(items))
-    pairs = (sa.select(kind.label("type"), target.label("target_id"),
+    pairs = (sa.select(kind.label("type"), target.label("target_id"), *reason,
                        ContentReport.reported_by_id.label("reporter_id"),
                        sa.func.min(ContentReport.created_at).label("first"))
-             .where(*conditions).group_by(kind, target, ContentReport.reported_by_id).subquery("pairs"))
+             .where(*conditions).group_by(kind, target, *reason, ContentReport.reported_by_id)
+             .subquery("pairs"))
     reporters, joins = reporters_sum(pairs.c.reporter_id, mark)
-    grouped = sa.select(pairs.c.type, pairs.c.target_id, reporters.label("reporters"),
+    per = [pairs.c.type, pairs.c.target_id] + ([pairs.c.reason] if by_reason else [])
+    grouped = sa.select(*per, reporters.label("reporters"),
                         sa.func.min(pairs.c.first).label("first")).select_from(pairs)
     for table, on in joins:
         grouped = grouped.outerjoin(table, on)
-    g = grouped.group_by(pairs.c.type, pairs.c.target_id).subquery("grouped")
+    g = grouped.group_by(*per).subquery("grouped")
     author = sa.func.coalesce(Post.posted_by_id, Comment.commented_by_id)
     key = partial_key(g.c.reporters, g.c.first) + SANCTION_UNIT * sanctions()
-    return (sa.select(g.c.target_id, g.c.type, key.label("key"), PlatformUser.id.label("author_id"),
-                      PlatformUser.college_id.label("college_id"))
+    columns = ([g.c.target_id, g.c.reason, g.c.type, key.label("key")] if by_reason else
+               [g.c.target_id, g.c.type, key.label("key"), PlatformUser.id.label("author_id")])
+    return (sa.select(*columns, PlatformUser.college_id.label("college_id"))
             .select_from(g)
             .outerjoin(Post, sa.and_(g.c.type == "Post", Post.id == g.c.target_id))
             .outerjoin(Comment, sa.and_(g.c.type == "Comment", Comment.id == g.c.target_id))
@@ -138,26 +141,32 @@ def item_keys(mark: datetime | None, high: datetime | None, items=None) -> sa.Se
 
 
 COLUMNS = ["target_id", "type", "key", "author_id", "college_id"]
+REASON_COLUMNS = ["target_id", "reason", "type", "key", "college_id"]
+# Each kept table: (model, its columns, its primary key, item_keys' ``by_reason``).
+KEPT = ((ItemPriority, COLUMNS, ["target_id"], False),
+        (ItemReasonPriority, REASON_COLUMNS, ["target_id", "reason"], True))
 
 
 def rebuild(session: Session, mark: datetime | None, high: datetime) -> None:
-    session.execute(sa.delete(ItemPriority))
-    session.execute(sa.insert(ItemPriority).from_select(COLUMNS, item_keys(mark, high)))
+    for model, columns, _key, by_reason in KEPT:
+        session.execute(sa.delete(model))
+        session.execute(sa.insert(model).from_select(columns, item_keys(mark, high, by_reason=by_reason)))
 
 
 def refresh(session: Session, mark: datetime | None, high: datetime, items: Iterable[uuid.UUID]) -> None:
-    """Recompute these items' rows (two statements; none when there are no items)."""
+    """Recompute these items' rows (two statements a table; none when there are no items)."""
     items = sorted(set(i for i in items if i is not None))
     if not items:
         return
-    session.execute(sa.delete(ItemPriority).where(ItemPriority.target_id.in_(items)))
-    # Upserted: a concurrent decision may have written the same item meanwhile (its DELETE
-    # waited for ours, then this statement's snapshot sees what it committed).
     dialect = session.get_bind().dialect.name
-    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(ItemPriority)
-    stmt = insert.from_select(COLUMNS, item_keys(mark, high, items))
-    session.execute(stmt.on_conflict_do_update(
-        index_elements=["target_id"], set_={c: getattr(stmt.excluded, c) for c in COLUMNS[1:]}))
+    for model, columns, key, by_reason in KEPT:
+        session.execute(sa.delete(model).where(model.target_id.in_(items)))
+        # Upserted: a concurrent decision may have written the same item meanwhile (its DELETE
+        # waited for ours, then this statement's snapshot sees what it committed).
+        insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
+        stmt = insert.from_select(columns, item_keys(mark, high, items, by_reason))
+        session.execute(stmt.on_conflict_do_update(
+            index_elements=key, set_={c: getattr(stmt.excluded, c) for c in columns if c not in key}))
 
 
 def added(session: Session, mark: datetime | None, low: datetime, high: datetime) -> None:
@@ -196,8 +205,8 @@ def author_sanctioned(session: Session, mark: datetime | None, high: datetime | 
 
 
 def differences(session: Session, mark: datetime | None, high: datetime) -> list[tuple]:
-    """(item, counted key, tallied key) wherever a full count and the table disagree (a
-    missing or extra row, another key, author or college): one statement."""
+    """(item, counted key, tallied key) wherever a full count and a table disagree (a
+    missing or extra row, another key, author or college; both tables): one statement."""
     c = item_keys(mark, high).subquery("counted")
     t = ItemPriority.__table__
     wrong = (sa.select(c.c.target_id, c.c.key, t.c.key)
@@ -208,4 +217,14 @@ def differences(session: Session, mark: datetime | None, high: datetime) -> list
                            sa.func.coalesce(t.c.college_id, c.c.target_id) != sa.func.coalesce(c.c.college_id, c.c.target_id))))
     extra = (sa.select(t.c.target_id, sa.null(), t.c.key)
              .where(~sa.exists().where(c.c.target_id == t.c.target_id)))
-    return [tuple(r) for r in session.execute(sa.union_all(wrong, extra))]
+    c = item_keys(mark, high, by_reason=True).subquery("counted_by_reason")
+    t = ItemReasonPriority.__table__
+    same = sa.and_(t.c.target_id == c.c.target_id, t.c.reason == c.c.reason)
+    wrong_reason = (sa.select(c.c.target_id, c.c.key, t.c.key)
+                    .outerjoin(t, same)
+                    .where(sa.or_(t.c.key.is_(None), sa.func.abs(t.c.key - c.c.key) > KEY_TOLERANCE,
+                                  t.c.type != c.c.type,
+                                  sa.func.coalesce(t.c.college_id, c.c.target_id)
+                                  != sa.func.coalesce(c.c.college_id, c.c.target_id))))
+    extra_reason = sa.select(t.c.target_id, sa.null(), t.c.key).where(~sa.exists().where(same))
+    return [tuple(r) for r in session.execute(sa.union_all(wrong, extra, wrong_reason, extra_reason))]

@@ -163,6 +163,17 @@ def columns(reporter_id, mark):
     return (sa.func.coalesce(tallied_d, 0) + live_d, sa.func.coalesce(tallied_a, 0) + live_a)
 
 
+def joined(reporter_id, mark) -> tuple[sa.ColumnElement, sa.ColumnElement, list]:
+    """(decided, acted, the outer joins they need) for rows with a ``reporter_id``: the
+    tally and the reports since the watermark grouped once (two hash joins, where the
+    correlated ``columns`` probe both per row)."""
+    live = counted(mark, None).subquery("reliability_live")
+    t = ReporterReliability.__table__
+    decided = sa.func.coalesce(t.c.decided, 0) + sa.func.coalesce(live.c.decided, 0)
+    acted = sa.func.coalesce(t.c.acted, 0) + sa.func.coalesce(live.c.acted, 0)
+    return decided, acted, [(t, t.c.reporter_id == reporter_id), (live, live.c.reporter_id == reporter_id)]
+
+
 def record_of(session: Session, reporter_id: uuid.UUID, mark) -> Record:
     decided, acted = columns(sa.literal(reporter_id, ReporterReliability.reporter_id.type), mark)
     row = session.execute(sa.select(decided.label("d"), acted.label("a"))).one()

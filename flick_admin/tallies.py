@@ -47,8 +47,8 @@ from flick_admin.db import Comment, ContentReport, PlatformUser, Post
 from flick_admin.db.base import utcnow
 from flick_admin.db.enums import EntityType, ReportStatus
 from flick_admin.db.tallies import (
-    CONTENT, PRIORITY, REPORTS, STUDENTS, CollegeStudentTally, CommentCollege, ItemPriority, PostCollege,
-    PostPendingTally, ReportCollege, ReporterReliability, TallyWatermark,
+    CONTENT, PRIORITY, REPORTS, STUDENTS, CollegeStudentTally, CommentCollege, ItemPriority, ItemReasonPriority,
+    PostCollege, PostPendingTally, ReportCollege, ReporterReliability, TallyWatermark,
 )
 from flick_admin.db.transaction import transaction
 
@@ -349,7 +349,7 @@ def repair(reason: str) -> Reconciliation:
     with transaction() as session:
         found = _reconcile(session)
         for model in (PostPendingTally, ReportCollege, CollegeStudentTally, PostCollege, CommentCollege,
-                      ReporterReliability, ItemPriority):
+                      ReporterReliability, ItemPriority, ItemReasonPriority):
             session.execute(sa.delete(model))
         for name in (REPORTS, STUDENTS, CONTENT):
             _add_window(session, None, high, which=name)

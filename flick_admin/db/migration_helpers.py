@@ -69,6 +69,11 @@ QUEUE_INDEXES = (
     ("ix_admin_reports_unlinked", "content_reports", "status, created_at, id",
      "post_id IS NULL AND comment_id IS NULL"),
 )
+# 0023: a post's own reports (not its comments'), so the queue's "still pending" probe of a
+# kept post and the page's reports of its posts read the index alone.
+QUEUE_INDEXES_0023 = (
+    ("ix_admin_reports_post_own", "content_reports", "post_id, status, created_at", "comment_id IS NULL"),
+)
 
 
 # Trigram search indexes exist only where pg_trgm could be created (0005); not in the models.
@@ -80,6 +85,7 @@ OPTIONAL_INDEXES = frozenset({
     # Bounded plans for searches and filters (0021), PostgreSQL only.
     *(name for name, _table, _keys in QUERY_INDEXES),
     *(name for name, *_rest in QUEUE_INDEXES),
+    *(name for name, *_rest in QUEUE_INDEXES_0023),
 })
 
 

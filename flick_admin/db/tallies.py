@@ -37,6 +37,9 @@ class PostPendingTally(Base):
     __table_args__ = (
         sa.Index("ix_admin_post_pending_rank", "pending", "post_created_at", "post_id",
                  postgresql_where=sa.text("pending > 0"), sqlite_where=sa.text("pending > 0")),
+        # The posts list's "with pending reports", newest or oldest first.
+        sa.Index("ix_admin_post_pending_created", "post_created_at", "post_id",
+                 postgresql_where=sa.text("pending > 0"), sqlite_where=sa.text("pending > 0")),
     )
 
     post_id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True)
@@ -112,4 +115,22 @@ class ItemPriority(Base):
     type: Mapped[str] = mapped_column(sa.Text)  # "Post" or "Comment"
     key: Mapped[int] = mapped_column(sa.BigInteger)
     author_id: Mapped[uuid.UUID | None] = mapped_column(UUID, nullable=True)
+    college_id: Mapped[uuid.UUID | None] = mapped_column(UUID, nullable=True)
+
+
+class ItemReasonPriority(Base):
+    """``ItemPriority`` per reason: the key over an item's pending reports of one reason
+    (what the queue's reason filter orders by), kept with it by the same statements, under
+    the same watermark; the author's sanctions are in it, the author is in ``ItemPriority``."""
+
+    __tablename__ = "admin_item_reason_priority"
+    __table_args__ = (
+        sa.Index("ix_admin_item_reason_priority_key", "reason", "key", "target_id"),
+        sa.Index("ix_admin_item_reason_priority_college", "reason", "college_id", "key", "target_id"),
+    )
+
+    target_id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True)
+    reason: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    type: Mapped[str] = mapped_column(sa.Text)  # "Post" or "Comment"
+    key: Mapped[int] = mapped_column(sa.BigInteger)
     college_id: Mapped[uuid.UUID | None] = mapped_column(UUID, nullable=True)

@@ -55,11 +55,8 @@ def college_match(text: str):
 
 
 def _pending_count(column) -> sa.ScalarSelect:
-    return (
-        sa.select(sa.func.count())
-        .where(column, ContentReport.status == ReportStatus.PENDING.value)
-        .scalar_subquery()
-    )
+    pending = ContentReport.status == ReportStatus.PENDING.value
+    return sa.select(sa.func.count()).where(column, pending).scalar_subquery()
 
 
 # --- posts ----------------------------------------------------------------------------------
@@ -92,6 +89,12 @@ def post_queue(f: PostFilters, size: int) -> Page:
                  for source, created, key in tallies.scoped_content(PostCollege, scope.colleges())]
         live = _post_rows(f, pending, Post).where(Post.created_at > tallies.read_mark(tallies.CONTENT))
         parts.append((reported(live), [Post.created_at, Post.id]))
+    elif f.reported:
+        # The pending tally's posts along its index by time, and those with reports since its
+        # watermark; each still has a pending report (a probe a row: Flick may delete some).
+        parts = [(reported(_post_rows(f, pending, ranked.join(Post, Post.id == ranked.c.post_id))),
+                  [ranked.c.created_at, ranked.c.post_id]) for ranked in tallies.pending_post_sources()]
+    if scope.limited() or f.reported:
         return paginate_merged(parts, descending=f.sort == "newest", size=size, after=f.after,
                                before=f.before)
     return paginate(reported(_post_rows(f, pending, Post)), [Post.created_at, Post.id],

@@ -5,7 +5,7 @@ the reasons and the ages — in a constant number of statements per page."""
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,10 +14,10 @@ import sqlalchemy as sa
 from flick_admin import reliability, scope, tallies
 from flick_admin.audit.recorder import current_actor
 from flick_admin.db import Auth, College, Comment, ContentReport, Log, PlatformUser, Post
-from flick_admin.db.reports import about_comment, about_post, subject_id, subject_kind, unlinked
+from flick_admin.db.reports import about_any, about_comment, about_post, subject_id, subject_kind, unlinked
 from flick_admin.db.enums import EntityType
 from flick_admin.db.enums import ReportStatus
-from flick_admin.db.tallies import PRIORITY, REPORTS, ItemPriority
+from flick_admin.db.tallies import PRIORITY, REPORTS, ItemPriority, ItemReasonPriority
 from flick_admin.db.replica import reader
 from flick_admin.db.team import Claim
 from flick_admin.moderation import claims, escalations, notes, priority
@@ -113,7 +113,7 @@ def report_queue(f: ReportFilters, size: int) -> tuple[Page, list[ReportGroup]]:
 
 
 def _report_queue_by_priority(f: ReportFilters, size: int) -> tuple[Page, list[ReportGroup]]:
-    if f.status == PENDING and not f.reason:
+    if f.status == PENDING:
         return _report_queue_by_kept_key(f, size)
     g = priority.sort_key(lambda stmt: _narrowed(stmt.where(*_report_filters(ContentReport, f)),
                                                  ContentReport, f),
@@ -130,23 +130,26 @@ def _report_queue_by_kept_key(f: ReportFilters, size: int) -> tuple[Page, list[R
     one), and the items with reports since the keys' watermark (scored live, a few
     minutes of reports). The same order as scoring every item live. Before the first
     catch-up the keys' watermark is empty: every item counts as new, scored live.
+    With a reason, the keys over that reason's reports (``ItemReasonPriority``).
     The watermark is a scalar subquery (no statement of its own: the page's budget)."""
     mark = tallies._mark(PRIORITY)
     fresh = (sa.select(subject_id(ContentReport))
              .where(ContentReport.status == PENDING, ContentReport.created_at > mark,
                     sa.not_(unlinked(ContentReport))))
-    t = ItemPriority.__table__
-    # A kept item still has a pending report (Flick's own deletions and status changes
-    # reach the keys only at reconcile): one index probe per row walked.
+    t = (ItemReasonPriority if f.reason else ItemPriority).__table__
+    same_reason = [ContentReport.reason == f.reason] if f.reason else []
+    # A kept item still has a pending report (of the reason; Flick's own deletions and status
+    # changes reach the keys only at reconcile): one index probe per row walked.
     # (Scalar probes, not EXISTS: the planner would make it a join and sort every item.)
     def probe(*where):
         return (sa.select(sa.literal(1)).select_from(ContentReport)
-                .where(ContentReport.status == PENDING, *where).limit(1).correlate(t).scalar_subquery())
+                .where(ContentReport.status == PENDING, *same_reason, *where)
+                .limit(1).correlate(t).scalar_subquery())
 
     still = sa.case((t.c.type == "Post", probe(ContentReport.post_id == t.c.target_id,
                                                 ContentReport.comment_id.is_(None))),
                     else_=probe(ContentReport.comment_id == t.c.target_id)).is_not(None)
-    kept = [t.c.target_id.not_in(fresh), still]
+    kept = [t.c.target_id.not_in(fresh), still] + ([t.c.reason == f.reason] if f.reason else [])
     if f.type:
         kept.append(t.c.type == ("Post" if f.type == "post" else "Comment"))
     if f.college:
@@ -161,8 +164,8 @@ def _report_queue_by_kept_key(f: ReportFilters, size: int) -> tuple[Page, list[R
                              Claim.holder_id != current_actor().id)
     held_key = (t.c.key - priority.HELD).label("held_key")
     live = priority.sort_key(
-        lambda stmt: _narrowed(stmt.where(*_report_filters(ContentReport, f),
-                                          subject_id(ContentReport).in_(fresh)), ContentReport, f),
+        lambda stmt: _narrowed(stmt.where(*_report_filters(ContentReport, f), about_any(fresh)),
+                               ContentReport, f),
         size, f.after, f.before).subquery("fresh_ranked")
     page = paginate_merged(
         [(sa.select(t.c.type, t.c.target_id).where(*kept, ~held), [t.c.key, t.c.target_id]),
@@ -257,14 +260,14 @@ def _report_groups(rows: list[Any], f: ReportFilters) -> list[ReportGroup]:
     post_ids = [r.target_id for r in rows if r.type == "Post"]
     comment_ids = [r.target_id for r in rows if r.type == "Comment"]
     targets = report_targets(post_ids, comment_ids)
-    reasons: dict[uuid.UUID, list[tuple[str, int]]] = defaultdict(list)
+    reasons: dict[uuid.UUID, Counter] = defaultdict(Counter)
     spans: dict[uuid.UUID, list[Any]] = {}
     messages: dict[uuid.UUID, list[str]] = defaultdict(list)
-    reliabilities: dict[uuid.UUID, list[float]] = defaultdict(list)
+    reporters: dict[uuid.UUID, dict[Any, tuple]] = defaultdict(dict)
     if rows:
-        # Every matching report of the page's targets in one pass: per reason its count
-        # (the first row of each reason carries it), the time span, and the newest few
-        # reporters' own words.
+        # Every matching report of the page's targets in one pass, newest first per item
+        # (one sort): counted per reason, spanned, and each distinct reporter's record,
+        # here; the reporters' own words only for the newest few.
         target = subject_id(ContentReport)
         among = []
         if post_ids:
@@ -273,36 +276,34 @@ def _report_groups(rows: list[Any], f: ReportFilters) -> list[ReportGroup]:
             among.append(ContentReport.comment_id.in_(comment_ids))
         newest = sa.func.row_number().over(partition_by=target,
                                            order_by=(ContentReport.created_at.desc(), ContentReport.id))
-        per_reason = sa.func.row_number().over(partition_by=(target, ContentReport.reason),
-                                               order_by=ContentReport.id)
-        per_reporter = sa.func.row_number().over(partition_by=(target, ContentReport.reported_by_id),
-                                                 order_by=ContentReport.id)
-        inner = (sa.select(target.label("tid"), ContentReport.reason, ContentReport.message,
-                           ContentReport.reported_by_id.label("reporter"), per_reporter.label("per_reporter"),
-                           sa.func.count().over(partition_by=(target, ContentReport.reason)).label("n"),
-                           sa.func.min(ContentReport.created_at).over(partition_by=target).label("first"),
-                           sa.func.max(ContentReport.created_at).over(partition_by=target).label("latest"),
-                           newest.label("newest"), per_reason.label("per_reason"))
+        inner = (sa.select(target.label("tid"), ContentReport.id, ContentReport.reason, ContentReport.message,
+                           ContentReport.created_at, ContentReport.reported_by_id.label("reporter"),
+                           newest.label("newest"))
                  .where(sa.or_(*among), *_report_filters(ContentReport, f))).subquery()
-        # Each distinct reporter's record (the tally plus the reports since its watermark).
-        decided, acted = reliability.columns(inner.c.reporter, tallies._mark(REPORTS))
-        for r in reader().execute(
-                sa.select(inner, decided.label("decided"), acted.label("acted"))
-                .where(sa.or_(inner.c.per_reason == 1, inner.c.newest <= MESSAGES_SHOWN,
-                              inner.c.per_reporter == 1))
-                .order_by(inner.c.tid, inner.c.newest)):
-            if r.per_reporter == 1:
-                reliabilities[r.tid].append(reliability.mean(int(r.decided or 0), int(r.acted or 0)))
-            span = spans.setdefault(r.tid, [0, r.first, r.latest])
-            if r.per_reason == 1:
-                reasons[r.tid].append((r.reason, r.n))
-                span[0] += r.n
+        # Each reporter's record (the tally plus the reports since its watermark).
+        decided, acted, joins = reliability.joined(inner.c.reporter, tallies._mark(REPORTS))
+        shown = sa.case((inner.c.newest <= MESSAGES_SHOWN, inner.c.message), else_=sa.null())
+        stmt = sa.select(inner.c.tid, inner.c.id, inner.c.reason, inner.c.created_at, inner.c.reporter,
+                         inner.c.newest, shown.label("message"), decided.label("decided"),
+                         acted.label("acted")).select_from(inner)
+        for table, on in joins:
+            stmt = stmt.outerjoin(table, on)
+        for r in reader().execute(stmt.order_by(inner.c.tid, inner.c.newest)):
+            seen = reporters[r.tid].get(r.reporter)
+            if seen is None or r.id < seen[1]:  # a reporter's place: their first report's
+                reporters[r.tid][r.reporter] = (r.newest, r.id, int(r.decided or 0), int(r.acted or 0))
+            reasons[r.tid][r.reason] += 1
+            span = spans.setdefault(r.tid, [0, r.created_at, r.created_at])
+            span[0] += 1
+            span[1], span[2] = min(span[1], r.created_at), max(span[2], r.created_at)
             if r.newest <= MESSAGES_SHOWN and (r.message or "").strip():
                 messages[r.tid].append(r.message.strip()[:EXCERPT])
+    reliabilities = {tid: [reliability.mean(d, a) for _n, _id, d, a in sorted(records.values())]
+                     for tid, records in reporters.items()}
     groups = []
     for r in rows:
         count, first, latest = spans.get(r.target_id, [0, None, None])
-        ordered = sorted(reasons.get(r.target_id, []), key=lambda item: (-item[1], item[0]))
+        ordered = sorted(reasons.get(r.target_id, {}).items(), key=lambda item: (-item[1], item[0]))
         groups.append(ReportGroup("post" if r.type == "Post" else "comment", r.target_id, count,
                                   first, latest, ordered, targets.get(r.target_id),
                                   messages.get(r.target_id, []), reliabilities.get(r.target_id, [])))

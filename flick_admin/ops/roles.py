@@ -25,7 +25,8 @@ INSERT_ON = ("logs", "admin_audit_chain", "session", "auth", "account", "college
              "admin_staff_preferences", "admin_session_state", "notifications", "admin_post_pending", "admin_report_colleges",
              "admin_college_students", "admin_claims", "admin_proposals", "admin_saved_views",
              "admin_staff_scopes", "admin_post_colleges", "admin_comment_colleges", "admin_removal_reasons",
-             "admin_reporter_reliability", "admin_notes", "admin_escalations", "admin_item_priority")
+             "admin_reporter_reliability", "admin_notes", "admin_escalations", "admin_item_priority",
+             "admin_item_reason_priority")
 UPDATE_COLUMNS = {
     "posts": ("isBanned", "isShadowBanned", "updatedAt"),
     "comments": ("isBanned", "updatedAt"),
@@ -48,6 +49,7 @@ UPDATE_COLUMNS = {
     "admin_college_students": ("students",),
     "admin_reporter_reliability": ("decided", "acted"),
     "admin_item_priority": ("type", "key", "author_id", "college_id"),
+    "admin_item_reason_priority": ("type", "key", "college_id"),
     "admin_claims": ("holder_id", "claimed_at", "expires_at", "assigned_by_id", "note"),
     "admin_proposals": ("status", "decided_by_id", "decided_at", "decision_note"),
     "admin_saved_views": ("name", "query", "shared"),
@@ -61,7 +63,7 @@ DELETE_ON = ("session", "branches", "college_branches", "banned_words", "feedbac
              "two_factor", "admin_totp_steps", "verification", "admin_session_state", "admin_post_pending",
              "admin_report_colleges", "admin_college_students", "admin_claims", "admin_saved_views", "admin_staff_scopes",
              "admin_post_colleges", "admin_comment_colleges", "admin_reporter_reliability", "admin_notes",
-             "admin_escalations", "admin_item_priority",
+             "admin_escalations", "admin_item_priority", "admin_item_reason_priority",
              # A revert withdraws the "we decided" notification a reporter has not seen yet.
              "notifications")
 ADMIN_TABLES = ("admin_audit_chain", "admin_audit_checkpoints", "admin_totp_steps",
@@ -69,7 +71,7 @@ ADMIN_TABLES = ("admin_audit_chain", "admin_audit_checkpoints", "admin_totp_step
                 "admin_report_colleges", "admin_college_students", "admin_claims", "admin_proposals",
                 "admin_saved_views", "admin_staff_scopes", "admin_post_colleges", "admin_comment_colleges",
                 "admin_removal_reasons", "admin_reporter_reliability", "admin_notes", "admin_escalations",
-                "admin_item_priority", "alembic_version")
+                "admin_item_priority", "admin_item_reason_priority", "alembic_version")
 TRAIL = ("logs", "admin_audit_chain", "admin_audit_checkpoints")
 COLLEGE_DELETE = "admin_delete_college(uuid)"
 NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")

@@ -200,3 +200,51 @@ def test_detail_pages_run_a_bounded_number_of_statements(client, dbs, login_as, 
     with count_queries() as counted:
         assert client.get(user_url).status_code == 200
     assert counted.n <= 5, counted.statements
+
+
+@pytest.mark.parametrize("sort", ["newest", "oldest"])
+def test_posts_with_pending_reports_walk_the_tally_and_the_new_reports_in_time_order(
+        app, client, dbs, login_as, count_queries, sort):
+    """"With pending reports" pages the pending tally's posts and those reported since its
+    watermark in one time order, forward and back, in at most five statements; a post
+    whose tallied reports were all deleted by Flick itself (unknown to the tally) is not
+    listed, and a decided one leaves the list."""
+    from flick_admin import tallies
+    from flick_admin.db import ContentReport
+    import sqlalchemy as sa
+
+    login_as("moderator")
+    now = utcnow()
+    posts = [factories.PostFactory(title=f"marker {i}", created_at=now - timedelta(days=9, hours=i))
+             for i in range(8)]
+    factories.PostFactory(title="marker unreported", created_at=now - timedelta(days=9, minutes=30))
+    for i, post in enumerate(posts):
+        factories.ReportFactory(post=post, created_at=now - timedelta(days=2, minutes=i))
+    factories.ReportFactory(post=posts[1], resolved=True, created_at=now - timedelta(days=2))
+    with app.test_request_context("/"):
+        tallies.catch_up()
+    # After the watermark: a report on a tallied post and one on a new post; Flick deletes
+    # post 6's only report itself (the tally still counts it).
+    factories.ReportFactory(post=posts[2], created_at=utcnow())
+    late = factories.PostFactory(title="marker late", created_at=now - timedelta(days=9, hours=3, minutes=30))
+    factories.ReportFactory(post=late, created_at=utcnow())
+    dbs.execute(sa.delete(ContentReport).where(ContentReport.post_id == posts[6].id))
+    dbs.flush()
+    expected = [p for p in posts if p is not posts[6]] + [late]
+    expected.sort(key=lambda p: (p.created_at, p.id), reverse=sort == "newest")
+    expected = [p.title for p in expected]
+    app.config["PAGE_SIZE"] = 3
+    try:
+        seen, url, pages = [], f"/posts/?reported=1&sort={sort}", []
+        while url:
+            with count_queries() as counted:
+                page = client.get(url).get_data(as_text=True)
+            assert counted.n <= 5, counted.statements
+            pages.append(page)
+            seen += [t for t in titles(page) if "marker" in t]
+            url = next_link(page)
+        assert seen == expected
+        back = client.get(prev_link(pages[-1])).get_data(as_text=True)
+        assert [t for t in titles(back) if "marker" in t] == [t for t in titles(pages[-2]) if "marker" in t]
+    finally:
+        app.config["PAGE_SIZE"] = 50

@@ -15,7 +15,7 @@ from flask_login import login_user
 
 from flick_admin import tallies
 from flick_admin.db.base import utcnow
-from flick_admin.db.tallies import ItemPriority
+from flick_admin.db.tallies import ItemPriority, ItemReasonPriority
 from flick_admin.db.team import StaffScope
 from flick_admin.moderation import report_queue, sanctions, services
 from flick_admin.moderation.filters import ReportFilters
@@ -241,3 +241,96 @@ def test_the_kept_key_queue_pages_in_five_statements(app, client, dbs, login_as,
             _titles(pages[-2])
     finally:
         app.config["PAGE_SIZE"] = 50
+
+
+def kept_by_reason(dbs) -> dict:
+    dbs.expire_all()
+    return {(r.target_id, r.reason): r.key for r in dbs.scalars(sa.select(ItemReasonPriority))}
+
+
+def test_kept_keys_per_reason_follow_decisions_reverts_new_reports_and_sanctions(app, client, dbs, login_as):
+    """The queue filtered by a reason orders by the keys over that reason's reports alone,
+    kept per (item, reason) by the same statements as the items' keys."""
+    me = login_as("superadmin")
+    b = board()
+    # Post 3 and post 4 also have a harassment report (by the bad and the good reporter);
+    # post 2 has only a harassment report besides its spam one by the new reporter.
+    for i, reporter in ((3, b["bad"]), (4, b["good"]), (2, b["good"])):
+        factories.ReportFactory(post=b["posts"][i], reporter=reporter, reason="HARASSMENT",
+                                created_at=utcnow() - OLD + timedelta(hours=10 + i))
+    comment_report = factories.ReportFactory(on_comment=True, reporter=b["good"], reason="HARASSMENT",
+                                             created_at=utcnow() - OLD)
+    catch_up(app)
+    keys = kept_by_reason(dbs)
+    harassed = {b["posts"][i].id for i in (2, 3, 4)} | {comment_report.comment_id}
+    assert {t for t, reason in keys if reason == "HARASSMENT"} == harassed
+    assert {t for t, reason in keys if reason == "SPAM"} == {p.id for p in b["posts"]}
+    # Post 2's harassment key counts only the good reporter, its spam key only the new one.
+    assert keys[b["posts"][2].id, "HARASSMENT"] != keys[b["posts"][2].id, "SPAM"]
+    assert reconcile(app).exact
+
+    def check():
+        assert reconcile(app).exact, reconcile(app).lines()
+        for reason in ("HARASSMENT", "SPAM"):
+            groups = queue(app, me, reason=reason)
+            assert_explained_order(groups)
+            assert all(reason in dict(g.reasons) and len(g.reasons) == 1 for g in groups)
+        return {g.target_id for g in queue(app, me, reason="HARASSMENT")}
+
+    assert check() == harassed
+    assert [g.target_id for g in queue(app, me, reason="HARASSMENT", type="comment")] == [comment_report.comment_id]
+    # A ban of post 0 resolves the good reporter's report: their reliability rises, so the
+    # harassment keys of posts 2 and 4 (theirs) move in the same transaction.
+    before = kept_by_reason(dbs)
+    assert client.post(f"/posts/{b['posts'][0].id}/act",
+                       data={"action": "ban", "reason_choice": "Spam or scam", "state": "b0s0"}).status_code == 303
+    after = kept_by_reason(dbs)
+    assert (b["posts"][0].id, "SPAM") not in after
+    for i in (2, 4):
+        assert after[b["posts"][i].id, "HARASSMENT"] > before[b["posts"][i].id, "HARASSMENT"]
+    assert after[b["posts"][3].id, "HARASSMENT"] == before[b["posts"][3].id, "HARASSMENT"]  # the bad reporter's
+    check()
+    # Ignoring post 3 takes both of its reasons out; reverting the ban brings post 0 back.
+    with app.test_request_context("/"):
+        login_user(me)
+        services.moderate_batch([Target(TargetKind.POST, b["posts"][3].id, None)], "ignore", "fine")
+    assert not {k for k in kept_by_reason(dbs) if k[0] == b["posts"][3].id}
+    assert check() == harassed - {b["posts"][3].id}
+    ban = [r for r in audit_rows(dbs, action="admin:blocked:content") if r.entity_id == str(b["posts"][0].id)][-1]
+    assert client.post(f"/revert/{ban.id}", data={"reason_choice": "Other", "reason_text": "in error"}
+                       ).status_code == 303
+    assert (b["posts"][0].id, "SPAM") in kept_by_reason(dbs)
+    assert b["posts"][0].id in {g.target_id for g in queue(app, me, reason="SPAM")}
+    check()
+    # Flick's server inserts a harassment report on post 1: scored live until catch-up.
+    factories.ReportFactory(post=b["posts"][1], reporter=b["new"], reason="HARASSMENT", created_at=utcnow())
+    assert b["posts"][1].id in check() and (b["posts"][1].id, "HARASSMENT") not in kept_by_reason(dbs)
+    catch_up(app, utcnow() + timedelta(minutes=10))
+    assert (b["posts"][1].id, "HARASSMENT") in kept_by_reason(dbs)
+    check()
+    # A sanction of post 4's author raises each of its reasons' keys.
+    before = kept_by_reason(dbs)
+    with app.test_request_context("/"):
+        login_user(me)
+        assert sanctions.sanction_user(b["authors"][1].auth_id, sanctions.SanctionKind.BAN, "spam").changed
+    after = kept_by_reason(dbs)
+    for reason in ("SPAM", "HARASSMENT"):
+        assert after[b["posts"][4].id, reason] == before[b["posts"][4].id, reason] + 200
+    check()
+
+
+def test_reconcile_finds_reason_key_drift_and_repair_fixes_it(app, dbs, login_as):
+    login_as("superadmin")
+    b = board()
+    catch_up(app)
+    post = b["posts"][3]
+    dbs.execute(sa.update(ItemReasonPriority).where(ItemReasonPriority.target_id == post.id)
+                .values(key=ItemReasonPriority.key + 500))
+    dbs.add(ItemReasonPriority(target_id=b["posts"][1].id, reason="VIOLENCE", type="Post", key=7))
+    dbs.flush()
+    found = reconcile(app)
+    assert {row[0] for row in found.keys} == {post.id, b["posts"][1].id}
+    with app.test_request_context("/"):
+        tallies.repair("reason key drift found by reconcile")
+    assert (b["posts"][1].id, "VIOLENCE") not in kept_by_reason(dbs)
+    assert reconcile(app).exact

@@ -105,13 +105,16 @@ def seed(dbs) -> World:
     }
     ids.update({name: c.id for name, c in comments.items()})
     reporter = students["stu_b2"]
-    for name, status in (("post_a1", "pending"), ("post_a1", "pending"), ("post_a2", "pending"),
-                         ("post_b1", "pending"), ("post_b2", "resolved"), ("post_a2", "ignored")):
-        factories.ReportFactory(post=posts[name], reporter=reporter, status=status, created_at=past)
-    for name, status in (("comment_a1", "pending"), ("comment_b1", "pending"),
-                         ("comment_ab", "pending"), ("comment_ab", "ignored")):
+    # Two reasons, so that the priority keys per reason are kept through every step too.
+    for name, status, reason in (("post_a1", "pending", "SPAM"), ("post_a1", "pending", "HARASSMENT"),
+                                 ("post_a2", "pending", "SPAM"), ("post_b1", "pending", "SPAM"),
+                                 ("post_b2", "resolved", "SPAM"), ("post_a2", "ignored", "SPAM")):
+        factories.ReportFactory(post=posts[name], reporter=reporter, status=status, reason=reason,
+                                created_at=past)
+    for name, status, reason in (("comment_a1", "pending", "SPAM"), ("comment_b1", "pending", "SPAM"),
+                                 ("comment_ab", "pending", "HARASSMENT"), ("comment_ab", "ignored", "SPAM")):
         factories.ReportFactory(type="Comment", post=None, comment=comments[name], reporter=reporter,
-                                status=status, created_at=past)
+                                status=status, reason=reason, created_at=past)
     for word in WORDS:
         factories.BannedWordFactory(word=word)
     REPORT_TARGETS.clear()
