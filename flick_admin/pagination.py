@@ -108,6 +108,14 @@ def _seek(stmt: sa.Select, keys: list[ColumnElement], *, descending: bool, size:
     return stmt, backwards
 
 
+def keyset_walk(stmt: sa.Select, keys: list[ColumnElement], *, descending: bool, size: int,
+                after: str | None = None, before: str | None = None) -> sa.Select:
+    """``stmt`` limited to the rows of the page a cursor asks for (``size`` + 1, in the
+    keys' order): to find a page's rows in a narrow statement before a wide one joins
+    what it shows to them (``paginate`` it again with the same cursor)."""
+    return _seek(stmt, keys, descending=descending, size=size, after=after, before=before)[0]
+
+
 def _page(rows: list[Any], n_keys: int, *, size: int, after: str | None, backwards: bool) -> Page:
     more = len(rows) > size
     rows = rows[:size]

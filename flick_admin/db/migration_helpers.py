@@ -70,6 +70,11 @@ QUEUE_INDEXES = (
      "post_id IS NULL AND comment_id IS NULL"),
 )
 
+# The lists' account-only filters (0024; issue 25): the banned accounts in time order, with
+# when their ban ends, so "suspended" (and "banned", "expired") walks only banned accounts.
+LIST_INDEXES = (
+    ("ix_admin_auth_banned_created", "auth", "created_at, id", "ban_expires", "banned IS TRUE"),
+)
 
 # Trigram search indexes exist only where pg_trgm could be created (0005); not in the models.
 OPTIONAL_INDEXES = frozenset({
@@ -80,6 +85,7 @@ OPTIONAL_INDEXES = frozenset({
     # Bounded plans for searches and filters (0021), PostgreSQL only.
     *(name for name, _table, _keys in QUERY_INDEXES),
     *(name for name, *_rest in QUEUE_INDEXES),
+    *(name for name, *_rest in LIST_INDEXES),
 })
 
 

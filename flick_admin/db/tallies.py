@@ -37,6 +37,10 @@ class PostPendingTally(Base):
     __table_args__ = (
         sa.Index("ix_admin_post_pending_rank", "pending", "post_created_at", "post_id",
                  postgresql_where=sa.text("pending > 0"), sqlite_where=sa.text("pending > 0")),
+        # The posts with pending reports in time order (the posts list's "with pending
+        # reports" filter; migration 0024).
+        sa.Index("ix_admin_post_pending_time", "post_created_at", "post_id",
+                 postgresql_where=sa.text("pending > 0"), sqlite_where=sa.text("pending > 0")),
     )
 
     post_id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True)

@@ -12,7 +12,6 @@ import sqlalchemy as sa
 
 from flick_admin import reliability, scope, tallies
 from flick_admin.audit.actions import AuditAction
-from flick_admin.permissions import STAFF_ROLES
 from flick_admin.db import Auth, College, Comment, ContentReport, Log, PlatformUser, Post, Session
 from flick_admin.db.base import utcnow
 from flick_admin.db.audit import revert_of
@@ -25,7 +24,6 @@ from flick_admin.moderation import claims, escalations, notes
 from flick_admin.moderation.filters import (
     CommentFilters,
     PostFilters,
-    UserFilters,
 )
 from flick_admin.pagination import Page, paginate, paginate_merged
 
@@ -78,6 +76,14 @@ def post_queue(f: PostFilters, size: int) -> Page:
                 stmt = stmt.where(ranked.c.post_id.in_(scoped_ids))
             parts.append((stmt, [ranked.c.pending, ranked.c.created_at, ranked.c.post_id]))
         return paginate_merged(parts, descending=True, size=size, after=f.after, before=f.before)
+    if f.reported and not scope.limited():
+        # Posts with pending reports: the same two sources, each walked in time order (the
+        # tally's through ``ix_admin_post_pending_time``), instead of every post walked in
+        # time order for the 3 % that have some (issue 25: 8 ms at full scale).
+        parts = [(_post_rows(f, ranked.c.pending, ranked.join(Post, Post.id == ranked.c.post_id)),
+                  [ranked.c.created_at, ranked.c.post_id]) for ranked in tallies.pending_post_sources()]
+        return paginate_merged(parts, descending=f.sort == "newest", size=size, after=f.after,
+                               before=f.before)
     pending = _pending_count(ContentReport.post_id == Post.id).correlate(Post)
 
     def reported(stmt: sa.Select) -> sa.Select:
@@ -377,54 +383,7 @@ def comment_queue(f: CommentFilters, size: int) -> Page:
                     size=size, after=f.after, before=f.before)
 
 
-# --- users ----------------------------------------------------------------------------------
-
-def user_list(f: UserFilters, size: int) -> Page:
-    now = utcnow()
-    stmt = (
-        sa.select(
-            Auth.id, Auth.email, Auth.name, Auth.role, Auth.banned, Auth.ban_expires,
-            Auth.ban_reason, Auth.created_at, PlatformUser.username, PlatformUser.status,
-            PlatformUser.karma, PlatformUser.branch, College.name.label("college"),
-        )
-        .select_from(Auth)
-        .outerjoin(PlatformUser, PlatformUser.auth_id == Auth.id)
-        .outerjoin(College, College.id == PlatformUser.college_id)
-    )
-    if scope.limited():
-        stmt = stmt.where(scope.students(PlatformUser.college_id))
-    if f.college:
-        stmt = stmt.where(college_match(f.college))
-    banned = Auth.banned.is_(True)
-    if f.ban == "banned":
-        stmt = stmt.where(banned, Auth.ban_expires.is_(None))
-    elif f.ban == "suspended":
-        stmt = stmt.where(banned, Auth.ban_expires > now)
-    elif f.ban == "expired":
-        stmt = stmt.where(banned, Auth.ban_expires <= now)
-    elif f.ban == "free":
-        stmt = stmt.where(sa.or_(Auth.banned.is_not(True), Auth.ban_expires <= now))
-    if f.status:
-        stmt = stmt.where(PlatformUser.status == f.status)
-    if f.kind == "student":
-        stmt = stmt.where(PlatformUser.id.is_not(None))
-    elif f.kind == "staff":
-        stmt = stmt.where(Auth.role.in_(STAFF_ROLES))
-    keys = [Auth.created_at, Auth.id]
-    if f.q:
-        # "Starts with", on the lower-case forms the prefix indexes hold (Flick stores
-        # usernames lower-case already). Two parts (a student may be in both), each
-        # planned on its own from what its prefix matches: few rows, read from the prefix
-        # index and sorted; many (a letter or two), the newest accounts walked in order
-        # until the page is full. One OR across the join would read every account; one IN
-        # list of the matches sorted every match (0.56 s for one letter at 200,000 students).
-        pattern = prefix_pattern(f.q.lower())
-        parts = [(stmt.where(PlatformUser.username.like(pattern, escape="\\")), keys),
-                 (stmt.where(sa.func.lower(Auth.email).like(pattern, escape="\\")), keys)]
-        return paginate_merged(parts, descending=True, size=size, after=f.after, before=f.before,
-                               overlapping=True)
-    return paginate(stmt, keys, descending=True, size=size, after=f.after, before=f.before)
-
+# --- users (the list: ``users_list``) ----------------------------------------------------
 
 def _reports_filed(profile_id) -> sa.Select:
     """The reports a student filed; for a scoped member, only those on content by students
