@@ -70,10 +70,14 @@ QUEUE_INDEXES = (
      "post_id IS NULL AND comment_id IS NULL"),
 )
 
-# The lists' account-only filters (0024; issue 25): the banned accounts in time order, with
-# when their ban ends, so "suspended" (and "banned", "expired") walks only banned accounts.
+# The lists' filters (0024; issue 25): (name, table, keys, included columns, predicate).
+# The banned accounts in time order, with when their ban ends, so "suspended" (and
+# "banned", "expired") walks only banned accounts; and the posts named by pending reports
+# about one of their comments (usually none), for a scoped "most reported".
 LIST_INDEXES = (
     ("ix_admin_auth_banned_created", "auth", "created_at, id", "ban_expires", "banned IS TRUE"),
+    ("ix_admin_reports_pending_carried", "content_reports", "post_id", None,
+     "status = 'pending' AND post_id IS NOT NULL AND comment_id IS NOT NULL"),
 )
 
 # Trigram search indexes exist only where pg_trgm could be created (0005); not in the models.

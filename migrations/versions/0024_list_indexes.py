@@ -6,6 +6,9 @@
 - ``ix_admin_auth_banned_created`` (Flick's ``auth``, PostgreSQL only, optional like
   0021's and built ``CONCURRENTLY``): the banned accounts in time order with when their
   ban ends, so the users list's "suspended", "banned" and "expired" walk only them.
+- ``ix_admin_reports_pending_carried`` (Flick's ``content_reports``, likewise): the posts
+  named by pending reports about one of their comments, one of the three sources of a
+  college-scoped "most reported" (with the priority keys' college index).
 
 Revision ID: 0024
 Revises: 0022
@@ -30,8 +33,9 @@ def upgrade() -> None:
     if is_postgres():
         with op.get_context().autocommit_block():
             for name, table, keys, include, where in LIST_INDEXES:
-                op.execute(f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {ident(name)} ON {ident(table)} ({keys}) "
-                           f"INCLUDE ({include}) WHERE {where}")
+                extra = f" INCLUDE ({include})" if include else ""
+                op.execute(f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {ident(name)} ON {ident(table)} ({keys})"
+                           f"{extra} WHERE {where}")
 
 
 def downgrade() -> None:
