@@ -25,7 +25,7 @@ from flick_admin.moderation.filters import (
     CommentFilters,
     PostFilters,
 )
-from flick_admin.pagination import Page, paginate, paginate_merged
+from flick_admin.pagination import Page, merged_keys, paginate, paginate_merged
 
 EXCERPT = 240
 THREAD_LIMIT = 500
@@ -55,11 +55,8 @@ def college_match(text: str):
 
 
 def _pending_count(column) -> sa.ScalarSelect:
-    return (
-        sa.select(sa.func.count())
-        .where(column, ContentReport.status == ReportStatus.PENDING.value)
-        .scalar_subquery()
-    )
+    pending = ContentReport.status == ReportStatus.PENDING.value
+    return sa.select(sa.func.count()).where(column, pending).scalar_subquery()
 
 
 # --- posts ----------------------------------------------------------------------------------
@@ -97,6 +94,10 @@ def post_queue(f: PostFilters, size: int) -> Page:
         return stmt.where(sa.exists().where(ContentReport.post_id == Post.id,
                                             ContentReport.status == ReportStatus.PENDING.value))
 
+    if scope.limited() and not (f.state or f.topic or f.college or f.author or f.q or f.created_from
+                                or f.created_to):
+        return _keys_first(f, size, PostCollege, Post, Post.posted_by_id, f.sort == "newest",
+                           lambda source: _post_rows(f, pending, source, by_scope=False))
     if scope.limited():
         # One time-ordered walk per college of the scope (the content-college tally) and one
         # over what was posted since its watermark, merged into the page.
@@ -109,6 +110,21 @@ def post_queue(f: PostFilters, size: int) -> Page:
                                before=f.before)
     return paginate(reported(_post_rows(f, pending, Post)), [Post.created_at, Post.id],
                     descending=f.sort == "newest", size=size, after=f.after, before=f.before)
+
+
+def _keys_first(f, size: int, tally, model, author, descending: bool, rows) -> Page:
+    """A scoped list without filters: the page's keys first (a key-only walk of the tally
+    per college, one over what is newer, merged in SQL), then ``rows(source)`` joined to
+    those only (the walks joined three pages' worth of rows for one shown; issue 25)."""
+    parts = [(sa.select(created).select_from(source), [created, key])
+             for source, created, key in tallies.scoped_content(tally, scope.colleges())]
+    profile = sa.orm.aliased(PlatformUser)
+    live = (sa.select(model.created_at).join(profile, profile.id == author)
+            .where(model.created_at > tallies.read_mark(tallies.CONTENT), scope.students(profile.college_id)))
+    keys = merged_keys(parts + [(live, [model.created_at, model.id])], descending=descending, size=size,
+                       after=f.after, before=f.before)
+    return paginate(rows(keys.join(model, model.id == keys.c.k1)), [keys.c.k0, keys.c.k1],
+                    descending=descending, size=size, after=f.after, before=f.before)
 
 
 def _scoped_post_ids() -> sa.CompoundSelect:
@@ -131,11 +147,10 @@ def _scoped_post_ids() -> sa.CompoundSelect:
 
 
 def _among(column, ids: sa.CompoundSelect) -> sa.ColumnElement:
-    """``column IN ids``; on PostgreSQL as ``= ANY(ARRAY(ids))``, read first, so the planner
-    probes the tally's key for the few ids instead of hashing the whole tally."""
-    if db.session.get_bind().dialect.name != "postgresql":
-        return column.in_(ids)
-    return column == sa.any_(sa.func.array(ids.scalar_subquery()))
+    """``column IN ids``; on PostgreSQL ``= ANY(ARRAY(ids))``, read first: the tally is
+    probed by key for the few ids instead of hashed whole."""
+    postgres = db.session.get_bind().dialect.name == "postgresql"
+    return column == sa.any_(sa.func.array(ids.scalar_subquery())) if postgres else column.in_(ids)
 
 
 def _post_rows(f: PostFilters, pending, source, *, by_scope: bool = True) -> sa.Select:
@@ -395,6 +410,9 @@ def _comment_rows(f: CommentFilters, source, *, by_scope: bool = True) -> sa.Sel
 def comment_queue(f: CommentFilters, size: int) -> Page:
     if scope.limited():
         # As for posts: one walk per college of the scope, one over the newest comments.
+        if not (f.state or f.reported or f.author or f.post or f.q):
+            return _keys_first(f, size, CommentCollege, Comment, Comment.commented_by_id, True,
+                               lambda source: _comment_rows(f, source, by_scope=False))
         parts = [(_comment_rows(f, source.join(Comment, Comment.id == key), by_scope=False), [created, key])
                  for source, created, key in tallies.scoped_content(CommentCollege, scope.colleges())]
         live = _comment_rows(f, Comment).where(Comment.created_at > tallies.read_mark(tallies.CONTENT))
