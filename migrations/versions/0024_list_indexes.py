@@ -9,6 +9,8 @@
 - ``ix_admin_reports_pending_carried`` (Flick's ``content_reports``, likewise): the posts
   named by pending reports about one of their comments, one of the three sources of a
   college-scoped "most reported" (with the priority keys' college index).
+- ``ix_admin_posts_banned_created``, ``ix_admin_comments_banned_created`` (likewise): the
+  banned posts and comments in time order, for their lists' "banned" filter.
 
 Revision ID: 0024
 Revises: 0022
