@@ -108,6 +108,28 @@ def _seek(stmt: sa.Select, keys: list[ColumnElement], *, descending: bool, size:
     return stmt, backwards
 
 
+def keyset_walk(stmt: sa.Select, keys: list[ColumnElement], *, descending: bool, size: int,
+                after: str | None = None, before: str | None = None) -> sa.Select:
+    """``stmt`` limited to the rows of the page a cursor asks for (``size`` + 1, in the
+    keys' order): to find a page's rows in a narrow statement before a wide one joins
+    what it shows to them (``paginate`` it again with the same cursor)."""
+    return _seek(stmt, keys, descending=descending, size=size, after=after, before=before)[0]
+
+
+def merged_keys(parts: list[tuple[sa.Select, list[ColumnElement]]], *, descending: bool, size: int,
+                after: str | None = None, before: str | None = None) -> sa.Subquery:
+    """The keys (``k0``, ``k1``…) of one page over several disjoint key-only walks: each
+    walk seeks and limits along its own index, their merge is limited to the page in the
+    same statement, so what the page shows is joined to its ``size`` + 1 rows only."""
+    walks = [keyset_walk(stmt.with_only_columns(*[k.label(f"k{i}") for i, k in enumerate(keys)]), keys,
+                         descending=descending, size=size, after=after, before=before)
+             for stmt, keys in parts]
+    union = sa.union_all(*(sa.select(w.subquery()) for w in walks)).subquery("walks")
+    columns = [union.c[f"k{i}"] for i in range(len(parts[0][1]))]
+    return keyset_walk(sa.select(*columns), columns, descending=descending, size=size, after=after,
+                       before=before).subquery("page_keys")
+
+
 def _page(rows: list[Any], n_keys: int, *, size: int, after: str | None, backwards: bool) -> Page:
     more = len(rows) > size
     rows = rows[:size]

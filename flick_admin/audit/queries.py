@@ -17,11 +17,12 @@ from flick_admin.audit.recorder import current_actor
 from flick_admin.db import Auth, College, Comment, ContentReport, Log, PlatformUser, Post
 from flick_admin.db.audit import AuditChainLink, revert_of
 from flick_admin.db.enums import ActorType, EntityType
+from flick_admin.db.replica import reader
 from flick_admin.permissions import STAFF_ROLES, Permission, has_permission
 from flick_admin.extensions import db
 from flick_admin.listing import Filters, choice_arg, cursor_args, search_arg, text_arg, uuid_arg
 from flick_admin.listing import contains_pattern, search_words
-from flick_admin.pagination import Page, paginate
+from flick_admin.pagination import Page, capturing, paginate, paginate_merged
 from flick_admin.prebuilt import once
 from flick_admin.refusals import InvalidInput
 
@@ -165,7 +166,9 @@ def client_column(column) -> sa.ColumnElement:
     return sa.case((Log.actor_id == _me(), column), else_=sa.null())
 
 
-def filtered(f: AuditFilters) -> sa.Select:
+def filtered(f: AuditFilters, actors: list[str] | None = None) -> sa.Select:
+    """The log's rows under ``f``; ``actors``: the Actor filter's accounts, already
+    resolved (``resolved_actors``), compared as values instead of through a subquery."""
     stmt = (
         sa.select(Log.id, Log.occured_at, Log.actor_id, Log.actor_type, Log.action, Log.entity_type,
                   Log.entity_id, Log.reason, Log.metadata_, Log.request_id,
@@ -176,7 +179,9 @@ def filtered(f: AuditFilters) -> sa.Select:
     stmt = stmt.where(readable())
     if f.mine:
         stmt = stmt.where(Log.actor_id == current_actor().id)
-    if f.actor:
+    if actors is not None:
+        stmt = stmt.where(Log.actor_id.in_(actors) if len(actors) > 1 else Log.actor_id == actors[0])
+    elif f.actor:
         stmt = stmt.where(Log.actor_id.in_(actor_ids(f.actor)))
     if f.actor_type:
         stmt = stmt.where(Log.actor_type == f.actor_type)
@@ -269,8 +274,17 @@ def _report_labels(ids: set) -> sa.Select:
 
 
 def log_list(f: AuditFilters, size: int) -> Page:
-    return paginate(filtered(f), [Log.occured_at, Log.id], descending=True, size=size,
-                    after=f.after, before=f.before)
+    keys = [Log.occured_at, Log.id]
+    if f.actor and not capturing():
+        # The accounts the Actor filter means, read first (the role index: a few rows), then
+        # one walk of the (actor, time) index per account, merged: the subquery form sorted
+        # every row of the actor to show the newest 50 (issue 25: 70 ms for a busy staff
+        # member at full scale). A saved view's count keeps the one-statement form.
+        parts = [(filtered(f, [actor]), keys) for actor in resolved_actors(f.actor)]
+        if len(parts) == 1:
+            return paginate(parts[0][0], keys, descending=True, size=size, after=f.after, before=f.before)
+        return paginate_merged(parts, descending=True, size=size, after=f.after, before=f.before)
+    return paginate(filtered(f), keys, descending=True, size=size, after=f.after, before=f.before)
 
 
 def staff_for_picker() -> list[Any]:
@@ -288,6 +302,13 @@ def actor_ids(actor: str) -> sa.CompoundSelect:
                                       sa.or_(sa.func.lower(Auth.email) == wanted,
                                              sa.func.lower(sa.func.trim(Auth.name)) == wanted)))
     return sa.union(sa.select(sa.literal(actor, sa.Text).label("id")), staff)
+
+
+def resolved_actors(actor: str) -> list[str]:
+    """``actor_ids`` as values (one statement on the role index): the id as typed first,
+    then the staff it names by email or name, each once."""
+    staff = reader().scalars(sa.select(actor_ids(actor).subquery().c.id)).all()
+    return [actor] + sorted(set(staff) - {actor})
 
 
 def actor_known(actor: str, staff: list[Any]) -> bool:

@@ -18,7 +18,8 @@ from flick_admin import four_eyes, reliability, scope
 from flick_admin.extensions import db
 from flick_admin.permissions import Permission, has_permission, requires
 from flick_admin.db.enums import TOPICS
-from flick_admin.moderation import claims, details, live, priority, queries, report_queue, sanctions, services, team_views, unlinked
+from flick_admin.moderation import (claims, details, live, priority, queries, report_queue, sanctions, services,
+                                    team_views, unlinked, users_list)
 from flick_admin.moderation.filters import (
     COMMENT_STATES,
     POST_SORTS,
@@ -297,7 +298,7 @@ class UsersView(SecureView):
     @requires(Permission.CONTENT_READ)
     def index(self):
         filters = UserFilters.parse(request.args)
-        page = queries.user_list(filters, page_size())
+        page = users_list.user_list(filters, page_size())
         return self.render("moderation/users.html", filters=filters, page=page,
                            ban_states=USER_BAN_STATES)
 

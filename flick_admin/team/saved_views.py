@@ -29,7 +29,7 @@ from flick_admin.db.team import SavedView
 from flick_admin.db.transaction import transaction
 from flick_admin.extensions import db
 from flick_admin.listing import refuse_nul
-from flick_admin.moderation import queries, report_queue
+from flick_admin.moderation import queries, report_queue, users_list
 from flick_admin.moderation.filters import CommentFilters, PostFilters, ReportFilters, UserFilters
 from flick_admin.pagination import captured_pages
 from flick_admin.permissions import Permission, has_permission
@@ -55,7 +55,7 @@ PAGES: dict[str, ListPage] = {
     "posts": ListPage(PostFilters, queries.post_queue, "posts.index", Permission.CONTENT_READ, "Posts"),
     "comments": ListPage(CommentFilters, queries.comment_queue, "comments.index", Permission.CONTENT_READ,
                          "Comments"),
-    "users": ListPage(UserFilters, queries.user_list, "users.index", Permission.CONTENT_READ, "Users"),
+    "users": ListPage(UserFilters, users_list.user_list, "users.index", Permission.CONTENT_READ, "Users"),
     "audit": ListPage(AuditFilters, log_list, "audit.index", Permission.AUDIT_READ, "Audit log"),
 }
 IGNORED_ARGS = ("after", "before")

@@ -85,6 +85,27 @@ def test_actor_entity_time_and_request_filters(client, dbs, login_as):
     assert page.count('data-testid="audit-row"') == 1 and "Old Name College" in page
 
 
+def test_actor_by_email_or_a_shared_name_merges_each_accounts_rows_newest_first(client, dbs, login_as):
+    """The Actor filter reads each named account's rows along its own index walk, merged
+    into one page in time order (ids, emails and names, any case)."""
+    login_as("auditor")
+    now = datetime.now(UTC)
+    one = factories.StaffFactory(role="moderator", email="Sam.One@college.edu", name="Sam Lee")
+    two = factories.StaffFactory(role="admin", email="sam.two@college.edu", name="sam lee ")
+    for hours, who in ((1, one), (2, two), (3, one), (4, two)):
+        factories.LogFactory(actor_id=who.id, actor_type="moderator", action="admin:updated:college",
+                             entity_type="college", entity_id=str(uuid.uuid4()),
+                             occured_at=now - timedelta(hours=hours), metadata_={"label": f"row {hours}"})
+    factories.LogFactory(actor_id=one.id, actor_type="moderator", action="admin:logged:in:self",
+                         entity_type="auth", entity_id=one.id, occured_at=now)  # sign-ins hidden
+    page = listed(client, actor="SAM LEE")
+    assert page.count('data-testid="audit-row"') == 4
+    assert [page.index(f"row {h}") for h in (1, 2, 3, 4)] == sorted(page.index(f"row {h}") for h in (1, 2, 3, 4))
+    by_email = listed(client, actor="sam.one@college.edu")
+    assert by_email.count('data-testid="audit-row"') == 2 and "row 2" not in by_email
+    assert listed(client, actor=two.id).count('data-testid="audit-row"') == 2
+
+
 def test_mine_lists_only_the_signed_in_members_own_actions(client, dbs, login_as):
     """The error pages link to ``?mine=1``: "your recent actions", whoever you are."""
     me = login_as("moderator")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from flick_admin import tallies
@@ -116,6 +117,36 @@ def test_most_reported_pages_through_tallied_and_new_posts_without_repeats(app, 
         seen += [t for t, _ in most_reported_rows(page)]
         url = next_link(page)
     assert seen == [t for t, _ in expected_order(dbs)]
+
+
+@pytest.mark.parametrize("sort", ["newest", "oldest"])
+def test_with_pending_reports_pages_through_tallied_and_new_posts_in_time_order(app, client, dbs, login_as,
+                                                                                monkeypatch, sort):
+    """The "with pending reports" filter reads the tally's posts in time order and the
+    posts reported since its watermark live: together, exactly the posts a full count has,
+    each with its full count, in the list's order."""
+    login_as("moderator")
+    monkeypatch.setitem(app.config, "PAGE_SIZE", 3)
+    now = utcnow()
+    for i in range(6):
+        reported_post(f"timed {i}", 1 + i % 3, age=timedelta(days=1), created_at=now - timedelta(days=2, minutes=i))
+    factories.PostFactory(title="timed unreported", created_at=now - timedelta(days=2, minutes=2, seconds=30))
+    decided = reported_post("timed decided", 1, age=timedelta(days=1), created_at=now - timedelta(days=3))
+    catch_up(app)
+    decide(app, decided, "ignore")
+    for i in range(3):
+        reported_post(f"timed new {i}", 1, age=timedelta(0), created_at=now - timedelta(days=2, minutes=i, seconds=10))
+    factories.ReportFactory(post=dbs.scalar(sa.select(Post).where(Post.title == "timed 1")))
+    counts = full_pending_counts(dbs)
+    posts = dbs.execute(sa.select(Post.title, Post.created_at, Post.id).where(Post.id.in_(list(counts)))).all()
+    wanted = [(p.title, counts[p.id]) for p in sorted(posts, key=lambda p: (p.created_at, p.id),
+                                                      reverse=sort == "newest")]
+    seen, url = [], f"/posts/?reported=1&sort={sort}"
+    while url:
+        page = client.get(url).get_data(as_text=True)
+        seen += most_reported_rows(page)
+        url = next_link(page)
+    assert seen == wanted and len(wanted) == 9
 
 
 def test_reopening_and_ignoring_keep_the_tally_right(app, dbs):

@@ -187,3 +187,34 @@ def test_missing_user_is_404(client, dbs, login_as):
     login_as("moderator")
     assert client.get("/users/no-such-user").status_code == 404
     assert client.post("/users/no-such-user/sanction", data={"kind": "ban", **REASON}).status_code == 404
+
+
+@pytest.mark.parametrize("ban", ["banned", "suspended", "expired", "free"])
+def test_each_ban_filter_pages_through_exactly_its_accounts_newest_first(app, client, dbs, login_as, monkeypatch, ban):
+    """The account-only filters find each page's accounts before joining their profiles
+    (``users_list``): paged forward, the same accounts in the same order as a full query."""
+    import re
+
+    from tests.moderation.test_lists import next_link
+
+    login_as("moderator")
+    now = utcnow()
+    traits = ({"banned_forever": True}, {"suspended": True}, {"ban_expired": True}, {})
+    for i in range(16):
+        factories.StudentFactory(auth=factories.AuthFactory(created_at=now - timedelta(minutes=i // 2),
+                                                            **traits[i % 4]))
+    monkeypatch.setitem(app.config, "PAGE_SIZE", 3)
+    dbs.expire_all()
+    expected = {"banned": Auth.banned.is_(True) & Auth.ban_expires.is_(None),
+                "suspended": Auth.banned.is_(True) & (Auth.ban_expires > utcnow()),
+                "expired": Auth.banned.is_(True) & (Auth.ban_expires <= utcnow()),
+                "free": sa.or_(Auth.banned.is_not(True), Auth.ban_expires <= utcnow())}[ban]
+    wanted = [a.email for a in dbs.scalars(sa.select(Auth).where(expected)
+                                           .order_by(Auth.created_at.desc(), Auth.id.desc()))]
+    assert len(wanted) >= 4
+    seen, link = [], f"/users/?ban={ban}"
+    while link:
+        page = client.get(link).get_data(as_text=True)
+        seen += re.findall(r'<td class="small">([^<]+@[^<]+)</td>', page)
+        link = next_link(page)
+    assert seen == wanted

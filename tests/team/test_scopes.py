@@ -330,3 +330,35 @@ def test_an_item_is_never_assigned_to_a_moderator_whose_colleges_hide_it(client,
     assert client.post(f"/reports/post/{pa.id}/assign", data={"assignee": limited.id}).status_code == 303
     assert client.post(f"/reports/comment/{world['cb'].id}/assign",
                        data={"assignee": limited.id}).status_code == 400
+
+
+@pytest.mark.parametrize("query", [{"sort": "reported"}, {"reported": "1"}])
+def test_scoped_reported_posts_are_exactly_the_scopes_with_every_kind_of_pending_report(
+        app, client, dbs, world, scoped, query):
+    """A scoped "most reported" (and "with pending reports") reads its candidates from the
+    priority keys of the scope's colleges, the reports since their watermark, and the
+    reports about a comment that also name its post: after a catch-up, each in-scope post
+    with a pending report is listed once with its full count, and no outside post."""
+    from datetime import timedelta
+
+    from flick_admin import tallies
+    from flick_admin.db.base import utcnow
+
+    old = utcnow() - timedelta(days=1)
+    keyed = factories.PostFactory(author=world["a"], title="Keyed inside")
+    for _ in range(2):
+        factories.ReportFactory(post=keyed, created_at=old)
+    carried = factories.PostFactory(author=world["a"], title="Carried inside")
+    reply = factories.CommentFactory(author=world["b"], post=carried, content="outside reply")
+    factories.ReportFactory(type="Comment", post=carried, comment=reply, created_at=old)
+    outside = factories.PostFactory(author=world["b"], title="Reported outside")
+    factories.ReportFactory(post=outside, created_at=old)
+    with app.test_request_context("/"):
+        assert tallies.catch_up().reports_through is not None
+    fresh = factories.PostFactory(author=world["a"], title="Fresh inside")
+    factories.ReportFactory(post=fresh)  # after the watermarks
+    factories.ReportFactory(post=keyed)
+    scoped()
+    page = client.get("/posts/", query_string=query).get_data(as_text=True)
+    shown = dict(re.findall(r'<strong>([^<]+)</strong></a>.*?badge badge-pill badge-dark">(\d+)</span>', page, re.S))
+    assert shown == {"Keyed inside": "3", "Carried inside": "1", "Fresh inside": "1", "Inside post": "1"}, shown
