@@ -6,7 +6,7 @@ import re
 import unicodedata
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo
 
@@ -70,10 +70,7 @@ def _seconds_since(value: datetime, now: datetime | None) -> int:
     return int((now - value).total_seconds())
 
 
-def _age(value: datetime | None, now: datetime | None, compact: bool) -> str:
-    if value is None:
-        return ""
-    seconds = _seconds_since(value, now)
+def _age_of(seconds: int, compact: bool) -> str:
     if seconds < 0:
         return "in the future"
     for unit, size in AGE_UNITS:
@@ -81,6 +78,12 @@ def _age(value: datetime | None, now: datetime | None, compact: bool) -> str:
             count = seconds // size
             return f"{count}{'m' if unit == 'min' else unit}" if compact else f"{count} {unit} ago"
     return "now" if compact else "just now"
+
+
+def _age(value: datetime | None, now: datetime | None, compact: bool) -> str:
+    if value is None:
+        return ""
+    return _age_of(_seconds_since(value, now), compact)
 
 
 def ago(value: datetime | None, now: datetime | None = None) -> str:
@@ -147,17 +150,29 @@ def zone_label(value: datetime | None = None) -> str:
     return moment.tzname() or tz.key
 
 
-def time_tag(value: datetime | None) -> Markup:
-    """``<time>`` with the age, the exact local time and zone on hover (the ``time`` macro's
-    markup, built in one call: list pages show one or two a row)."""
-    if not value:
-        return Markup("")
-    tz = staff_zone()
-    moment = (value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(tz)
-    zone_name = "UTC" if tz.key == "UTC" else (moment.tzname() or tz.key)
+def _time_tag(value: datetime, tz: ZoneInfo, now: datetime) -> Markup:
+    utc = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+    if tz.key == "UTC":
+        moment, zone_name = utc, "UTC"
+    else:
+        moment = utc.astimezone(tz)
+        zone_name = moment.tzname() or tz.key
     # Every part is our own digits, letters and signs (no markup character), so none is escaped.
-    return Markup(f'<time datetime="{iso(value)}" title="{moment.strftime("%Y-%m-%d %H:%M")} '
-                  f'{zone_name}">{age(value)}</time>')
+    return Markup(f'<time datetime="{utc.isoformat(timespec="seconds")}" '
+                  f'title="{moment.strftime("%Y-%m-%d %H:%M")} {zone_name}">'
+                  f'{_age_of(int((now - utc).total_seconds()), False)}</time>')
+
+
+def time_tag(value: datetime | None) -> Markup:
+    """``<time>`` with the age, the exact local time and zone on hover (the ``time`` macro)."""
+    return _time_tag(value, staff_zone(), datetime.now(UTC)) if value else Markup("")
+
+
+def time_tags() -> Callable[[datetime | None], Markup]:
+    """:func:`time_tag` for a list page's rows: the staff member's zone and the clock are
+    read once a page, not once a row."""
+    tz, now = staff_zone(), datetime.now(UTC)
+    return lambda value: _time_tag(value, tz, now) if value else Markup("")
 
 
 _BADGE = '<span class="badge badge-%s">%s</span>'
@@ -229,6 +244,7 @@ def register_filters(app: Flask) -> None:
     app.jinja_env.globals["url_prefix"] = url_prefix
     app.jinja_env.globals["url_parts"] = url_parts
     app.jinja_env.globals["time_tag"] = time_tag
+    app.jinja_env.globals["time_tags"] = time_tags
     app.jinja_env.globals["state_badges"] = content_badges
     app.jinja_env.globals["ban_state_badge"] = ban_badge
     app.jinja_env.filters["ago"] = ago
