@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import url_for
+from urllib.parse import quote
+
 from werkzeug.routing import BuildError
+
+from flick_admin.ui.web import url_prefix
 
 VERBS = {
     "admin:blocked:content": "banned",
@@ -65,6 +68,9 @@ NO_OBJECT = {"admin:logged:in:self", "admin:logged:out:self", "admin:failed:logi
              "system:verified:backup"}
 NOUNS = {"content-report": "report", "banned-word": "banned word", "college-request": "college request",
          "auth": "staff account", "audit-log": "audit log", "removal-reason": "removal reason"}
+# What Werkzeug leaves unquoted in a path part (its converters' to_url).
+PATH_SAFE = "!$&'()*+,/:;=@"
+
 ENDPOINTS = {
     "post": ("posts.detail", "post_id"),
     "comment": ("comments.detail", "comment_id"),
@@ -117,7 +123,8 @@ def target_url(entity_type: str, entity_id: str | None) -> str | None:
         return None
     endpoint, arg = ENDPOINTS[entity_type]
     try:
-        return url_for(endpoint, **{arg: entity_id})
+        # The page's URL up to the id, built once a request; the id quoted as url_for would.
+        return url_prefix(endpoint, arg) + quote(str(entity_id), safe=PATH_SAFE)
     except (BuildError, ValueError):
         return None
 

@@ -257,10 +257,12 @@ def _report_groups(rows: list[Any], f: ReportFilters) -> list[ReportGroup]:
     post_ids = [r.target_id for r in rows if r.type == "Post"]
     comment_ids = [r.target_id for r in rows if r.type == "Comment"]
     targets = report_targets(post_ids, comment_ids)
-    reasons: dict[uuid.UUID, list[tuple[str, int]]] = defaultdict(list)
-    spans: dict[uuid.UUID, list[Any]] = {}
-    messages: dict[uuid.UUID, list[str]] = defaultdict(list)
-    reliabilities: dict[uuid.UUID, list[float]] = defaultdict(list)
+    # Keyed by the id's integer: a UUID hashes and compares in Python, an int in C (the
+    # loop below meets every matching report of the page, hundreds of rows).
+    reasons: dict[int, list[tuple[str, int]]] = defaultdict(list)
+    spans: dict[int, list[Any]] = {}
+    messages: dict[int, list[str]] = defaultdict(list)
+    reliabilities: dict[int, list[float]] = defaultdict(list)
     if rows:
         # Every matching report of the page's targets in one pass: per reason its count
         # (the first row of each reason carries it), the time span, and the newest few
@@ -291,21 +293,25 @@ def _report_groups(rows: list[Any], f: ReportFilters) -> list[ReportGroup]:
                 .where(sa.or_(inner.c.per_reason == 1, inner.c.newest <= MESSAGES_SHOWN,
                               inner.c.per_reporter == 1))
                 .order_by(inner.c.tid, inner.c.newest)):
+            key = r.tid.int
             if r.per_reporter == 1:
-                reliabilities[r.tid].append(reliability.mean(int(r.decided or 0), int(r.acted or 0)))
-            span = spans.setdefault(r.tid, [0, r.first, r.latest])
+                reliabilities[key].append(reliability.mean(int(r.decided or 0), int(r.acted or 0)))
+            span = spans.get(key)
+            if span is None:
+                span = spans[key] = [0, r.first, r.latest]
             if r.per_reason == 1:
-                reasons[r.tid].append((r.reason, r.n))
+                reasons[key].append((r.reason, r.n))
                 span[0] += r.n
             if r.newest <= MESSAGES_SHOWN and (r.message or "").strip():
-                messages[r.tid].append(r.message.strip()[:EXCERPT])
+                messages[key].append(r.message.strip()[:EXCERPT])
     groups = []
     for r in rows:
-        count, first, latest = spans.get(r.target_id, [0, None, None])
-        ordered = sorted(reasons.get(r.target_id, []), key=lambda item: (-item[1], item[0]))
+        key = r.target_id.int
+        count, first, latest = spans.get(key, [0, None, None])
+        ordered = sorted(reasons.get(key, []), key=lambda item: (-item[1], item[0]))
         groups.append(ReportGroup("post" if r.type == "Post" else "comment", r.target_id, count,
                                   first, latest, ordered, targets.get(r.target_id),
-                                  messages.get(r.target_id, []), reliabilities.get(r.target_id, [])))
+                                  messages.get(key, []), reliabilities.get(key, [])))
     priority.annotate(groups)
     return groups
 
