@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from urllib.parse import quote
 
@@ -353,3 +353,23 @@ def what(row: Any) -> str:
     """The What of an item's history row: "reverted chen@…'s ban of …" or the action's phrase."""
     undone = reverted(row)
     return f"reverted {undone}" if undone else action_label(row.action)
+
+
+class ListRow(NamedTuple):
+    """What the audit log's list shows of one row, worked out in one call (the page has 50)."""
+
+    actor: str
+    verb: str
+    noun: str  # the kind of the target ("post")
+    noun_of: str  # the same where the sentence names it, else ""
+    target: str | None  # the target's page
+    quoted: str  # the target's name as the sentence shows it
+    undone: str | None  # for a revert: what it reverted
+    has_object: bool  # the sentence names a target
+
+
+def list_row(row: Any, looked_up: dict | None = None) -> ListRow:
+    undone = reverted(row)
+    return ListRow(actor_label(row), verb(row.action), noun(row.entity_type), noun_of(row),
+                   target_url(row.entity_type, row.entity_id), quoted(row, row_label(row, looked_up)),
+                   undone, row.action not in NO_OBJECT and not undone)
