@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 import sqlalchemy as sa
@@ -288,22 +289,30 @@ def _report_groups(rows: list[Any], f: ReportFilters) -> list[ReportGroup]:
                  .where(sa.or_(*among), *_report_filters(ContentReport, f))).subquery()
         # Each distinct reporter's record (the tally plus the reports since its watermark).
         decided, acted = reliability.columns(inner.c.reporter, tallies._mark(REPORTS))
-        for r in reader().execute(
+        result = reader().execute(
                 sa.select(inner, decided.label("decided"), acted.label("acted"))
                 .where(sa.or_(inner.c.per_reason == 1, inner.c.newest <= MESSAGES_SHOWN,
                               inner.c.per_reporter == 1))
-                .order_by(inner.c.tid, inner.c.newest)):
-            key = r.tid.int
-            if r.per_reporter == 1:
-                reliabilities[key].append(reliability.mean(int(r.decided or 0), int(r.acted or 0)))
+                .order_by(inner.c.tid, inner.c.newest))
+        # The columns by position (a row's attribute costs ten times an index, and this
+        # loop reads ten of each of hundreds of rows).
+        position = {name: i for i, name in enumerate(result.keys())}
+        pick = itemgetter(*(position[name] for name in (
+            "tid", "reason", "message", "per_reporter", "n", "first", "latest", "newest",
+            "per_reason", "decided", "acted")))
+        for tid, reason, message, per_reporter, n, first, latest, newest, per_reason, decided_n, acted_n \
+                in map(pick, result):
+            key = tid.int
+            if per_reporter == 1:
+                reliabilities[key].append(reliability.mean(int(decided_n or 0), int(acted_n or 0)))
             span = spans.get(key)
             if span is None:
-                span = spans[key] = [0, r.first, r.latest]
-            if r.per_reason == 1:
-                reasons[key].append((r.reason, r.n))
-                span[0] += r.n
-            if r.newest <= MESSAGES_SHOWN and (r.message or "").strip():
-                messages[key].append(r.message.strip()[:EXCERPT])
+                span = spans[key] = [0, first, latest]
+            if per_reason == 1:
+                reasons[key].append((reason, n))
+                span[0] += n
+            if newest <= MESSAGES_SHOWN and message and (message := message.strip()):
+                messages[key].append(message[:EXCERPT])
     groups = []
     for r in rows:
         key = r.target_id.int
