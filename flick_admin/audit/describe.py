@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
-from flask import url_for
+from urllib.parse import quote
+
 from werkzeug.routing import BuildError
+
+from flick_admin.ui.web import url_prefix
 
 VERBS = {
     "admin:blocked:content": "banned",
@@ -65,6 +68,9 @@ NO_OBJECT = {"admin:logged:in:self", "admin:logged:out:self", "admin:failed:logi
              "system:verified:backup"}
 NOUNS = {"content-report": "report", "banned-word": "banned word", "college-request": "college request",
          "auth": "staff account", "audit-log": "audit log", "removal-reason": "removal reason"}
+# What Werkzeug leaves unquoted in a path part (its converters' to_url).
+PATH_SAFE = "!$&'()*+,/:;=@"
+
 ENDPOINTS = {
     "post": ("posts.detail", "post_id"),
     "comment": ("comments.detail", "comment_id"),
@@ -117,7 +123,8 @@ def target_url(entity_type: str, entity_id: str | None) -> str | None:
         return None
     endpoint, arg = ENDPOINTS[entity_type]
     try:
-        return url_for(endpoint, **{arg: entity_id})
+        # The page's URL up to the id, built once a request; the id quoted as url_for would.
+        return url_prefix(endpoint, arg) + quote(str(entity_id), safe=PATH_SAFE)
     except (BuildError, ValueError):
         return None
 
@@ -346,3 +353,23 @@ def what(row: Any) -> str:
     """The What of an item's history row: "reverted chen@…'s ban of …" or the action's phrase."""
     undone = reverted(row)
     return f"reverted {undone}" if undone else action_label(row.action)
+
+
+class ListRow(NamedTuple):
+    """What the audit log's list shows of one row, worked out in one call (the page has 50)."""
+
+    actor: str
+    verb: str
+    noun: str  # the kind of the target ("post")
+    noun_of: str  # the same where the sentence names it, else ""
+    target: str | None  # the target's page
+    quoted: str  # the target's name as the sentence shows it
+    undone: str | None  # for a revert: what it reverted
+    has_object: bool  # the sentence names a target
+
+
+def list_row(row: Any, looked_up: dict | None = None) -> ListRow:
+    undone = reverted(row)
+    return ListRow(actor_label(row), verb(row.action), noun(row.entity_type), noun_of(row),
+                   target_url(row.entity_type, row.entity_id), quoted(row, row_label(row, looked_up)),
+                   undone, row.action not in NO_OBJECT and not undone)

@@ -6,10 +6,12 @@ import re
 import unicodedata
 from datetime import UTC, datetime
 from functools import lru_cache
+from typing import Any, Callable
 from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, g, has_request_context, redirect, request
+from markupsafe import Markup
 
 from flick_admin.db.auth import DEFAULT_PREFERENCES, DisplayPreferences
 from flick_admin.db.base import utcnow
@@ -68,10 +70,7 @@ def _seconds_since(value: datetime, now: datetime | None) -> int:
     return int((now - value).total_seconds())
 
 
-def _age(value: datetime | None, now: datetime | None, compact: bool) -> str:
-    if value is None:
-        return ""
-    seconds = _seconds_since(value, now)
+def _age_of(seconds: int, compact: bool) -> str:
     if seconds < 0:
         return "in the future"
     for unit, size in AGE_UNITS:
@@ -79,6 +78,12 @@ def _age(value: datetime | None, now: datetime | None, compact: bool) -> str:
             count = seconds // size
             return f"{count}{'m' if unit == 'min' else unit}" if compact else f"{count} {unit} ago"
     return "now" if compact else "just now"
+
+
+def _age(value: datetime | None, now: datetime | None, compact: bool) -> str:
+    if value is None:
+        return ""
+    return _age_of(_seconds_since(value, now), compact)
 
 
 def ago(value: datetime | None, now: datetime | None = None) -> str:
@@ -145,6 +150,54 @@ def zone_label(value: datetime | None = None) -> str:
     return moment.tzname() or tz.key
 
 
+def _time_tag(value: datetime, tz: ZoneInfo, now: datetime) -> Markup:
+    utc = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+    if tz.key == "UTC":
+        moment, zone_name = utc, "UTC"
+    else:
+        moment = utc.astimezone(tz)
+        zone_name = moment.tzname() or tz.key
+    # Every part is our own digits, letters and signs (no markup character), so none is escaped.
+    return Markup(f'<time datetime="{utc.isoformat(timespec="seconds")}" '
+                  f'title="{moment.strftime("%Y-%m-%d %H:%M")} {zone_name}">'
+                  f'{_age_of(int((now - utc).total_seconds()), False)}</time>')
+
+
+def time_tag(value: datetime | None) -> Markup:
+    """``<time>`` with the age, the exact local time and zone on hover (the ``time`` macro)."""
+    return _time_tag(value, staff_zone(), datetime.now(UTC)) if value else Markup("")
+
+
+def time_tags() -> Callable[[datetime | None], Markup]:
+    """:func:`time_tag` for a list page's rows: the staff member's zone and the clock are
+    read once a page, not once a row."""
+    tz, now = staff_zone(), datetime.now(UTC)
+    return lambda value: _time_tag(value, tz, now) if value else Markup("")
+
+
+_BADGE = '<span class="badge badge-%s">%s</span>'
+
+
+def content_badges(banned: bool, shadow: bool = False, private: bool = False) -> Markup:
+    """A post's or comment's state as badges (the ``content_badges`` macro's markup)."""
+    return Markup("\n  ".join((
+        _BADGE % ("danger", "banned") if banned else "",
+        _BADGE % ("warning", "shadow-banned") if shadow else "",
+        _BADGE % ("secondary", "private") if private else "",
+        _BADGE % ("success", "visible") if not banned and not shadow else "")))
+
+
+def ban_badge(banned: bool, expires: datetime | None) -> Markup:
+    """A student's ban or suspension as a badge (the ``ban_badge`` macro's markup)."""
+    if not banned:
+        return Markup("")
+    if not expires:
+        return Markup(_BADGE % ("danger", "banned") + "\n  ")
+    if expires > utcnow():
+        return Markup(_BADGE % ("warning", "suspended until %s") + "\n  ") % when(expires)
+    return Markup(_BADGE % ("light", "suspension expired %s") + "\n  ") % when(expires)
+
+
 def theme() -> str:
     return _preferences().theme
 
@@ -168,8 +221,32 @@ def url_prefix(endpoint: str, arg: str) -> str:
     return cache[key]
 
 
+def url_parts(endpoint: str, arg: str, **values: Any) -> tuple[str, str]:
+    """The URL of ``endpoint`` around its argument ``arg`` (the other ``values`` fixed), built
+    once per request: a row's URL is ``head ~ id ~ tail``, for routes where ``arg`` is not
+    the last part (``/reports/post/<id>/claim``)."""
+    from flask import url_for
+
+    cache = g.setdefault("url_parts", {})
+    key = (request.blueprint, endpoint, arg, tuple(sorted(values.items())))
+    if key not in cache:
+        head, mark, tail = url_for(endpoint, **values, **{arg: _MARK}).partition(_MARK)
+        if not mark:
+            raise ValueError(f"{endpoint} has no {arg} in its path")
+        cache[key] = (head, tail)
+    return cache[key]
+
+
 def register_filters(app: Flask) -> None:
+    from flick_admin.ui.menu import navigation
+
+    app.jinja_env.globals["navigation"] = navigation
     app.jinja_env.globals["url_prefix"] = url_prefix
+    app.jinja_env.globals["url_parts"] = url_parts
+    app.jinja_env.globals["time_tag"] = time_tag
+    app.jinja_env.globals["time_tags"] = time_tags
+    app.jinja_env.globals["state_badges"] = content_badges
+    app.jinja_env.globals["ban_state_badge"] = ban_badge
     app.jinja_env.filters["ago"] = ago
     app.jinja_env.filters["when"] = when
     app.jinja_env.filters["when_utc"] = when_utc
