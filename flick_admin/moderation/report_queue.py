@@ -293,7 +293,7 @@ def _report_groups(rows: list[Any], f: ReportFilters) -> list[ReportGroup]:
         # The columns by position (a row's attribute costs ten times an index, and this
         # loop reads each of hundreds of rows), in the select's order.
         for tid, report_id, reason, created_at, reporter, newest, message, decided_n, acted_n in \
-                reader().execute(stmt.order_by(inner.c.tid, inner.c.newest)).tuples():
+                reader().execute(stmt.order_by(inner.c.tid, inner.c.newest)):
             key = tid.int
             seen = reporters[key].get(reporter)
             if seen is None or report_id < seen[1]:  # a reporter's place: their first report's
