@@ -3,7 +3,8 @@
 The tallies, in Flick Admin's own tables (``flick_admin.db.tallies``), never columns or
 triggers on Flick's:
 
-- pending reports per post (the posts list's "most reported" order),
+- pending reports per post (the posts list's "most reported" order) and per comment (the
+  comments list's "with pending reports"),
 - the college behind each report (the report queue's college filter),
 - students per college (the colleges list's student counts and its "by students" order),
 - each reporter's decided and acted-on reports (``flick_admin.reliability``: the report
@@ -47,8 +48,8 @@ from flick_admin.db import Comment, ContentReport, PlatformUser, Post
 from flick_admin.db.base import utcnow
 from flick_admin.db.enums import EntityType, ReportStatus
 from flick_admin.db.tallies import (
-    CONTENT, PRIORITY, REPORTS, STUDENTS, CollegeStudentTally, CommentCollege, ItemPriority, ItemReasonPriority,
-    PostCollege, PostPendingTally, ReportCollege, ReporterReliability, TallyWatermark,
+    CONTENT, PRIORITY, REPORTS, STUDENTS, CollegeStudentTally, CommentCollege, CommentPendingTally, ItemPriority,
+    ItemReasonPriority, PostCollege, PostPendingTally, ReportCollege, ReporterReliability, TallyWatermark,
 )
 from flick_admin.db.transaction import transaction
 
@@ -99,14 +100,21 @@ def _upsert(session: Session, model, select: sa.Select, columns: list[str], *,
 
 # --- what each tally counts (shared by catch-up, rebuild and reconcile) ---------------------
 
-def _pending_per_post(low: datetime | None, high: datetime | None) -> sa.Select:
-    conditions = [ContentReport.status == PENDING, ContentReport.post_id.is_not(None),
-                  _after(ContentReport.created_at, low)]
+def _pending_per_post(low: datetime | None, high: datetime | None, *, content=Post) -> sa.Select:
+    """(post or comment id, its creation, pending reports): per post, every report that
+    carries its id; per comment (``content=Comment``), the reports about it."""
+    key = ContentReport.post_id if content is Post else ContentReport.comment_id
+    conditions = [ContentReport.status == PENDING, key.is_not(None), _after(ContentReport.created_at, low)]
     if high is not None:
         conditions.append(ContentReport.created_at <= high)
-    return (sa.select(ContentReport.post_id, Post.created_at, sa.func.count().label("n"))
-            .join(Post, Post.id == ContentReport.post_id)
-            .where(*conditions).group_by(ContentReport.post_id, Post.created_at))
+    return (sa.select(key, content.created_at, sa.func.count().label("n"))
+            .join(content, content.id == key)
+            .where(*conditions).group_by(key, content.created_at))
+
+
+# (tally, the content it counts, its key column, its creation column)
+PENDING_TALLIES = ((PostPendingTally, Post, "post_id", "post_created_at"),
+                   (CommentPendingTally, Comment, "comment_id", "comment_created_at"))
 
 
 def _report_colleges(low: datetime | None, high: datetime | None) -> list[sa.Select]:
@@ -149,8 +157,9 @@ def _add_window(session: Session, low: datetime | None, high: datetime, *, which
         for model, select, columns in _content_colleges(low, high):
             _upsert(session, model, select, columns)
     elif which == REPORTS:
-        _upsert(session, PostPendingTally, _pending_per_post(low, high),
-                ["post_id", "post_created_at", "pending"], add="pending")
+        for model, content, key, created in PENDING_TALLIES:
+            _upsert(session, model, _pending_per_post(low, high, content=content),
+                    [key, created, "pending"], add="pending")
         reliability.add_window(session, low, high)
         for select in _report_colleges(low, high):
             _upsert(session, ReportCollege, select, ["report_id", "college_id"])
@@ -200,6 +209,7 @@ class MovedReport:
     old: str | None = None
     new: str | None = None
     item: uuid.UUID | None = None  # the post or comment it is about (its priority key moves)
+    comment_id: uuid.UUID | None = None  # the comment it is about (its pending tally moves)
 
     @property
     def pending_moved(self) -> bool:
@@ -208,7 +218,7 @@ class MovedReport:
 
 def reports_moved(session: Session, moved: Iterable[MovedReport], *, into_pending: bool) -> None:
     """Reports of this unit left pending (a decision) or came back to it (a reopen): keep
-    the per-post tally right for the ones it already holds, and their reporters'
+    the per-post and per-comment tallies right for the ones they already hold, and their reporters'
     reliability (``flick_admin.reliability``). One statement per direction and tally."""
     moved = list(moved)
     if not moved:
@@ -225,23 +235,24 @@ def reports_moved(session: Session, moved: Iterable[MovedReport], *, into_pendin
     if keys_mark is not None:
         priority_keys.reports_moved(session, mark, keys_mark, [m.item for m in moved],
                                     [m.reporter_id for m in moved if m.old != m.new])
-    per_post = Counter(m.post_id for m in moved
-                       if m.post_id is not None and m.pending_moved and m.created_at <= mark)
-    if not per_post:
-        return
-    if into_pending:
-        # The post may have no row yet (its reports were all decided when tallied): one
-        # INSERT … SELECT … ON CONFLICT, run for every post in one executemany.
-        select = (sa.select(Post.id, Post.created_at, sa.bindparam("n", type_=sa.Integer))
-                  .where(Post.id == sa.bindparam("pid", type_=Post.id.type)))
-        _upsert(session, PostPendingTally, select, ["post_id", "post_created_at", "pending"],
-                add="pending", params=[{"pid": pid, "n": n} for pid, n in per_post.items()])
-    else:
-        session.connection().execute(
-            sa.update(PostPendingTally.__table__)
-            .where(PostPendingTally.__table__.c.post_id == sa.bindparam("pid"))
-            .values(pending=PostPendingTally.__table__.c.pending - sa.bindparam("n")),
-            [{"pid": pid, "n": n} for pid, n in per_post.items()])
+    for model, content, key, created in PENDING_TALLIES:
+        per_item = Counter(getattr(m, key) for m in moved
+                           if getattr(m, key) is not None and m.pending_moved and m.created_at <= mark)
+        if not per_item:
+            continue
+        if into_pending:
+            # The item may have no row yet (its reports were all decided when tallied): one
+            # INSERT … SELECT … ON CONFLICT, run for every item in one executemany.
+            select = (sa.select(content.id, content.created_at, sa.bindparam("n", type_=sa.Integer))
+                      .where(content.id == sa.bindparam("pid", type_=content.id.type)))
+            _upsert(session, model, select, [key, created, "pending"],
+                    add="pending", params=[{"pid": pid, "n": n} for pid, n in per_item.items()])
+        else:
+            t = model.__table__
+            session.connection().execute(
+                sa.update(t).where(t.c[key] == sa.bindparam("pid"))
+                .values(pending=t.c.pending - sa.bindparam("n")),
+                [{"pid": pid, "n": n} for pid, n in per_item.items()])
 
 
 def author_sanctioned(session: Session, author_id: uuid.UUID | None) -> None:
@@ -258,6 +269,7 @@ class Reconciliation:
     reports_through: datetime | None
     students_through: datetime | None
     posts: list[tuple[uuid.UUID, int, int]] = field(default_factory=list)  # post, counted, tallied
+    comments: list[tuple[uuid.UUID, int, int]] = field(default_factory=list)  # comment, counted, tallied
     reports: list[tuple[uuid.UUID, uuid.UUID | None, uuid.UUID | None]] = field(default_factory=list)
     colleges: list[tuple[uuid.UUID, int, int]] = field(default_factory=list)
     content: list[tuple[uuid.UUID, uuid.UUID | None, uuid.UUID | None]] = field(default_factory=list)
@@ -267,13 +279,14 @@ class Reconciliation:
 
     @property
     def exact(self) -> bool:
-        return not (self.posts or self.reports or self.colleges or self.content or self.reporters
+        return not (self.posts or self.comments or self.reports or self.colleges or self.content or self.reporters
                     or self.keys)
 
     def lines(self, limit: int = 20) -> list[str]:
         out = [f"reports tallied through {self.reports_through or 'nothing yet'}, "
                f"students through {self.students_through or 'nothing yet'}"]
         for label, items in (("post pending reports (post, counted, tallied)", self.posts),
+                             ("comment pending reports (comment, counted, tallied)", self.comments),
                              ("report colleges (report, counted, tallied)", self.reports),
                              ("college students (college, counted, tallied)", self.colleges),
                              ("content colleges (post or comment, counted, tallied)", self.content),
@@ -316,9 +329,11 @@ def _reconcile(session: Session) -> Reconciliation:
     students_mark = through(session, STUDENTS, lock="update")
     result = Reconciliation(reports_mark, students_mark)
     if reports_mark is not None:
-        pending = _pending_per_post(None, reports_mark).subquery()
-        counted = sa.select(pending.c.post_id.label("post_id"), pending.c.n.label("n")).subquery()
-        result.posts = _differences(session, counted, "post_id", "n", PostPendingTally, "pending")
+        for model, content, key, _created in PENDING_TALLIES:
+            pending = _pending_per_post(None, reports_mark, content=content).subquery()
+            counted = sa.select(pending.c[key].label(key), pending.c.n.label("n")).subquery()
+            differences = _differences(session, counted, key, "n", model, "pending")
+            setattr(result, "posts" if content is Post else "comments", differences)
         truth = sa.union_all(*_report_colleges(None, reports_mark)).subquery()
         result.reports = _college_differences(session, truth, ReportCollege, "report_id")
         result.reporters = reliability.differences(session, reports_mark)
@@ -348,7 +363,7 @@ def repair(reason: str) -> Reconciliation:
     high = utcnow() - margin()
     with transaction() as session:
         found = _reconcile(session)
-        for model in (PostPendingTally, ReportCollege, CollegeStudentTally, PostCollege, CommentCollege,
+        for model in (PostPendingTally, CommentPendingTally, ReportCollege, CollegeStudentTally, PostCollege, CommentCollege,
                       ReporterReliability, ItemPriority, ItemReasonPriority):
             session.execute(sa.delete(model))
         for name in (REPORTS, STUDENTS, CONTENT):
@@ -360,7 +375,8 @@ def repair(reason: str) -> Reconciliation:
                before={"reports_through": _iso(found.reports_through),
                        "students_through": _iso(found.students_through)},
                after={"reports_through": high.isoformat(), "students_through": high.isoformat()},
-               metadata={"post_differences": len(found.posts), "content_differences": len(found.content),
+               metadata={"post_differences": len(found.posts), "comment_differences": len(found.comments),
+                         "content_differences": len(found.content),
                          "report_differences": len(found.reports),
                          "reporter_differences": len(found.reporters),
                          "priority_key_differences": len(found.keys),
@@ -394,24 +410,31 @@ def read_mark(name: str) -> datetime:
     return through(reader(), name) or EPOCH
 
 
-def pending_post_sources() -> list[sa.Subquery]:
+def pending_post_sources(content=Post) -> list[sa.Subquery]:
     """Two disjoint sources of (post_id, pending, created_at), exact together: the tally's
     posts without reports since its watermark (read along its index), and the posts with
     such reports, with the tally's count plus the new ones (counted live, a few minutes'
-    worth). Page them with ``paginate_merged``: each keeps its own plan."""
-    live = (sa.select(ContentReport.post_id.label("post_id"), sa.func.count().label("n"))
-            .where(ContentReport.status == PENDING, ContentReport.post_id.is_not(None),
+    worth). Page them with ``paginate_merged``: each keeps its own plan. With
+    ``content=Comment`` (``pending_comment_sources``), the same of comments (comment_id)."""
+    model, _content, key, created = next(p for p in PENDING_TALLIES if p[1] is content)
+    column = getattr(ContentReport, key)
+    live = (sa.select(column.label(key), sa.func.count().label("n"))
+            .where(ContentReport.status == PENDING, column.is_not(None),
                    ContentReport.created_at > read_mark(REPORTS))
-            .group_by(ContentReport.post_id).cte("new_pending"))
-    t = PostPendingTally.__table__
-    tallied = (sa.select(t.c.post_id, t.c.pending.label("pending"), t.c.post_created_at.label("created_at"))
-               .where(t.c.pending > 0, t.c.post_id.not_in(sa.select(live.c.post_id))))
-    fresh = (sa.select(live.c.post_id,
+            .group_by(column).cte("new_pending" if content is Post else "new_comment_pending"))
+    t = model.__table__
+    tallied = (sa.select(t.c[key], t.c.pending.label("pending"), t.c[created].label("created_at"))
+               .where(t.c.pending > 0, t.c[key].not_in(sa.select(live.c[key]))))
+    fresh = (sa.select(live.c[key],
                        sa.cast(live.c.n + sa.func.coalesce(t.c.pending, 0), sa.Integer).label("pending"),
-                       Post.created_at.label("created_at"))
-             .join(Post, Post.id == live.c.post_id)
-             .outerjoin(t, t.c.post_id == live.c.post_id))
+                       content.created_at.label("created_at"))
+             .join(content, content.id == live.c[key])
+             .outerjoin(t, t.c[key] == live.c[key]))
     return [tallied.subquery("tallied"), fresh.subquery("fresh")]
+
+
+def pending_comment_sources() -> list[sa.Subquery]:
+    return pending_post_sources(Comment)
 
 
 def reports_of_colleges(college_ids: sa.Select, status: str | None) -> sa.CompoundSelect:

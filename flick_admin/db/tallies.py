@@ -47,6 +47,20 @@ class PostPendingTally(Base):
     pending: Mapped[int] = mapped_column(sa.Integer)
 
 
+class CommentPendingTally(Base):
+    """Pending reports per comment, for the comments list's "with pending reports"."""
+
+    __tablename__ = "admin_comment_pending"
+    __table_args__ = (
+        sa.Index("ix_admin_comment_pending_created", "comment_created_at", "comment_id",
+                 postgresql_where=sa.text("pending > 0"), sqlite_where=sa.text("pending > 0")),
+    )
+
+    comment_id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True)
+    comment_created_at: Mapped[datetime] = mapped_column(sa.DateTime)
+    pending: Mapped[int] = mapped_column(sa.Integer)
+
+
 class ReportCollege(Base):
     """The college of the student whose post or comment a report is about."""
 

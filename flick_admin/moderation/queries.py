@@ -197,6 +197,17 @@ def _comment_rows(f: CommentFilters, source, *, by_scope: bool = True) -> sa.Sel
 
 
 def comment_queue(f: CommentFilters, size: int) -> Page:
+    counting = f.reported and capturing() and not (scope.limited() or f.state or f.author or f.post or f.q)
+    if f.reported and not counting:
+        # Comments with pending reports: the running tally's comments in time order (through
+        # ``ix_admin_comment_pending_created``) and those reported since its watermark, each
+        # probed for a still-pending report (``_comment_rows``) and, for a scoped member,
+        # for its author's college — instead of every comment walked in time order for the
+        # 1 % that have some (issue 25: 90 ms at full scale).
+        parts = [(_comment_rows(f, ranked.join(Comment, Comment.id == ranked.c.comment_id)),
+                  [ranked.c.created_at, ranked.c.comment_id])
+                 for ranked in tallies.pending_comment_sources()]
+        return paginate_merged(parts, descending=True, size=size, after=f.after, before=f.before)
     if scope.limited():
         # As for posts: one walk per college of the scope, one over the newest comments.
         if not (f.state or f.reported or f.author or f.post or f.q):
@@ -207,7 +218,7 @@ def comment_queue(f: CommentFilters, size: int) -> Page:
         live = _comment_rows(f, Comment).where(Comment.created_at > tallies.read_mark(tallies.CONTENT))
         parts.append((live, [Comment.created_at, Comment.id]))
         return paginate_merged(parts, descending=True, size=size, after=f.after, before=f.before)
-    if f.reported and capturing() and not (f.state or f.author or f.post or f.q):
+    if counting:
         # A saved view only counts its comments: any order finds the same ones, and the
         # pending reports' index in comment order finds the first few without walking
         # comments in time order for the 0.5 % reported (issue 25: 88 ms at full scale).

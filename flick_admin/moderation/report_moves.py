@@ -78,7 +78,8 @@ def move_reports(moves: list[ReportMove], reason: str | None) -> int:
             into_pending = to_status is ReportStatus.PENDING
             tallies.reports_moved(
                 session, [tallies.MovedReport(found[i].post_id, found[i].created_at, found[i].reported_by_id,
-                                              found[i].status, to_status.value, items[i][1])
+                                              found[i].status, to_status.value, items[i][1],
+                                              found[i].comment_id)
                               for i in ids],
                 into_pending=into_pending)
             for kind in TargetKind:

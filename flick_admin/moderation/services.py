@@ -205,7 +205,7 @@ def _set_reports(
     into_pending = to_status is ReportStatus.PENDING
     tallies.reports_moved(
         session, [tallies.MovedReport(r.post_id, r.created_at, r.reported_by_id, r.status, to_status.value,
-                                                 r.target)
+                                      r.target, r.target if kind is TargetKind.COMMENT else None)
                   for r in rows],
         into_pending=into_pending)
     told = reporters.tell_reporters(

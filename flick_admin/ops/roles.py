@@ -22,7 +22,8 @@ from flick_admin.db.quoting import ident, idents
 READ_ALL = "SELECT"
 INSERT_ON = ("logs", "admin_audit_chain", "session", "auth", "account", "colleges", "branches",
              "college_branches", "banned_words", "two_factor", "verification", "admin_totp_steps",
-             "admin_staff_preferences", "admin_session_state", "notifications", "admin_post_pending", "admin_report_colleges",
+             "admin_staff_preferences", "admin_session_state", "notifications", "admin_post_pending", "admin_comment_pending",
+             "admin_report_colleges",
              "admin_college_students", "admin_claims", "admin_proposals", "admin_saved_views",
              "admin_staff_scopes", "admin_post_colleges", "admin_comment_colleges", "admin_removal_reasons",
              "admin_reporter_reliability", "admin_notes", "admin_escalations", "admin_item_priority",
@@ -46,6 +47,7 @@ UPDATE_COLUMNS = {
     # The running tallies (``tallies catch-up`` and decisions; a repair rebuilds them).
     "admin_tally_watermarks": ("through", "updated_at"),
     "admin_post_pending": ("pending",),
+    "admin_comment_pending": ("pending",),
     "admin_college_students": ("students",),
     "admin_reporter_reliability": ("decided", "acted"),
     "admin_item_priority": ("type", "key", "author_id", "college_id"),
@@ -61,14 +63,14 @@ UPDATE_COLUMNS = {
 # deletes a college only through admin_delete_college(), which refuses while it has students.
 DELETE_ON = ("session", "branches", "college_branches", "banned_words", "feedbacks",
              "two_factor", "admin_totp_steps", "verification", "admin_session_state", "admin_post_pending",
-             "admin_report_colleges", "admin_college_students", "admin_claims", "admin_saved_views", "admin_staff_scopes",
+             "admin_comment_pending", "admin_report_colleges", "admin_college_students", "admin_claims", "admin_saved_views", "admin_staff_scopes",
              "admin_post_colleges", "admin_comment_colleges", "admin_reporter_reliability", "admin_notes",
              "admin_escalations", "admin_item_priority", "admin_item_reason_priority",
              # A revert withdraws the "we decided" notification a reporter has not seen yet.
              "notifications")
 ADMIN_TABLES = ("admin_audit_chain", "admin_audit_checkpoints", "admin_totp_steps",
                 "admin_staff_preferences", "admin_session_state", "admin_tally_watermarks", "admin_post_pending",
-                "admin_report_colleges", "admin_college_students", "admin_claims", "admin_proposals",
+                "admin_comment_pending", "admin_report_colleges", "admin_college_students", "admin_claims", "admin_proposals",
                 "admin_saved_views", "admin_staff_scopes", "admin_post_colleges", "admin_comment_colleges",
                 "admin_removal_reasons", "admin_reporter_reliability", "admin_notes", "admin_escalations",
                 "admin_item_priority", "admin_item_reason_priority", "alembic_version")

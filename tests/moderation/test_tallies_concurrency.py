@@ -21,7 +21,7 @@ from flick_admin import tallies
 from flick_admin.db import Auth, College, ContentReport, Notification, PlatformUser, Post
 from flick_admin.db.base import utcnow
 from flick_admin.db.tallies import (
-    CollegeStudentTally, ItemPriority, ItemReasonPriority, PostPendingTally, ReportCollege, ReporterReliability,
+    CollegeStudentTally, CommentPendingTally, ItemPriority, ItemReasonPriority, PostPendingTally, ReportCollege, ReporterReliability,
     TallyWatermark,
 )
 from flick_admin.extensions import db
@@ -36,7 +36,7 @@ POSTS = 12
 
 
 def _reset_tallies(session) -> None:
-    for model in (PostPendingTally, ReportCollege, CollegeStudentTally, ReporterReliability, ItemPriority,
+    for model in (PostPendingTally, CommentPendingTally, ReportCollege, CollegeStudentTally, ReporterReliability, ItemPriority,
                   ItemReasonPriority):
         session.execute(sa.delete(model))
     session.execute(sa.update(TallyWatermark).values(through=None))

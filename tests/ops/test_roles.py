@@ -234,3 +234,35 @@ def test_the_application_role_keeps_the_priority_keys(connection, dbs, as_app_ro
     priority_keys.reports_moved(dbs, None, utcnow(), [post.id], [])
     assert dbs.execute(sa.select(sa.func.count()).select_from(ItemPriority)
                        .where(ItemPriority.target_id == post.id)).scalar() == 1
+
+
+def test_the_application_role_keeps_the_comment_pending_tally(connection, dbs, as_app_role):
+    """Catch-up adds a window (INSERT … ON CONFLICT DO UPDATE), a decision and a reopen move
+    a comment's count (UPDATE, INSERT … SELECT), repair empties it (DELETE): all under the
+    application role."""
+    from datetime import timedelta
+
+    from flick_admin import tallies
+    from flick_admin.db.base import utcnow
+    from flick_admin.db.tallies import CommentPendingTally, TallyWatermark
+
+    old = utcnow() - timedelta(days=1)
+    report = factories.ReportFactory(on_comment=True, created_at=old)
+    comment = report.comment
+    connection.exec_driver_sql(f"SET LOCAL ROLE {ident(as_app_role)}")
+    tallies._add_window(dbs, None, utcnow(), which=tallies.REPORTS)
+    dbs.execute(sa.update(TallyWatermark).where(TallyWatermark.name == tallies.REPORTS).values(through=utcnow()))
+
+    def pending():
+        return dbs.execute(sa.select(CommentPendingTally.pending)
+                           .where(CommentPendingTally.comment_id == comment.id)).scalar()
+
+    assert pending() == 1
+    moved = [tallies.MovedReport(None, old, report.reporter.id, "pending", "ignored", comment.id, comment.id)]
+    tallies.reports_moved(dbs, moved, into_pending=False)
+    assert pending() == 0
+    back = [tallies.MovedReport(None, old, report.reporter.id, "ignored", "pending", comment.id, comment.id)]
+    tallies.reports_moved(dbs, back, into_pending=True)
+    assert pending() == 1
+    dbs.execute(sa.delete(CommentPendingTally))
+    assert pending() is None

@@ -87,7 +87,8 @@ VIEW_QUERIES = {
 
 # What a reconciliation of the tallies reads.
 TALLY_INPUTS = {"content_reports", "posts", "comments", "platform_user", "colleges",
-                "admin_tally_watermarks", "admin_post_pending", "admin_report_colleges",
+                "admin_tally_watermarks", "admin_post_pending", "admin_comment_pending",
+                "admin_report_colleges",
                 "admin_college_students", "admin_post_colleges", "admin_comment_colleges",
                 "admin_reporter_reliability", "admin_item_priority", "admin_item_reason_priority"}
 
