@@ -131,6 +131,7 @@ def test_with_pending_reports_pages_forward_and_back_in_a_few_statements(app, cl
         with count_queries() as counted:
             page = client.get(url).get_data(as_text=True)
         assert counted.n <= 5, counted.statements
+        assert any("admin_comment_pending" in statement for statement in counted.statements)
         pages.append(rows(page))
         url = next_link(page)
     assert [r for p in pages for r in p] == wanted
