@@ -7,6 +7,7 @@ import json
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from flask import Response, abort, flash, redirect, request, stream_with_context, url_for
 from flask_admin import expose
@@ -25,8 +26,10 @@ from flick_admin.ui.shell import SecureView
 from flick_admin.ui.web import page_size
 
 
-def action_groups() -> list[tuple[str, list[str]]]:
-    """Actions grouped by area for the filter's picker."""
+@lru_cache(maxsize=1)
+def action_groups() -> tuple[tuple[str, tuple[tuple[str, str], ...]], ...]:
+    """Actions grouped by area for the filter's picker, each with its label (the same for
+    the whole process: worked out once, not twice an action a page)."""
     groups: dict[str, list[str]] = {}
     for action in AuditAction:
         parts = action.value.split(":")
@@ -43,7 +46,8 @@ def action_groups() -> list[tuple[str, list[str]]]:
         if parts[-1] == "status" and "feedback" in parts:
             area = "Feedback"
         groups.setdefault(area, []).append(action.value)
-    return sorted(groups.items())
+    return tuple((area, tuple((a, describe.action_label(a)) for a in actions))
+                 for area, actions in sorted(groups.items()))
 
 
 class AuditView(SecureView):
