@@ -17,6 +17,7 @@ from flick_admin.audit import describe, export, queries, services
 from flick_admin.audit.actions import AuditAction
 from flick_admin.audit.chain import Anchor
 from flick_admin.audit.recorder import current_actor
+from flick_admin.audit.rows import audit_rows
 from flick_admin.audit.queries import AuditFilters
 from flick_admin.permissions import Permission, has_permission, requires
 from flick_admin.db.enums import ActorType, EntityType
@@ -140,4 +141,5 @@ def register(admin) -> None:
     admin.add_view(AuditView(name="Audit log", endpoint="audit", url="/audit"))
     # Timelines on every page name actions the way the audit log does.
     admin.app.jinja_env.filters["action_label"] = describe.action_label
+    admin.app.jinja_env.globals["audit_rows"] = audit_rows
     admin.app.jinja_env.globals["describe"] = describe

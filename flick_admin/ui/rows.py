@@ -28,7 +28,7 @@ def escape(value: Any) -> str:
     return str(value).translate(_ESCAPES)
 
 
-def _link_id(value: Any) -> str:
+def link_id(value: Any) -> str:
     """A row's id at the end of a link, as Jinja's ``urlencode`` filter writes it."""
     return quote(str(value).encode("utf-8"), safe=b"/")
 
@@ -54,7 +54,7 @@ def post_rows() -> Painter:
 
     def paint(p: Any) -> Markup:
         id_ = escape(p.id)
-        author = (f'<a href="{user_url}{_link_id(p.auth_id)}">{escape(p.username)}</a>'
+        author = (f'<a href="{user_url}{link_id(p.auth_id)}">{escape(p.username)}</a>'
                   f'<br><span class="text-muted">{escape(p.college)}</span>'
                   if p.auth_id else "<em>deleted</em>")
         return Markup(_POST.format(
@@ -87,7 +87,7 @@ def comment_rows() -> Painter:
         title = escape(c.post_title)
         post = (f'<span class="text-muted">{title}</span>' if c.post_outside
                 else f'<a href="{post_url}{escape(c.post_id)}">{title}</a>')
-        author = (f'<a href="{user_url}{_link_id(c.auth_id)}">{escape(c.username)}</a>'
+        author = (f'<a href="{user_url}{link_id(c.auth_id)}">{escape(c.username)}</a>'
                   if c.auth_id else "")
         return Markup(_COMMENT.format(
             url=f"{comment_url}{id_}", id=id_, excerpt=escape(c.excerpt), post=post, author=author,
@@ -116,7 +116,7 @@ def user_rows() -> Painter:
 
     def paint(u: Any) -> Markup:
         return Markup(_USER.format(
-            url=f"{user_url}{_link_id(u.id)}", name=escape(u.username or u.name), email=escape(u.email),
+            url=f"{user_url}{link_id(u.id)}", name=escape(u.username or u.name), email=escape(u.email),
             college=escape(u.college or "—"), role=escape(u.role or "—"),
             status=escape(u.status or "—"), karma=escape(u.karma if u.karma is not None else "—"),
             age=stamp(u.created_at), ban=ban_badge(u.banned, u.ban_expires)))
