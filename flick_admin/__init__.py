@@ -89,7 +89,7 @@ def _register_views(app: Flask) -> None:
     from flick_admin import cli
     from flick_admin.auth.views import bp as auth_bp
     from flick_admin.home.views import HomeView, SearchView
-    from flick_admin.ui import errors, shell, web
+    from flick_admin.ui import errors, rows, shell, web
     from flick_admin.audit import views as audit_views
     from flick_admin.colleges import views as college_views
     from flick_admin.moderation import views as moderation_views
@@ -112,6 +112,7 @@ def _register_views(app: Flask) -> None:
     admin.add_view(SearchView(name="Search", endpoint="search", url="/search"))
     probes.init_app(app)
     web.register_filters(app)
+    rows.register(app)
     app.register_blueprint(auth_bp)
     errors.register(app)
     cli.register(app)

@@ -7,6 +7,7 @@ import json
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from flask import Response, abort, flash, redirect, request, stream_with_context, url_for
 from flask_admin import expose
@@ -16,6 +17,7 @@ from flick_admin.audit import describe, export, queries, services
 from flick_admin.audit.actions import AuditAction
 from flick_admin.audit.chain import Anchor
 from flick_admin.audit.recorder import current_actor
+from flick_admin.audit.rows import audit_rows
 from flick_admin.audit.queries import AuditFilters
 from flick_admin.permissions import Permission, has_permission, requires
 from flick_admin.db.enums import ActorType, EntityType
@@ -25,8 +27,10 @@ from flick_admin.ui.shell import SecureView
 from flick_admin.ui.web import page_size
 
 
-def action_groups() -> list[tuple[str, list[str]]]:
-    """Actions grouped by area for the filter's picker."""
+@lru_cache(maxsize=1)
+def action_groups() -> tuple[tuple[str, tuple[tuple[str, str], ...]], ...]:
+    """Actions grouped by area for the filter's picker, each with its label (the same for
+    the whole process: worked out once, not twice an action a page)."""
     groups: dict[str, list[str]] = {}
     for action in AuditAction:
         parts = action.value.split(":")
@@ -43,7 +47,8 @@ def action_groups() -> list[tuple[str, list[str]]]:
         if parts[-1] == "status" and "feedback" in parts:
             area = "Feedback"
         groups.setdefault(area, []).append(action.value)
-    return sorted(groups.items())
+    return tuple((area, tuple((a, describe.action_label(a)) for a in actions))
+                 for area, actions in sorted(groups.items()))
 
 
 class AuditView(SecureView):
@@ -136,4 +141,5 @@ def register(admin) -> None:
     admin.add_view(AuditView(name="Audit log", endpoint="audit", url="/audit"))
     # Timelines on every page name actions the way the audit log does.
     admin.app.jinja_env.filters["action_label"] = describe.action_label
+    admin.app.jinja_env.globals["audit_rows"] = audit_rows
     admin.app.jinja_env.globals["describe"] = describe

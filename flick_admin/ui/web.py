@@ -237,12 +237,51 @@ def url_parts(endpoint: str, arg: str, **values: Any) -> tuple[str, str]:
     return cache[key]
 
 
+# The frame's fixed addresses: the same on every page of a process (for one script root).
+_FRAME_URLS: dict[str, tuple[str, dict[str, str]]] = {
+    "favicon": ("static", {"filename": "favicon.svg"}),
+    "bootstrap_css": ("admin.static", {"filename": "bootstrap/bootstrap4/css/bootstrap.min.css",
+                                       "v": "4.6.2"}),
+    "css": ("static", {"filename": "flick-admin.css"}),
+    "dark_css": ("static", {"filename": "flick-admin-dark.css"}),
+    "jquery": ("admin.static", {"filename": "vendor/jquery.min.js", "v": "3.5.1"}),
+    "popper": ("admin.static", {"filename": "bootstrap/bootstrap4/js/popper.min.js"}),
+    "bootstrap_js": ("admin.static", {"filename": "bootstrap/bootstrap4/js/bootstrap.min.js",
+                                      "v": "4.6.2"}),
+    "palette_js": ("static", {"filename": "palette.js"}),
+    "views_js": ("static", {"filename": "views.js"}),
+    "home": ("admin.index", {}),
+    "search": ("search.index", {}),
+    "suggest": ("search.suggest", {}),
+    "account": ("account.index", {}),
+    "logout": ("auth.logout", {}),
+    "views": ("saved_views.index", {}),
+    "view_counts": ("saved_views.counts", {}),
+}
+
+
+def frame_urls() -> dict[str, str]:
+    """The addresses every page's frame links to (stylesheets, scripts, brand, search,
+    account, sign out), built once per script root for the process instead of sixteen
+    ``url_for`` calls a page."""
+    from flask import url_for
+
+    cache = current_app.extensions.setdefault("flick_admin.frame_urls", {})
+    root = request.script_root
+    urls = cache.get(root)
+    if urls is None:
+        urls = cache[root] = {name: url_for(endpoint, **values)
+                              for name, (endpoint, values) in _FRAME_URLS.items()}
+    return urls
+
+
 def register_filters(app: Flask) -> None:
     from flick_admin.ui.menu import navigation
 
     app.jinja_env.globals["navigation"] = navigation
     app.jinja_env.globals["url_prefix"] = url_prefix
     app.jinja_env.globals["url_parts"] = url_parts
+    app.jinja_env.globals["frame_urls"] = frame_urls
     app.jinja_env.globals["time_tag"] = time_tag
     app.jinja_env.globals["time_tags"] = time_tags
     app.jinja_env.globals["state_badges"] = content_badges
