@@ -90,24 +90,27 @@ def _report_filters(report, f: ReportFilters) -> list:
 
 
 def report_queue(f: ReportFilters, size: int) -> tuple[Page, list[ReportGroup]]:
-    """One row per reported target. Oldest first (the default) walks the reports in time
-    order and keeps each target's first report, so a page costs the same however many
-    reports wait; the other orders aggregate every matching report."""
+    """One row per reported target. Oldest first walks the reports in time order and keeps
+    each target's first report, newest first (the default for decided reports) walks them
+    backwards and keeps each target's newest, so a page costs the same however many
+    reports match; "most" and a non-pending priority aggregate every matching report."""
     if f.sort == "oldest" or (f.sort == "priority" and capturing()):
         # A saved view only counts its items: the cheapest order finds the same ones.
         return _report_queue_by_first(f, size)
     if f.sort == "priority":
         return _report_queue_by_priority(f, size)
+    if f.sort == "newest":
+        # The mirror of "oldest": the reports walked backwards, each item at its newest.
+        return _report_queue_by_first(f, size, latest=True)
     kind, target = subject_kind(ContentReport), subject_id(ContentReport)
     grouped = (
-        sa.select(kind.label("type"), target.label("target_id"),
-                  sa.func.count().label("n"), sa.func.max(ContentReport.created_at).label("latest"))
+        sa.select(kind.label("type"), target.label("target_id"), sa.func.count().label("n"))
         .where(*_report_filters(ContentReport, f))
         .group_by(kind, target)
     )
     g = _narrowed(grouped, ContentReport, f).subquery()
     stmt = sa.select(g.c.type, g.c.target_id)
-    keys = [g.c.latest, g.c.target_id] if f.sort == "newest" else [g.c.n, g.c.target_id]
+    keys = [g.c.n, g.c.target_id]
     page = paginate(stmt, keys, descending=True, size=size, after=f.after, before=f.before)
     return page, _report_groups(page.rows, f)
 
@@ -175,15 +178,17 @@ def _report_queue_by_kept_key(f: ReportFilters, size: int) -> tuple[Page, list[R
     return page, _report_groups(page.rows, f)
 
 
-def _report_queue_by_first(f: ReportFilters, size: int) -> tuple[Page, list[ReportGroup]]:
+def _report_queue_by_first(f: ReportFilters, size: int, latest: bool = False) -> tuple[Page, list[ReportGroup]]:
+    """Each item by its first report (oldest first) or, with ``latest``, by its newest
+    report (newest first): the reports walked in time order, one way or the other."""
     report = ContentReport
     earlier = sa.orm.aliased(ContentReport)
 
     def has_earlier(*same):
-        return sa.exists().where(
-            *same, *_report_filters(earlier, f),
-            sa.tuple_(earlier.created_at, earlier.id) < sa.tuple_(report.created_at, report.id),
-        )
+        # "Earlier" in the walk's direction: a later report when walking backwards.
+        mine, theirs = sa.tuple_(report.created_at, report.id), sa.tuple_(earlier.created_at, earlier.id)
+        return sa.exists().where(*same, *_report_filters(earlier, f),
+                                 theirs > mine if latest else theirs < mine)
 
     # A row per item: its report with no earlier one about the same item (a comment's
     # reports by comment id, a post's own reports by post id without a comment id).
@@ -194,7 +199,7 @@ def _report_queue_by_first(f: ReportFilters, size: int) -> tuple[Page, list[Repo
                sa.or_(report.comment_id.is_not(None),
                       ~has_earlier(earlier.post_id == report.post_id, earlier.comment_id.is_(None))))
     )
-    page = paginate(_narrowed(stmt, report, f), [report.created_at, report.id], descending=False, size=size,
+    page = paginate(_narrowed(stmt, report, f), [report.created_at, report.id], descending=latest, size=size,
                     after=f.after, before=f.before)
     return page, _report_groups(page.rows, f)
 
