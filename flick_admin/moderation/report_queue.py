@@ -24,6 +24,8 @@ from flick_admin.moderation import claims, escalations, notes, priority
 from flick_admin.moderation.filters import ReportFilters
 from flick_admin.moderation.queries import EXCERPT, SANCTION_ACTIONS, college_match
 from flick_admin.pagination import Page, capturing, paginate, paginate_merged
+from flick_admin.prebuilt import once
+from flick_admin.db.base import utcnow
 
 PENDING = ReportStatus.PENDING.value
 
@@ -220,14 +222,17 @@ def _team_columns(stmt: sa.Select, kind: str, target) -> sa.Select:
     return escalations.with_escalation(stmt.add_columns(*notes.latest_columns(kind, target)), kind, target)
 
 
-def report_targets(post_ids: list[uuid.UUID], comment_ids: list[uuid.UUID]) -> dict[uuid.UUID, Any]:
-    """The page's posts and comments, with author, college, the author's ban and past
-    sanctions: one statement for both kinds."""
+@once
+def _targets_statement(dialect: str, posts: bool, comments: bool) -> sa.Executable:
+    """The targets' statement for a page with posts, comments or both: the ids
+    (``post_ids``, ``comment_ids``) and the time (``now``, for the claims in force) bound
+    when it runs."""
+    now = sa.bindparam("now", type_=Claim.expires_at.type)
     author = [PlatformUser.username, PlatformUser.auth_id, College.name.label("college"),
               Auth.banned.label("author_banned"), Auth.ban_expires.label("author_ban_expires"),
               past_sanctions().label("author_sanctions")]
     selects = []
-    if post_ids:
+    if posts:
         selects.append(
             sa.select(Post.id, Post.id.label("post_id"), Post.title.label("title"),
                       sa.func.substr(Post.content, 1, EXCERPT).label("excerpt"),
@@ -236,9 +241,9 @@ def report_targets(post_ids: list[uuid.UUID], comment_ids: list[uuid.UUID]) -> d
             .outerjoin(PlatformUser, PlatformUser.id == Post.posted_by_id)
             .outerjoin(Auth, Auth.id == PlatformUser.auth_id)
             .outerjoin(College, College.id == PlatformUser.college_id)
-            .where(Post.id.in_(post_ids)))
-        selects[-1] = _team_columns(claims.with_holder(selects[-1], "post", Post.id), "post", Post.id)
-    if comment_ids:
+            .where(Post.id.in_(sa.bindparam("post_ids", expanding=True, type_=Post.id.type))))
+        selects[-1] = _team_columns(claims.with_holder(selects[-1], "post", Post.id, now=now), "post", Post.id)
+    if comments:
         # A comment's row is titled by its post, unless that post is outside the scope.
         post_author = sa.orm.aliased(PlatformUser)
         title = scope.shown(Post.title, post_author.college_id, scope.OUTSIDE_POST)
@@ -251,14 +256,63 @@ def report_targets(post_ids: list[uuid.UUID], comment_ids: list[uuid.UUID]) -> d
             .outerjoin(PlatformUser, PlatformUser.id == Comment.commented_by_id)
             .outerjoin(Auth, Auth.id == PlatformUser.auth_id)
             .outerjoin(College, College.id == PlatformUser.college_id)
-            .where(Comment.id.in_(comment_ids)))
+            .where(Comment.id.in_(sa.bindparam("comment_ids", expanding=True, type_=Comment.id.type))))
         if scope.limited():
             selects[-1] = selects[-1].outerjoin(post_author, post_author.id == Post.posted_by_id)
-        selects[-1] = _team_columns(claims.with_holder(selects[-1], "comment", Comment.id), "comment", Comment.id)
-    if not selects:
+        selects[-1] = _team_columns(claims.with_holder(selects[-1], "comment", Comment.id, now=now),
+                                    "comment", Comment.id)
+    return selects[0] if len(selects) == 1 else sa.union_all(*selects)
+
+
+def report_targets(post_ids: list[uuid.UUID], comment_ids: list[uuid.UUID]) -> dict[uuid.UUID, Any]:
+    """The page's posts and comments, with author, college, the author's ban and past
+    sanctions: one statement for both kinds."""
+    if not post_ids and not comment_ids:
         return {}
-    stmt = selects[0] if len(selects) == 1 else sa.union_all(*selects)
-    return {row.id: row for row in reader().execute(stmt)}
+    values: dict[str, Any] = {"now": utcnow()}
+    if post_ids:
+        values["post_ids"] = post_ids
+    if comment_ids:
+        values["comment_ids"] = comment_ids
+    stmt = _targets_statement(bool(post_ids), bool(comment_ids))
+    return {row.id: row for row in reader().execute(stmt, values)}
+
+
+@once
+def _reports_statement(dialect: str, posts: bool, comments: bool, typed: str, reasoned: bool) -> sa.Select:
+    """Every matching report of a page's targets, newest first per item, with each
+    reporter's record: the ids, the status and the reason bound when it runs."""
+    target = subject_id(ContentReport)
+    among = []
+    if posts:
+        among.append(sa.and_(ContentReport.post_id.in_(sa.bindparam("post_ids", expanding=True,
+                                                                    type_=ContentReport.post_id.type)),
+                             ContentReport.comment_id.is_(None)))
+    if comments:
+        among.append(ContentReport.comment_id.in_(sa.bindparam("comment_ids", expanding=True,
+                                                               type_=ContentReport.comment_id.type)))
+    # ``_report_filters`` with the status and the reason bound.
+    matching = [ContentReport.status == sa.bindparam("status", type_=ContentReport.status.type),
+                sa.not_(unlinked(ContentReport))]
+    if typed:
+        matching.append(about_post(ContentReport) if typed == "post" else about_comment(ContentReport))
+    if reasoned:
+        matching.append(ContentReport.reason == sa.bindparam("reason", type_=ContentReport.reason.type))
+    newest = sa.func.row_number().over(partition_by=target,
+                                       order_by=(ContentReport.created_at.desc(), ContentReport.id))
+    inner = (sa.select(target.label("tid"), ContentReport.id, ContentReport.reason, ContentReport.message,
+                       ContentReport.created_at, ContentReport.reported_by_id.label("reporter"),
+                       newest.label("newest"))
+             .where(sa.or_(*among), *matching)).subquery()
+    # Each reporter's record (the tally plus the reports since its watermark).
+    decided, acted, joins = reliability.joined(inner.c.reporter, tallies._mark(REPORTS))
+    shown = sa.case((inner.c.newest <= MESSAGES_SHOWN, inner.c.message), else_=sa.null())
+    stmt = sa.select(inner.c.tid, inner.c.id, inner.c.reason, inner.c.created_at, inner.c.reporter,
+                     inner.c.newest, shown.label("message"), decided.label("decided"),
+                     acted.label("acted")).select_from(inner)
+    for table, on in joins:
+        stmt = stmt.outerjoin(table, on)
+    return stmt.order_by(inner.c.tid, inner.c.newest)
 
 
 def _report_groups(rows: list[Any], f: ReportFilters) -> list[ReportGroup]:
@@ -275,30 +329,18 @@ def _report_groups(rows: list[Any], f: ReportFilters) -> list[ReportGroup]:
         # Every matching report of the page's targets in one pass, newest first per item
         # (one sort): counted per reason, spanned, and each distinct reporter's record,
         # here; the reporters' own words only for the newest few.
-        target = subject_id(ContentReport)
-        among = []
+        values: dict[str, Any] = {"status": f.status}
         if post_ids:
-            among.append(sa.and_(ContentReport.post_id.in_(post_ids), ContentReport.comment_id.is_(None)))
+            values["post_ids"] = post_ids
         if comment_ids:
-            among.append(ContentReport.comment_id.in_(comment_ids))
-        newest = sa.func.row_number().over(partition_by=target,
-                                           order_by=(ContentReport.created_at.desc(), ContentReport.id))
-        inner = (sa.select(target.label("tid"), ContentReport.id, ContentReport.reason, ContentReport.message,
-                           ContentReport.created_at, ContentReport.reported_by_id.label("reporter"),
-                           newest.label("newest"))
-                 .where(sa.or_(*among), *_report_filters(ContentReport, f))).subquery()
-        # Each reporter's record (the tally plus the reports since its watermark).
-        decided, acted, joins = reliability.joined(inner.c.reporter, tallies._mark(REPORTS))
-        shown = sa.case((inner.c.newest <= MESSAGES_SHOWN, inner.c.message), else_=sa.null())
-        stmt = sa.select(inner.c.tid, inner.c.id, inner.c.reason, inner.c.created_at, inner.c.reporter,
-                         inner.c.newest, shown.label("message"), decided.label("decided"),
-                         acted.label("acted")).select_from(inner)
-        for table, on in joins:
-            stmt = stmt.outerjoin(table, on)
+            values["comment_ids"] = comment_ids
+        if f.reason:
+            values["reason"] = f.reason
+        stmt = _reports_statement(bool(post_ids), bool(comment_ids), f.type, bool(f.reason))
         # The columns by position (a row's attribute costs ten times an index, and this
         # loop reads each of hundreds of rows), in the select's order.
         for tid, report_id, reason, created_at, reporter, newest, message, decided_n, acted_n in \
-                reader().execute(stmt.order_by(inner.c.tid, inner.c.newest)):
+                reader().execute(stmt, values):
             key = tid.int
             seen = reporters[key].get(reporter)
             if seen is None or report_id < seen[1]:  # a reporter's place: their first report's
