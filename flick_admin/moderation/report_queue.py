@@ -23,7 +23,7 @@ from flick_admin.db.team import Claim
 from flick_admin.moderation import claims, escalations, notes, priority
 from flick_admin.moderation.filters import ReportFilters
 from flick_admin.moderation.queries import EXCERPT, SANCTION_ACTIONS, college_match
-from flick_admin.pagination import Page, capturing, paginate, paginate_merged
+from flick_admin.pagination import Page, capturing, merged_statement, paginate, run_merged
 from flick_admin.prebuilt import once
 from flick_admin.db.base import utcnow
 
@@ -50,7 +50,7 @@ class ReportGroup:
         return claims.holder_from(self.target)
 
 
-def _narrowed(stmt: sa.Select, report, f: ReportFilters) -> sa.Select:
+def _narrowed(stmt: sa.Select, report, f: ReportFilters, now=None, me=None) -> sa.Select:
     """The college filter and the member's scope (reports on content by students of those
     colleges, by the running tally of each report's college plus the reports since its
     watermark, looked up live), and who holds the item."""
@@ -60,19 +60,19 @@ def _narrowed(stmt: sa.Select, report, f: ReportFilters) -> sa.Select:
     if scope.limited():
         stmt = stmt.where(report.id.in_(tallies.reports_of_colleges(scope.college_ids(), f.status)))
     if f.claim:
-        stmt = stmt.where(_claim_condition(subject_id(report), f))
+        stmt = stmt.where(_claim_condition(subject_id(report), f, now, me))
     # Escalated items wait in their own view, not in the ordinary queue.
     waiting = escalations.escalated(subject_id(report))
     return stmt.where(waiting if f.escalated else ~waiting)
 
 
-def _claim_condition(target, f: ReportFilters):
+def _claim_condition(target, f: ReportFilters, now=None, me=None):
     """The queue's "unclaimed", "mine" and "assigned to me" (a claim in force on the
-    item ``target``, found by the claims' primary key)."""
-    held = [Claim.target_id == target, claims.active()]
+    item ``target``, found by the claims' primary key); ``now`` and ``me`` may be bound."""
+    held = [Claim.target_id == target, claims.active(now)]
     if f.claim == "unclaimed":
         return ~sa.exists().where(*held)
-    me = current_actor().id
+    me = current_actor().id if me is None else me
     held.append(Claim.holder_id == me)
     if f.claim == "assigned":
         held += [Claim.expires_at.is_(None), Claim.assigned_by_id.is_not(None),
@@ -80,14 +80,14 @@ def _claim_condition(target, f: ReportFilters):
     return sa.exists().where(*held)
 
 
-def _report_filters(report, f: ReportFilters) -> list:
+def _report_filters(report, f: ReportFilters, reason=None) -> list:
     # Which item a report is about comes from its ids, never from its type (see
     # flick_admin.db.reports); reports about nothing are listed apart (unlinked_reports).
     conditions = [report.status == f.status, sa.not_(unlinked(report))]
     if f.type:
         conditions.append(about_post(report) if f.type == "post" else about_comment(report))
     if f.reason:
-        conditions.append(report.reason == f.reason)
+        conditions.append(report.reason == (f.reason if reason is None else reason))
     return conditions
 
 
@@ -137,12 +137,38 @@ def _report_queue_by_kept_key(f: ReportFilters, size: int) -> tuple[Page, list[R
     catch-up the keys' watermark is empty: every item counts as new, scored live.
     With a reason, the keys over that reason's reports (``ItemReasonPriority``).
     The watermark is a scalar subquery (no statement of its own: the page's budget)."""
+    values = {"now": utcnow(), "me": current_actor().id, "reason": f.reason}
+    if f.college or scope.limited() or f.after or f.before:
+        # The college filter reads a watermark, a cursor its keys: built for this page.
+        union, backwards = _kept_key_statement(None, f, size)
+    else:
+        union, backwards = _kept_key_first_page(f.type, bool(f.reason), f.claim, f.escalated, size)
+    page = run_merged(union, 2, descending=True, size=size, after=f.after, backwards=backwards,
+                      values=values)
+    return page, _report_groups(page.rows, f)
+
+
+@once
+def _kept_key_first_page(dialect: str, typed: str, reasoned: bool, claim: str, escalated: bool,
+                         size: int):
+    """The first page's statement of ``_report_queue_by_kept_key`` for a shape of filters
+    (no college filter, no scope): the time, the member and the reason bound."""
+    shape = ReportFilters(type=typed, reason="bound" if reasoned else "", claim=claim, escalated=escalated)
+    return _kept_key_statement(dialect, shape, size)
+
+
+def _kept_key_statement(dialect: str | None, f: ReportFilters, size: int):
+    """(the merged statement, whether it reads backwards): its ``now``, ``me`` and
+    ``reason`` are bound parameters, given when it runs."""
+    now = sa.bindparam("now", type_=Claim.expires_at.type)
+    me = sa.bindparam("me", type_=Claim.holder_id.type)
+    reason = sa.bindparam("reason", type_=ContentReport.reason.type)
     mark = tallies._mark(PRIORITY)
     fresh = (sa.select(subject_id(ContentReport))
              .where(ContentReport.status == PENDING, ContentReport.created_at > mark,
                     sa.not_(unlinked(ContentReport))))
     t = (ItemReasonPriority if f.reason else ItemPriority).__table__
-    same_reason = [ContentReport.reason == f.reason] if f.reason else []
+    same_reason = [ContentReport.reason == reason] if f.reason else []
     # A kept item still has a pending report (of the reason; Flick's own deletions and status
     # changes reach the keys only at reconcile): one index probe per row walked.
     # (Scalar probes, not EXISTS: the planner would make it a join and sort every item.)
@@ -154,7 +180,7 @@ def _report_queue_by_kept_key(f: ReportFilters, size: int) -> tuple[Page, list[R
     still = sa.case((t.c.type == "Post", probe(ContentReport.post_id == t.c.target_id,
                                                 ContentReport.comment_id.is_(None))),
                     else_=probe(ContentReport.comment_id == t.c.target_id)).is_not(None)
-    kept = [t.c.target_id.not_in(fresh), still] + ([t.c.reason == f.reason] if f.reason else [])
+    kept = [t.c.target_id.not_in(fresh), still] + ([t.c.reason == reason] if f.reason else [])
     if f.type:
         kept.append(t.c.type == ("Post" if f.type == "post" else "Comment"))
     if f.college:
@@ -162,22 +188,22 @@ def _report_queue_by_kept_key(f: ReportFilters, size: int) -> tuple[Page, list[R
     if scope.limited():
         kept.append(t.c.college_id.in_(scope.college_ids()))
     if f.claim:
-        kept.append(_claim_condition(t.c.target_id, f))
+        kept.append(_claim_condition(t.c.target_id, f, now, me))
     waiting = escalations.escalated(t.c.target_id)  # in their own view, as ``_narrowed``
     kept.append(waiting if f.escalated else ~waiting)
-    held = sa.exists().where(Claim.target_id == t.c.target_id, claims.active(),
-                             Claim.holder_id != current_actor().id)
+    held = sa.exists().where(Claim.target_id == t.c.target_id, claims.active(now), Claim.holder_id != me)
     held_key = (t.c.key - priority.HELD).label("held_key")
     live = priority.sort_key(
-        lambda stmt: _narrowed(stmt.where(*_report_filters(ContentReport, f), about_any(fresh)),
-                               ContentReport, f),
-        size, f.after, f.before).subquery("fresh_ranked")
-    page = paginate_merged(
+        lambda stmt: _narrowed(stmt.where(*_report_filters(ContentReport, f, reason), about_any(fresh)),
+                               ContentReport, f, now, me),
+        size, f.after, f.before, now=now, me=me).subquery("fresh_ranked")
+    return merged_statement(
         [(sa.select(t.c.type, t.c.target_id).where(*kept, ~held), [t.c.key, t.c.target_id]),
          (sa.select(t.c.type, t.c.target_id).where(*kept, held), [held_key, t.c.target_id]),
          (sa.select(live.c.type, live.c.target_id), [live.c.key, live.c.target_id])],
         descending=True, size=size, after=f.after, before=f.before)
-    return page, _report_groups(page.rows, f)
+
+
 
 
 def _report_queue_by_first(f: ReportFilters, size: int, latest: bool = False) -> tuple[Page, list[ReportGroup]]:
