@@ -211,16 +211,27 @@ def paginate_merged(
     """One page over several disjoint sources with the same columns and key types, in one
     statement: each source runs its own ordered, limited seek (so each keeps its own
     index-ordered plan) and the page is the first ``size`` of their merge."""
-    seeks = [_seek(stmt, keys, descending=descending, size=size, after=after, before=before)
-             for stmt, keys in parts]
-    backwards = seeks[0][1]
-    n_keys = len(parts[0][1])
-    union = sa.union_all(*(sa.select(seek.subquery()) for seek, _ in seeks))
+    union, backwards = merged_statement(parts, descending=descending, size=size, after=after, before=before)
     if _capture(sa.select(union.subquery()).limit(size + 1)):
         return Page([], None, None)
+    return run_merged(union, len(parts[0][1]), descending=descending, size=size, after=after,
+                      backwards=backwards, overlapping=overlapping)
+
+
+def merged_statement(parts: list[tuple[sa.Select, list[ColumnElement]]], *, descending: bool, size: int,
+                     after: str | None = None, before: str | None = None) -> tuple[sa.CompoundSelect, bool]:
+    """``paginate_merged``'s statement (and whether it reads backwards), to build once."""
+    seeks = [_seek(stmt, keys, descending=descending, size=size, after=after, before=before)
+             for stmt, keys in parts]
+    return sa.union_all(*(sa.select(seek.subquery()) for seek, _ in seeks)), seeks[0][1]
+
+
+def run_merged(union: sa.CompoundSelect, n_keys: int, *, descending: bool, size: int, after: str | None,
+               backwards: bool, overlapping: bool = False, values: dict | None = None) -> Page:
+    """Run a ``merged_statement`` (with ``values`` for its bound parameters): its page."""
     session = reader()
     with read_limit.bounded(session):
-        rows = session.execute(union).all()
+        rows = session.execute(union, values).all()
     ascending_now = not descending if not backwards else descending
     def key(row):
         return tuple(getattr(row, f"_k{i}") for i in range(n_keys))

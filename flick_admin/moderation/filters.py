@@ -127,14 +127,18 @@ class ReportFilters(Filters):
 
     @classmethod
     def parse(cls, args: MultiDict) -> ReportFilters:
+        status = choice_arg(args, "status", tuple(s.value for s in ReportStatus), "pending")
+        # Priority means something only for pending work: decided reports come newest first
+        # (a bounded walk), unless another order is asked for.
+        default = default_report_order() if status == ReportStatus.PENDING.value else "newest"
         return cls(
             escalated=choice_arg(args, "escalated", ("", "1")) == "1",
-            status=choice_arg(args, "status", tuple(s.value for s in ReportStatus), "pending"),
+            status=status,
             claim=choice_arg(args, "claim", REPORT_CLAIMS),
             type=choice_arg(args, "type", REPORT_TYPES),
             reason=choice_arg(args, "reason", ("",) + REPORT_REASONS),
             college=text_arg(args, "college"),
-            sort=choice_arg(args, "sort", REPORT_SORTS, default_report_order()),
+            sort=choice_arg(args, "sort", REPORT_SORTS, default),
             **cursor_args(args),
         )
 

@@ -53,14 +53,16 @@ def score(reliabilities: list[float], sanctions: int, hours: float) -> float:
             + k.SANCTION_WEIGHT * min(sanctions or 0, k.SANCTION_CAP) + k.AGE_PER_HOUR * max(hours, 0.0))
 
 
-def sort_key(narrowed, size: int, after: str | None = None, before: str | None = None) -> sa.Select:
+def sort_key(narrowed, size: int, after: str | None = None, before: str | None = None,
+             now=None, me=None) -> sa.Select:
     """(type, target_id, key) for the items whose reports match that may be on the page:
     ``narrowed`` filters a SELECT over ``ContentReport`` (the queue's filters and scope).
 
     The author's sanctions (a few index lookups per item) are read only for the items that
     can make the page: every item gets a partial key (its reporters and age, less
     ``HELD`` when someone else holds it), which the sanctions raise by at most
-    ``SANCTION_RANGE``. Going forward, no item whose partial key is more than that range
+    ``SANCTION_RANGE``. ``now`` and ``me`` (the time and the member, for the claims) may be
+    bound parameters (a statement built once). Going forward, no item whose partial key is more than that range
     below the (size + 1)-th largest partial key among the items sure to lie past the
     cursor can be on the page, so the others are never joined."""
     # The watermark as a scalar subquery: no statement of its own (the page's budget).
@@ -78,8 +80,8 @@ def sort_key(narrowed, size: int, after: str | None = None, before: str | None =
     for table, on in joins:
         grouped = grouped.outerjoin(table, on)
     grouped = grouped.group_by(pairs.c.type, pairs.c.target_id).subquery("grouped")
-    held = sa.exists().where(Claim.target_id == grouped.c.target_id, claims.active(),
-                             Claim.holder_id != current_actor().id)
+    held = sa.exists().where(Claim.target_id == grouped.c.target_id, claims.active(now),
+                             Claim.holder_id != (current_actor().id if me is None else me))
     partial = (priority_keys.partial_key(grouped.c.reporters, grouped.c.first)
                - sa.case((held, HELD), else_=0))
     items = sa.select(grouped.c.type, grouped.c.target_id, partial.label("partial")).cte("items")

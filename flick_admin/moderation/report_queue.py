@@ -23,7 +23,9 @@ from flick_admin.db.team import Claim
 from flick_admin.moderation import claims, escalations, notes, priority
 from flick_admin.moderation.filters import ReportFilters
 from flick_admin.moderation.queries import EXCERPT, SANCTION_ACTIONS, college_match
-from flick_admin.pagination import Page, capturing, paginate, paginate_merged
+from flick_admin.pagination import Page, capturing, merged_statement, paginate, run_merged
+from flick_admin.prebuilt import once
+from flick_admin.db.base import utcnow
 
 PENDING = ReportStatus.PENDING.value
 
@@ -48,7 +50,7 @@ class ReportGroup:
         return claims.holder_from(self.target)
 
 
-def _narrowed(stmt: sa.Select, report, f: ReportFilters) -> sa.Select:
+def _narrowed(stmt: sa.Select, report, f: ReportFilters, now=None, me=None) -> sa.Select:
     """The college filter and the member's scope (reports on content by students of those
     colleges, by the running tally of each report's college plus the reports since its
     watermark, looked up live), and who holds the item."""
@@ -58,19 +60,19 @@ def _narrowed(stmt: sa.Select, report, f: ReportFilters) -> sa.Select:
     if scope.limited():
         stmt = stmt.where(report.id.in_(tallies.reports_of_colleges(scope.college_ids(), f.status)))
     if f.claim:
-        stmt = stmt.where(_claim_condition(subject_id(report), f))
+        stmt = stmt.where(_claim_condition(subject_id(report), f, now, me))
     # Escalated items wait in their own view, not in the ordinary queue.
     waiting = escalations.escalated(subject_id(report))
     return stmt.where(waiting if f.escalated else ~waiting)
 
 
-def _claim_condition(target, f: ReportFilters):
+def _claim_condition(target, f: ReportFilters, now=None, me=None):
     """The queue's "unclaimed", "mine" and "assigned to me" (a claim in force on the
-    item ``target``, found by the claims' primary key)."""
-    held = [Claim.target_id == target, claims.active()]
+    item ``target``, found by the claims' primary key); ``now`` and ``me`` may be bound."""
+    held = [Claim.target_id == target, claims.active(now)]
     if f.claim == "unclaimed":
         return ~sa.exists().where(*held)
-    me = current_actor().id
+    me = current_actor().id if me is None else me
     held.append(Claim.holder_id == me)
     if f.claim == "assigned":
         held += [Claim.expires_at.is_(None), Claim.assigned_by_id.is_not(None),
@@ -78,36 +80,39 @@ def _claim_condition(target, f: ReportFilters):
     return sa.exists().where(*held)
 
 
-def _report_filters(report, f: ReportFilters) -> list:
+def _report_filters(report, f: ReportFilters, reason=None) -> list:
     # Which item a report is about comes from its ids, never from its type (see
     # flick_admin.db.reports); reports about nothing are listed apart (unlinked_reports).
     conditions = [report.status == f.status, sa.not_(unlinked(report))]
     if f.type:
         conditions.append(about_post(report) if f.type == "post" else about_comment(report))
     if f.reason:
-        conditions.append(report.reason == f.reason)
+        conditions.append(report.reason == (f.reason if reason is None else reason))
     return conditions
 
 
 def report_queue(f: ReportFilters, size: int) -> tuple[Page, list[ReportGroup]]:
-    """One row per reported target. Oldest first (the default) walks the reports in time
-    order and keeps each target's first report, so a page costs the same however many
-    reports wait; the other orders aggregate every matching report."""
+    """One row per reported target. Oldest first walks the reports in time order and keeps
+    each target's first report, newest first (the default for decided reports) walks them
+    backwards and keeps each target's newest, so a page costs the same however many
+    reports match; "most" and a non-pending priority aggregate every matching report."""
     if f.sort == "oldest" or (f.sort == "priority" and capturing()):
         # A saved view only counts its items: the cheapest order finds the same ones.
         return _report_queue_by_first(f, size)
     if f.sort == "priority":
         return _report_queue_by_priority(f, size)
+    if f.sort == "newest":
+        # The mirror of "oldest": the reports walked backwards, each item at its newest.
+        return _report_queue_by_first(f, size, latest=True)
     kind, target = subject_kind(ContentReport), subject_id(ContentReport)
     grouped = (
-        sa.select(kind.label("type"), target.label("target_id"),
-                  sa.func.count().label("n"), sa.func.max(ContentReport.created_at).label("latest"))
+        sa.select(kind.label("type"), target.label("target_id"), sa.func.count().label("n"))
         .where(*_report_filters(ContentReport, f))
         .group_by(kind, target)
     )
     g = _narrowed(grouped, ContentReport, f).subquery()
     stmt = sa.select(g.c.type, g.c.target_id)
-    keys = [g.c.latest, g.c.target_id] if f.sort == "newest" else [g.c.n, g.c.target_id]
+    keys = [g.c.n, g.c.target_id]
     page = paginate(stmt, keys, descending=True, size=size, after=f.after, before=f.before)
     return page, _report_groups(page.rows, f)
 
@@ -132,12 +137,38 @@ def _report_queue_by_kept_key(f: ReportFilters, size: int) -> tuple[Page, list[R
     catch-up the keys' watermark is empty: every item counts as new, scored live.
     With a reason, the keys over that reason's reports (``ItemReasonPriority``).
     The watermark is a scalar subquery (no statement of its own: the page's budget)."""
+    values = {"now": utcnow(), "me": current_actor().id, "reason": f.reason}
+    if f.college or scope.limited() or f.after or f.before:
+        # The college filter reads a watermark, a cursor its keys: built for this page.
+        union, backwards = _kept_key_statement(None, f, size)
+    else:
+        union, backwards = _kept_key_first_page(f.type, bool(f.reason), f.claim, f.escalated, size)
+    page = run_merged(union, 2, descending=True, size=size, after=f.after, backwards=backwards,
+                      values=values)
+    return page, _report_groups(page.rows, f)
+
+
+@once
+def _kept_key_first_page(dialect: str, typed: str, reasoned: bool, claim: str, escalated: bool,
+                         size: int):
+    """The first page's statement of ``_report_queue_by_kept_key`` for a shape of filters
+    (no college filter, no scope): the time, the member and the reason bound."""
+    shape = ReportFilters(type=typed, reason="bound" if reasoned else "", claim=claim, escalated=escalated)
+    return _kept_key_statement(dialect, shape, size)
+
+
+def _kept_key_statement(dialect: str | None, f: ReportFilters, size: int):
+    """(the merged statement, whether it reads backwards): its ``now``, ``me`` and
+    ``reason`` are bound parameters, given when it runs."""
+    now = sa.bindparam("now", type_=Claim.expires_at.type)
+    me = sa.bindparam("me", type_=Claim.holder_id.type)
+    reason = sa.bindparam("reason", type_=ContentReport.reason.type)
     mark = tallies._mark(PRIORITY)
     fresh = (sa.select(subject_id(ContentReport))
              .where(ContentReport.status == PENDING, ContentReport.created_at > mark,
                     sa.not_(unlinked(ContentReport))))
     t = (ItemReasonPriority if f.reason else ItemPriority).__table__
-    same_reason = [ContentReport.reason == f.reason] if f.reason else []
+    same_reason = [ContentReport.reason == reason] if f.reason else []
     # A kept item still has a pending report (of the reason; Flick's own deletions and status
     # changes reach the keys only at reconcile): one index probe per row walked.
     # (Scalar probes, not EXISTS: the planner would make it a join and sort every item.)
@@ -149,7 +180,7 @@ def _report_queue_by_kept_key(f: ReportFilters, size: int) -> tuple[Page, list[R
     still = sa.case((t.c.type == "Post", probe(ContentReport.post_id == t.c.target_id,
                                                 ContentReport.comment_id.is_(None))),
                     else_=probe(ContentReport.comment_id == t.c.target_id)).is_not(None)
-    kept = [t.c.target_id.not_in(fresh), still] + ([t.c.reason == f.reason] if f.reason else [])
+    kept = [t.c.target_id.not_in(fresh), still] + ([t.c.reason == reason] if f.reason else [])
     if f.type:
         kept.append(t.c.type == ("Post" if f.type == "post" else "Comment"))
     if f.college:
@@ -157,33 +188,35 @@ def _report_queue_by_kept_key(f: ReportFilters, size: int) -> tuple[Page, list[R
     if scope.limited():
         kept.append(t.c.college_id.in_(scope.college_ids()))
     if f.claim:
-        kept.append(_claim_condition(t.c.target_id, f))
+        kept.append(_claim_condition(t.c.target_id, f, now, me))
     waiting = escalations.escalated(t.c.target_id)  # in their own view, as ``_narrowed``
     kept.append(waiting if f.escalated else ~waiting)
-    held = sa.exists().where(Claim.target_id == t.c.target_id, claims.active(),
-                             Claim.holder_id != current_actor().id)
+    held = sa.exists().where(Claim.target_id == t.c.target_id, claims.active(now), Claim.holder_id != me)
     held_key = (t.c.key - priority.HELD).label("held_key")
     live = priority.sort_key(
-        lambda stmt: _narrowed(stmt.where(*_report_filters(ContentReport, f), about_any(fresh)),
-                               ContentReport, f),
-        size, f.after, f.before).subquery("fresh_ranked")
-    page = paginate_merged(
+        lambda stmt: _narrowed(stmt.where(*_report_filters(ContentReport, f, reason), about_any(fresh)),
+                               ContentReport, f, now, me),
+        size, f.after, f.before, now=now, me=me).subquery("fresh_ranked")
+    return merged_statement(
         [(sa.select(t.c.type, t.c.target_id).where(*kept, ~held), [t.c.key, t.c.target_id]),
          (sa.select(t.c.type, t.c.target_id).where(*kept, held), [held_key, t.c.target_id]),
          (sa.select(live.c.type, live.c.target_id), [live.c.key, live.c.target_id])],
         descending=True, size=size, after=f.after, before=f.before)
-    return page, _report_groups(page.rows, f)
 
 
-def _report_queue_by_first(f: ReportFilters, size: int) -> tuple[Page, list[ReportGroup]]:
+
+
+def _report_queue_by_first(f: ReportFilters, size: int, latest: bool = False) -> tuple[Page, list[ReportGroup]]:
+    """Each item by its first report (oldest first) or, with ``latest``, by its newest
+    report (newest first): the reports walked in time order, one way or the other."""
     report = ContentReport
     earlier = sa.orm.aliased(ContentReport)
 
     def has_earlier(*same):
-        return sa.exists().where(
-            *same, *_report_filters(earlier, f),
-            sa.tuple_(earlier.created_at, earlier.id) < sa.tuple_(report.created_at, report.id),
-        )
+        # "Earlier" in the walk's direction: a later report when walking backwards.
+        mine, theirs = sa.tuple_(report.created_at, report.id), sa.tuple_(earlier.created_at, earlier.id)
+        return sa.exists().where(*same, *_report_filters(earlier, f),
+                                 theirs > mine if latest else theirs < mine)
 
     # A row per item: its report with no earlier one about the same item (a comment's
     # reports by comment id, a post's own reports by post id without a comment id).
@@ -194,7 +227,7 @@ def _report_queue_by_first(f: ReportFilters, size: int) -> tuple[Page, list[Repo
                sa.or_(report.comment_id.is_not(None),
                       ~has_earlier(earlier.post_id == report.post_id, earlier.comment_id.is_(None))))
     )
-    page = paginate(_narrowed(stmt, report, f), [report.created_at, report.id], descending=False, size=size,
+    page = paginate(_narrowed(stmt, report, f), [report.created_at, report.id], descending=latest, size=size,
                     after=f.after, before=f.before)
     return page, _report_groups(page.rows, f)
 
@@ -210,19 +243,31 @@ def past_sanctions():
             .correlate(PlatformUser).scalar_subquery())
 
 
-def _team_columns(stmt: sa.Select, kind: str, target) -> sa.Select:
-    """The item's newest internal note and its escalation, in the targets' statement."""
-    return escalations.with_escalation(stmt.add_columns(*notes.latest_columns(kind, target)), kind, target)
+def _team_columns(stmt: sa.Select, kind: str, target, now, dialect: str) -> sa.Select:
+    """Who holds the item, its newest internal note and its escalation, in the targets'
+    statement. On PostgreSQL the holder and the escalation are LATERAL subqueries of at
+    most one row, planned on their own (as joins of the targets' statement, their join
+    search was most of its 4 ms of planning at full scale)."""
+    stmt = stmt.add_columns(*notes.latest_columns(kind, target))
+    if dialect != "postgresql":
+        return escalations.with_escalation(claims.with_holder(stmt, kind, target, now=now), kind, target)
+    held = claims.holder_row(kind, target, now=now).lateral(f"held_{kind}")
+    escalation = escalations.escalation_row(kind, target).lateral(f"escalated_{kind}")
+    return (stmt.add_columns(*held.c, *escalation.c)
+            .outerjoin(held, sa.true()).outerjoin(escalation, sa.true()))
 
 
-def report_targets(post_ids: list[uuid.UUID], comment_ids: list[uuid.UUID]) -> dict[uuid.UUID, Any]:
-    """The page's posts and comments, with author, college, the author's ban and past
-    sanctions: one statement for both kinds."""
+@once
+def _targets_statement(dialect: str, posts: bool, comments: bool) -> sa.Executable:
+    """The targets' statement for a page with posts, comments or both: the ids
+    (``post_ids``, ``comment_ids``) and the time (``now``, for the claims in force) bound
+    when it runs."""
+    now = sa.bindparam("now", type_=Claim.expires_at.type)
     author = [PlatformUser.username, PlatformUser.auth_id, College.name.label("college"),
               Auth.banned.label("author_banned"), Auth.ban_expires.label("author_ban_expires"),
               past_sanctions().label("author_sanctions")]
     selects = []
-    if post_ids:
+    if posts:
         selects.append(
             sa.select(Post.id, Post.id.label("post_id"), Post.title.label("title"),
                       sa.func.substr(Post.content, 1, EXCERPT).label("excerpt"),
@@ -231,9 +276,9 @@ def report_targets(post_ids: list[uuid.UUID], comment_ids: list[uuid.UUID]) -> d
             .outerjoin(PlatformUser, PlatformUser.id == Post.posted_by_id)
             .outerjoin(Auth, Auth.id == PlatformUser.auth_id)
             .outerjoin(College, College.id == PlatformUser.college_id)
-            .where(Post.id.in_(post_ids)))
-        selects[-1] = _team_columns(claims.with_holder(selects[-1], "post", Post.id), "post", Post.id)
-    if comment_ids:
+            .where(Post.id.in_(sa.bindparam("post_ids", expanding=True, type_=Post.id.type))))
+        selects[-1] = _team_columns(selects[-1], "post", Post.id, now, dialect)
+    if comments:
         # A comment's row is titled by its post, unless that post is outside the scope.
         post_author = sa.orm.aliased(PlatformUser)
         title = scope.shown(Post.title, post_author.college_id, scope.OUTSIDE_POST)
@@ -246,14 +291,62 @@ def report_targets(post_ids: list[uuid.UUID], comment_ids: list[uuid.UUID]) -> d
             .outerjoin(PlatformUser, PlatformUser.id == Comment.commented_by_id)
             .outerjoin(Auth, Auth.id == PlatformUser.auth_id)
             .outerjoin(College, College.id == PlatformUser.college_id)
-            .where(Comment.id.in_(comment_ids)))
+            .where(Comment.id.in_(sa.bindparam("comment_ids", expanding=True, type_=Comment.id.type))))
         if scope.limited():
             selects[-1] = selects[-1].outerjoin(post_author, post_author.id == Post.posted_by_id)
-        selects[-1] = _team_columns(claims.with_holder(selects[-1], "comment", Comment.id), "comment", Comment.id)
-    if not selects:
+        selects[-1] = _team_columns(selects[-1], "comment", Comment.id, now, dialect)
+    return selects[0] if len(selects) == 1 else sa.union_all(*selects)
+
+
+def report_targets(post_ids: list[uuid.UUID], comment_ids: list[uuid.UUID]) -> dict[uuid.UUID, Any]:
+    """The page's posts and comments, with author, college, the author's ban and past
+    sanctions: one statement for both kinds."""
+    if not post_ids and not comment_ids:
         return {}
-    stmt = selects[0] if len(selects) == 1 else sa.union_all(*selects)
-    return {row.id: row for row in reader().execute(stmt)}
+    values: dict[str, Any] = {"now": utcnow()}
+    if post_ids:
+        values["post_ids"] = post_ids
+    if comment_ids:
+        values["comment_ids"] = comment_ids
+    stmt = _targets_statement(bool(post_ids), bool(comment_ids))
+    return {row.id: row for row in reader().execute(stmt, values)}
+
+
+@once
+def _reports_statement(dialect: str, posts: bool, comments: bool, typed: str, reasoned: bool) -> sa.Select:
+    """Every matching report of a page's targets, newest first per item, with each
+    reporter's record: the ids, the status and the reason bound when it runs."""
+    target = subject_id(ContentReport)
+    among = []
+    if posts:
+        among.append(sa.and_(ContentReport.post_id.in_(sa.bindparam("post_ids", expanding=True,
+                                                                    type_=ContentReport.post_id.type)),
+                             ContentReport.comment_id.is_(None)))
+    if comments:
+        among.append(ContentReport.comment_id.in_(sa.bindparam("comment_ids", expanding=True,
+                                                               type_=ContentReport.comment_id.type)))
+    # ``_report_filters`` with the status and the reason bound.
+    matching = [ContentReport.status == sa.bindparam("status", type_=ContentReport.status.type),
+                sa.not_(unlinked(ContentReport))]
+    if typed:
+        matching.append(about_post(ContentReport) if typed == "post" else about_comment(ContentReport))
+    if reasoned:
+        matching.append(ContentReport.reason == sa.bindparam("reason", type_=ContentReport.reason.type))
+    newest = sa.func.row_number().over(partition_by=target,
+                                       order_by=(ContentReport.created_at.desc(), ContentReport.id))
+    inner = (sa.select(target.label("tid"), ContentReport.id, ContentReport.reason, ContentReport.message,
+                       ContentReport.created_at, ContentReport.reported_by_id.label("reporter"),
+                       newest.label("newest"))
+             .where(sa.or_(*among), *matching)).subquery()
+    # Each reporter's record (the tally plus the reports since its watermark).
+    decided, acted, joins = reliability.joined(inner.c.reporter, tallies._mark(REPORTS))
+    shown = sa.case((inner.c.newest <= MESSAGES_SHOWN, inner.c.message), else_=sa.null())
+    stmt = sa.select(inner.c.tid, inner.c.id, inner.c.reason, inner.c.created_at, inner.c.reporter,
+                     inner.c.newest, shown.label("message"), decided.label("decided"),
+                     acted.label("acted")).select_from(inner)
+    for table, on in joins:
+        stmt = stmt.outerjoin(table, on)
+    return stmt.order_by(inner.c.tid, inner.c.newest)
 
 
 def _report_groups(rows: list[Any], f: ReportFilters) -> list[ReportGroup]:
@@ -270,30 +363,18 @@ def _report_groups(rows: list[Any], f: ReportFilters) -> list[ReportGroup]:
         # Every matching report of the page's targets in one pass, newest first per item
         # (one sort): counted per reason, spanned, and each distinct reporter's record,
         # here; the reporters' own words only for the newest few.
-        target = subject_id(ContentReport)
-        among = []
+        values: dict[str, Any] = {"status": f.status}
         if post_ids:
-            among.append(sa.and_(ContentReport.post_id.in_(post_ids), ContentReport.comment_id.is_(None)))
+            values["post_ids"] = post_ids
         if comment_ids:
-            among.append(ContentReport.comment_id.in_(comment_ids))
-        newest = sa.func.row_number().over(partition_by=target,
-                                           order_by=(ContentReport.created_at.desc(), ContentReport.id))
-        inner = (sa.select(target.label("tid"), ContentReport.id, ContentReport.reason, ContentReport.message,
-                           ContentReport.created_at, ContentReport.reported_by_id.label("reporter"),
-                           newest.label("newest"))
-                 .where(sa.or_(*among), *_report_filters(ContentReport, f))).subquery()
-        # Each reporter's record (the tally plus the reports since its watermark).
-        decided, acted, joins = reliability.joined(inner.c.reporter, tallies._mark(REPORTS))
-        shown = sa.case((inner.c.newest <= MESSAGES_SHOWN, inner.c.message), else_=sa.null())
-        stmt = sa.select(inner.c.tid, inner.c.id, inner.c.reason, inner.c.created_at, inner.c.reporter,
-                         inner.c.newest, shown.label("message"), decided.label("decided"),
-                         acted.label("acted")).select_from(inner)
-        for table, on in joins:
-            stmt = stmt.outerjoin(table, on)
+            values["comment_ids"] = comment_ids
+        if f.reason:
+            values["reason"] = f.reason
+        stmt = _reports_statement(bool(post_ids), bool(comment_ids), f.type, bool(f.reason))
         # The columns by position (a row's attribute costs ten times an index, and this
         # loop reads each of hundreds of rows), in the select's order.
         for tid, report_id, reason, created_at, reporter, newest, message, decided_n, acted_n in \
-                reader().execute(stmt.order_by(inner.c.tid, inner.c.newest)):
+                reader().execute(stmt, values):
             key = tid.int
             seen = reporters[key].get(reporter)
             if seen is None or report_id < seen[1]:  # a reporter's place: their first report's
