@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -90,6 +91,24 @@ def decode(token: str, size: int) -> list[Any]:
     return [_untag(item) for item in items]
 
 
+def _typed(values: list[Any], keys: list[ColumnElement]) -> None:
+    """A cursor's values must be of its keys' types: one of another list (or forged) is a
+    400, not a database error."""
+    for value, key in zip(values, keys, strict=True):
+        try:
+            expected = key.type.python_type
+        except NotImplementedError:
+            continue
+        if expected in (float, Decimal):
+            fits = isinstance(value, int | float | Decimal) and not isinstance(value, bool)
+        elif expected is int:
+            fits = isinstance(value, int) and not isinstance(value, bool)
+        else:
+            fits = isinstance(value, expected)
+        if not fits:
+            raise BadCursor("malformed cursor")
+
+
 def _seek(stmt: sa.Select, keys: list[ColumnElement], *, descending: bool, size: int,
           after: str | None, before: str | None) -> tuple[sa.Select, bool]:
     """``stmt`` with its keys labelled ``_k0``…, the cursor's condition, order and limit."""
@@ -99,6 +118,7 @@ def _seek(stmt: sa.Select, keys: list[ColumnElement], *, descending: bool, size:
     token = before if backwards else after
     if token:
         values = decode(token, len(keys))
+        _typed(values, keys)
         edge = sa.tuple_(*[sa.literal(v, type_=k.type) for v, k in zip(values, keys, strict=True)])
         row_keys = sa.tuple_(*keys)
         going_down = descending != backwards

@@ -148,4 +148,5 @@ def check_report(session: Session, report_id: uuid.UUID) -> None:
                           .where(ContentReport.id == report_id)).first()
     if row is None:
         raise hidden("report")
-    check_targets(session, [("post", row.post_id)] if row.post_id else [("comment", row.comment_id)])
+    # About its comment when it names one, even if it carries the comment's post too.
+    check_targets(session, [("comment", row.comment_id)] if row.comment_id else [("post", row.post_id)])

@@ -45,6 +45,7 @@ from flick_admin import priority_keys, reliability
 from flick_admin.audit.actions import AuditAction
 from flick_admin.audit.recorder import record
 from flick_admin.db import Comment, ContentReport, PlatformUser, Post
+from flick_admin.db.reports import about_post
 from flick_admin.db.base import utcnow
 from flick_admin.db.enums import EntityType, ReportStatus
 from flick_admin.db.tallies import (
@@ -123,7 +124,10 @@ def _report_colleges(low: datetime | None, high: datetime | None) -> list[sa.Sel
         stmt = stmt.where(_after(ContentReport.created_at, low))
         return stmt if high is None else stmt.where(ContentReport.created_at <= high)
 
+    # A report naming a comment is about the comment (by its author's college), even when
+    # it carries the comment's post too: counted once, under the comment.
     on_posts = window(sa.select(ContentReport.id, PlatformUser.college_id)
+                      .where(about_post())
                       .join(Post, Post.id == ContentReport.post_id)
                       .join(PlatformUser, PlatformUser.id == Post.posted_by_id))
     on_comments = window(sa.select(ContentReport.id, PlatformUser.college_id)

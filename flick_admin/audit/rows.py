@@ -51,7 +51,8 @@ def audit_rows(looked_up: dict | None = None) -> Callable[[Any], Markup]:
                if d.has_object else "")
         reason = (f'<span class="text-muted">— <span class="text-inert">{escape(r.reason)}</span></span>'
                   if r.reason else "")
-        batch = _BATCH if r.metadata_ and r.metadata_.get("batch_id") else ""
+        # Flick's server writes rows too: metadata that is not an object has no batch.
+        batch = _BATCH if isinstance(r.metadata_, dict) and r.metadata_.get("batch_id") else ""
         return Markup(_ROW.format(age=stamp(r.occured_at), actor=actor, what=what, object=obj,
                                   reason=reason, batch=batch, entry=f"{entry_url}{escape(r.id)}",
                                   action=escape(r.action)))

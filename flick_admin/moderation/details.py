@@ -321,9 +321,12 @@ def _reports_filed(profile_id) -> sa.Select:
     if not scope.limited():
         return stmt
     author = sa.orm.aliased(PlatformUser)
+    # A report naming a comment is about the comment, even when it carries its post too.
+    written_by = sa.case((ContentReport.comment_id.is_not(None), Comment.commented_by_id),
+                         else_=Post.posted_by_id)
     return (stmt.outerjoin(Post, Post.id == ContentReport.post_id)
             .outerjoin(Comment, Comment.id == ContentReport.comment_id)
-            .join(author, author.id == sa.func.coalesce(Post.posted_by_id, Comment.commented_by_id))
+            .join(author, author.id == written_by)
             .where(scope.students(author.college_id)))
 
 

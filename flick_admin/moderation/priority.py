@@ -88,7 +88,7 @@ def sort_key(narrowed, size: int, after: str | None = None, before: str | None =
     candidates = sa.select(items)
     if before is None:  # the first page, or the next one (the previous one reads them all)
         edge = decode(after, 2)[0] if after else None
-        if edge is not None and not isinstance(edge, int):
+        if edge is not None and (not isinstance(edge, int) or isinstance(edge, bool)):
             raise BadCursor("malformed cursor")
         past = sa.select(items.c.partial)
         if edge is not None:

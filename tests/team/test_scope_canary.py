@@ -100,6 +100,9 @@ def planted(app, client, dbs) -> Planted:
                                    message=mk("report_filed_by_insider"))
     r_cb2 = factories.ReportFactory(type="Comment", post=None, comment=cb2, reporter=a2,
                                     message=mk("report_on_outside_comment_of_inside_post"))
+    # Flick's server may give a comment's report its post's id too: about the comment still.
+    r_both = factories.ReportFactory(type="Comment", post=pa, comment=cb2, reporter=a,
+                                     reason=mk("report_naming_both_reason"), message=mk("report_naming_both"))
     r_pa = factories.ReportFactory(post=pa, reporter=b, message="inside post reported")
     r_ca = factories.ReportFactory(type="Comment", post=None, comment=ca, reporter=b,
                                    message="inside comment reported")
@@ -107,6 +110,13 @@ def planted(app, client, dbs) -> Planted:
                                     message="inside reply reported")
     factories.FeedbackFactory(user=b, title=mk("feedback_title"), content=mk("feedback_content"))
     factories.FeedbackFactory(user=a, title="Inside feedback", content="inside feedback body")
+    # Outside content still waiting (the decisions below leave it pending), under a real
+    # reason, for the reason filters, the reported lists and the kept keys.
+    pb2 = factories.PostFactory(author=b, title=mk("pending_post_title"), content=mk("pending_post_content"))
+    cb3 = factories.CommentFactory(author=b, post=pa, content=mk("pending_comment_content"))
+    factories.ReportFactory(post=pb2, reporter=a, reason="HARASSMENT", message=mk("pending_post_report"))
+    factories.ReportFactory(type="Comment", post=None, comment=cb3, reporter=a2, reason="HARASSMENT",
+                            message=mk("pending_comment_report"))
     factories.CollegeRequestFactory()
     factories.BannedWordFactory(word="canaryword")
     branch = factories.BranchFactory()
@@ -156,10 +166,11 @@ def planted(app, client, dbs) -> Planted:
     dbs.commit()
 
     logs = dbs.execute(sa.select(Log.id, Log.entity_type, Log.entity_id)).all()
-    outside_entities = {str(pb.id), str(cb.id), str(cb2.id), str(r_pb.id), str(r_cb.id), str(r_cb2.id),
+    outside_entities = {str(pb.id), str(pb2.id), str(cb.id), str(cb2.id), str(cb3.id), str(r_pb.id),
+                        str(r_cb.id), str(r_cb2.id), str(r_both.id),
                         b.auth_id}
     students = [a.auth_id, a2.auth_id, b.auth_id]
-    posts, comments = [str(pa.id), str(pb.id)], [str(c.id) for c in (ca, ca2, ca3, cb, cb2)]
+    posts, comments = [str(pa.id), str(pb.id), str(pb2.id)], [str(c.id) for c in (ca, ca2, ca3, cb, cb2, cb3)]
     ids = {
         "post_id": posts, "comment_id": comments, "user_id": students + [control.id, scoped.id],
         "log_id": [str(row.id) for row in logs],
@@ -171,9 +182,10 @@ def planted(app, client, dbs) -> Planted:
         "fmt": ["csv", "jsonl"], "token": ["no-such-invite"],
     }
     out = {
-        "post_id": {str(pb.id)}, "comment_id": {str(cb.id), str(cb2.id)}, "user_id": {b.auth_id},
+        "post_id": {str(pb.id), str(pb2.id)}, "comment_id": {str(cb.id), str(cb2.id), str(cb3.id)},
+        "user_id": {b.auth_id},
         "log_id": {str(row.id) for row in logs if row.entity_id in outside_entities},
-        "target_id:post": {str(pb.id)}, "target_id:comment": {str(cb.id), str(cb2.id)},
+        "target_id:post": {str(pb.id), str(pb2.id)}, "target_id:comment": {str(cb.id), str(cb2.id), str(cb3.id)},
     }
     assert out["log_id"], "audit rows about outside content were planted"
     texts = {"post": str(pb.id), "author": b.username, "q": b.username, "college": "outside-canary.edu",
@@ -227,6 +239,24 @@ def _filter_values(p: Planted) -> dict[str, tuple[type, dict[str, tuple[str, ...
     }
 
 
+# Filters together, in the shapes the lists and the queue build for them (the reason's kept
+# keys, decided reports newest first, the reported lists' merged walks, the banned accounts'
+# walk, the audit log by actor).
+def _combinations(p: Planted) -> dict[str, list[dict[str, str]]]:
+    decided = [{"status": s, "reason": r, "sort": o} for s in ("resolved", "ignored", "pending")
+               for r in ("", "HARASSMENT", "SPAM") for o in ("newest", "priority", "oldest", "most")]
+    return {
+        "reports.index": decided + [{"reason": "HARASSMENT", "type": t, "claim": c}
+                                    for t in ("", "post", "comment") for c in ("", "unclaimed")],
+        "posts.index": [{"reported": "1", "sort": s} for s in POST_SORTS]
+                       + [{"reported": "1", "state": s} for s in POST_STATES[1:]],
+        "comments.index": [{"reported": "1", "state": s} for s in COMMENT_STATES[1:]],
+        "users.index": [{"ban": b, "kind": k} for b in USER_BAN_STATES[1:] for k in USER_KINDS],
+        "audit.index": [{"actor": a, "mine": m} for a in (p.control.id, p.control.email, "Control Mod",
+                                                          p.scoped.id) for m in ("", "1")],
+    }
+
+
 SKIPPED_ENDPOINTS = {"static", "admin.static"}
 
 
@@ -255,6 +285,9 @@ def _route_urls(app, p: Planted) -> list[tuple[str, str, bool]]:
                 for field, choices in filters.items():
                     for choice in choices:
                         out.append((rule.endpoint, url_for(rule.endpoint, **values, **{field: choice}), False))
+                for combination in _combinations(p).get(rule.endpoint, ()):
+                    given = {k: v for k, v in combination.items() if v}
+                    out.append((rule.endpoint, url_for(rule.endpoint, **values, **given), False))
     return out
 
 
