@@ -20,7 +20,7 @@ from flick_admin.extensions import db
 from flick_admin.feedback.services import STATUSES, TYPES
 from flick_admin.listing import Filters, choice_arg, cursor_args, text_arg
 from flick_admin.listing import contains_pattern
-from flick_admin.moderation.queries import entity_history
+from flick_admin.moderation.details import entity_history
 from flick_admin.pagination import Page, paginate
 
 # --- colleges -------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from flick_admin.db.enums import EntityType, Severity
 from flick_admin.extensions import db
 from flick_admin.feedback import services as feedback
 from flick_admin.moderation.forms import LiftForm, validated
-from flick_admin.moderation.queries import entity_history
+from flick_admin.moderation.details import entity_history
 from flick_admin.refusals import ActionRefused, InvalidInput
 from flick_admin.ui.shell import SecureView
 from flick_admin.ui.web import page_size

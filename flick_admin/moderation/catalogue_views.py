@@ -13,7 +13,7 @@ from flask_wtf import FlaskForm
 
 from flick_admin.db.enums import REPORT_REASON_LABELS, EntityType
 from flick_admin.forms import validated
-from flick_admin.moderation.queries import entity_history
+from flick_admin.moderation.details import entity_history
 from flick_admin.permissions import Permission, has_permission, requires
 from flick_admin.reasons import catalogue
 from flick_admin.refusals import ActionRefused

@@ -16,25 +16,20 @@ import sqlalchemy as sa
 
 from flick_admin import reliability, scope, tallies
 from flick_admin.prebuilt import once
-from flick_admin.audit.actions import AuditAction
 from flick_admin.db import Auth, College, Comment, ContentReport, Log, PlatformUser, Post, Session
 from flick_admin.db.audit import revert_of
 from flick_admin.db.base import utcnow
-from flick_admin.db.enums import EntityType, ReportStatus
+from flick_admin.db.enums import EntityType
 from flick_admin.db.reports import about_post
 from flick_admin.db.tallies import REPORTS
 from flick_admin.db.team import Claim
 from flick_admin.extensions import db
 from flick_admin.moderation import claims, escalations, notes
+from flick_admin.moderation.queries import SANCTION_ACTIONS, _pending_count
 
 THREAD_LIMIT = 500
 HISTORY_LIMIT = 100
 RECENT = 20
-SANCTION_ACTIONS = (AuditAction.USER_BANNED.value, AuditAction.USER_SUSPENDED.value)
-
-def _pending_count(column) -> sa.ScalarSelect:
-    return (sa.select(sa.func.count())
-            .where(column, ContentReport.status == ReportStatus.PENDING.value).scalar_subquery())
 
 
 def _reporter() -> list:

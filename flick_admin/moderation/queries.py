@@ -11,15 +11,6 @@ from flick_admin.db import College, Comment, ContentReport, PlatformUser, Post
 from flick_admin.db.enums import ReportStatus
 from flick_admin.db.tallies import CommentCollege, PostCollege
 from flick_admin.listing import contains_pattern, end_of, prefix_pattern, search_words, start_of
-from flick_admin.moderation.details import (  # noqa: F401  (the item pages' reads, kept here too)
-    HISTORY_LIMIT,
-    THREAD_LIMIT,
-    comment_detail,
-    entity_history,
-    post_detail,
-    thread,
-    user_detail,
-)
 from flick_admin.moderation import list_sources
 from flick_admin.moderation.filters import (
     CommentFilters,
